@@ -1,0 +1,1 @@
+"""Users (keyed by email), roles, creator profiles, AI-team organizations, API tokens."""

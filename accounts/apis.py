@@ -1,0 +1,141 @@
+"""Account API: tokens for programs, the caller's identity, team invitations."""
+
+from __future__ import annotations
+
+from allauth.account.adapter import get_adapter
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from config.errors import ApplicationError
+
+from . import serializers as s
+from .permissions import IsBuyer
+from .selectors import api_tokens_for_user, memberships_for_user, user_has_totp
+from .services import api_token_create, api_token_revoke, invitation_create
+
+
+def _authenticate_for_token(request, data) -> object:
+    """Password check with the same lockout as the web login, then email and 2FA checks."""
+    adapter = get_adapter(request._request)
+    try:
+        user = adapter.authenticate(request._request, email=data["email"], password=data["password"])
+    except ValidationError as exc:
+        raise ApplicationError(
+            "Too many failed sign-in attempts for this account. Try again later.",
+            code="too_many_attempts",
+            status=429,
+        ) from exc
+    if user is None or not user.is_active:
+        raise ApplicationError("Email or password is wrong.", code="invalid_credentials", status=401)
+    if not EmailAddress.objects.filter(user=user, verified=True).exists():
+        raise ApplicationError(
+            "Verify your email address first (see the link we sent you).",
+            code="email_unverified",
+            status=403,
+        )
+    if user.is_staff and not user_has_totp(user):
+        raise ApplicationError(
+            "Staff accounts must turn on two-factor authentication before using the API.",
+            code="mfa_required",
+            status=403,
+        )
+    if user_has_totp(user):
+        authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+        code = (data.get("otp") or "").strip()
+        if not code or not TOTP(authenticator).validate_code(code):
+            raise ApplicationError(
+                "This account uses two-factor authentication: send the current code as 'otp'.",
+                code="otp_required" if not code else "otp_invalid",
+                status=401,
+            )
+    return user
+
+
+class TokenObtainApi(APIView):
+    """Exchange email and password (and a TOTP code when 2FA is on) for an API token."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token_create"
+
+    @extend_schema(request=s.TokenObtainInput, responses={201: s.ApiTokenCreatedOutput})
+    def post(self, request):
+        data = s.TokenObtainInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = _authenticate_for_token(request, data.validated_data)
+        token, raw = api_token_create(user=user, name=data.validated_data["name"])
+        token.key = raw
+        return Response(s.ApiTokenCreatedOutput(token).data, status=status.HTTP_201_CREATED)
+
+
+class TokenListCreateApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=s.ApiTokenOutput(many=True))
+    def get(self, request):
+        tokens = api_tokens_for_user(user=request.user)
+        return Response(s.ApiTokenOutput(tokens, many=True).data)
+
+    @extend_schema(request=s.TokenCreateInput, responses={201: s.ApiTokenCreatedOutput})
+    def post(self, request):
+        data = s.TokenCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        token, raw = api_token_create(user=request.user, name=data.validated_data["name"])
+        token.key = raw
+        return Response(s.ApiTokenCreatedOutput(token).data, status=status.HTTP_201_CREATED)
+
+
+class TokenRevokeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, token_id: int):
+        api_token_revoke(user=request.user, token_id=token_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=s.MeOutput)
+    def get(self, request):
+        return Response(s.MeOutput(request.user).data)
+
+
+class OrganizationListApi(APIView):
+    permission_classes = [IsBuyer]
+
+    @extend_schema(responses=s.MembershipOutput(many=True))
+    def get(self, request):
+        return Response(s.MembershipOutput(memberships_for_user(user=request.user), many=True).data)
+
+
+class InvitationCreateApi(APIView):
+    permission_classes = [IsBuyer]
+
+    @extend_schema(request=s.InvitationInput, responses={201: s.InvitationOutput})
+    def post(self, request, slug: str):
+        membership = get_object_or_404(
+            memberships_for_user(user=request.user), organization__slug=slug
+        )
+        data = s.InvitationInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        invitation, _ = invitation_create(
+            organization=membership.organization,
+            invited_by=request.user,
+            email=data.validated_data["email"],
+            role=data.validated_data["role"],
+        )
+        return Response(s.InvitationOutput(invitation).data, status=status.HTTP_201_CREATED)
+
+

@@ -1,0 +1,58 @@
+"""Who may do what: one place for role checks, used by DRF views and HTML views alike."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from rest_framework.permissions import BasePermission
+
+from .models import Role
+
+
+def has_role(user, role: str) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.role == role)
+
+
+class IsCreator(BasePermission):
+    message = "Only creator accounts can do this."
+
+    def has_permission(self, request, view):
+        return has_role(request.user, Role.CREATOR)
+
+
+class IsBuyer(BasePermission):
+    message = "Only AI team accounts can do this."
+
+    def has_permission(self, request, view):
+        return has_role(request.user, Role.BUYER)
+
+
+class IsStaffRole(BasePermission):
+    message = "Only Assent staff can do this."
+
+    def has_permission(self, request, view):
+        return has_role(request.user, Role.STAFF) and request.user.is_staff
+
+
+def role_required(role: str):
+    """Page decorator: anonymous users go to login; signed-in users of another role get 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not has_role(request.user, role):
+                raise PermissionDenied(f"This page is for {Role(role).label.lower()} accounts.")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+creator_required = role_required(Role.CREATOR)
+buyer_required = role_required(Role.BUYER)
+staff_required = role_required(Role.STAFF)

@@ -1,0 +1,10 @@
+"""Periodic account housekeeping."""
+
+from celery import shared_task
+
+from .services import invitations_purge_expired as purge
+
+
+@shared_task(name="accounts.tasks.invitations_purge_expired", time_limit=120)
+def invitations_purge_expired() -> int:
+    return purge()

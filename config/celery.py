@@ -1,0 +1,36 @@
+"""The Celery app: settings from Django (CELERY_*), tasks auto-discovered, beat schedule in code."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+app = Celery("assent")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Periodic work lives here, in code, so every deploy has the same schedule. Later issues add
+# hold releases, payout runs, expiry reminders.
+app.conf.beat_schedule = {
+    "accounts-purge-expired-invitations": {
+        "task": "accounts.tasks.invitations_purge_expired",
+        "schedule": crontab(minute=17),
+    },
+}
+
+# Money-moving tasks opt in per task with acks_late=True, reject_on_worker_lost=True; they are
+# idempotent by database uniqueness, so a redelivery changes nothing.
+
+
+def _prepare_filesystem_broker() -> None:
+    """The filesystem transport needs its folders to exist before web or worker touch it."""
+    from django.conf import settings
+
+    if str(getattr(settings, "CELERY_BROKER_URL", "")).startswith("filesystem"):
+        for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+            os.makedirs(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key], exist_ok=True)
+
+
+app.on_after_configure.connect(lambda sender, **kw: _prepare_filesystem_broker(), weak=False)

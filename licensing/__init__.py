@@ -1,0 +1,1 @@
+"""License terms, offers, explicit consent, license grants and their lifecycle."""

@@ -1,0 +1,1 @@
+"""Catalog, datasets and quotes, orders, Stripe Checkout, delivery of licensed data."""

@@ -1,0 +1,1 @@
+"""Review cases, decisions, rights claims and bans: decisions that reach every other app."""

@@ -1,0 +1,1 @@
+"""The double-entry ledger, creator earnings, Stripe Connect and payout runs."""

@@ -1,0 +1,1 @@
+"""Intake of works: validation, private storage, renditions, metadata, fingerprints."""
