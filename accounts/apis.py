@@ -27,7 +27,9 @@ def _authenticate_for_token(request, data) -> object:
     """Password check with the same lockout as the web login, then email and 2FA checks."""
     adapter = get_adapter(request._request)
     try:
-        user = adapter.authenticate(request._request, email=data["email"], password=data["password"])
+        user = adapter.authenticate(
+            request._request, email=data["email"], password=data["password"]
+        )
     except ValidationError as exc:
         raise ApplicationError(
             "Too many failed sign-in attempts for this account. Try again later.",
@@ -35,7 +37,9 @@ def _authenticate_for_token(request, data) -> object:
             status=429,
         ) from exc
     if user is None or not user.is_active:
-        raise ApplicationError("Email or password is wrong.", code="invalid_credentials", status=401)
+        raise ApplicationError(
+            "Email or password is wrong.", code="invalid_credentials", status=401
+        )
     if not EmailAddress.objects.filter(user=user, verified=True).exists():
         raise ApplicationError(
             "Verify your email address first (see the link we sent you).",
@@ -137,5 +141,3 @@ class InvitationCreateApi(APIView):
             role=data.validated_data["role"],
         )
         return Response(s.InvitationOutput(invitation).data, status=status.HTTP_201_CREATED)
-
-

@@ -18,11 +18,15 @@ class RoleSignupForm(forms.Form):
         widget=forms.RadioSelect,
     )
     display_name = forms.CharField(
-        label="Public name", max_length=80, required=False,
+        label="Public name",
+        max_length=80,
+        required=False,
         help_text="Creators: the name buyers and licensees see.",
     )
     organization_name = forms.CharField(
-        label="Team name", max_length=120, required=False,
+        label="Team name",
+        max_length=120,
+        required=False,
         help_text="AI teams: your company or lab. Leave empty if a team has invited you.",
     )
 
@@ -46,13 +50,14 @@ class CreatorProfileForm(forms.Form):
     display_name = forms.CharField(max_length=80)
     bio = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False, max_length=2000)
     links = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
         help_text="One address per line (portfolio, social).",
     )
 
     def clean_links(self) -> list[str]:
         links = [line.strip() for line in self.cleaned_data["links"].splitlines() if line.strip()]
-        validator = forms.URLField()
+        validator = forms.URLField(assume_scheme="https")
         for link in links:
             validator.clean(link)
         return links

@@ -36,6 +36,9 @@ class IsStaffRole(BasePermission):
         return has_role(request.user, Role.STAFF) and request.user.is_staff
 
 
+_AUDIENCE = {Role.CREATOR: "creator accounts", Role.BUYER: "AI team accounts", Role.STAFF: "Assent staff"}
+
+
 def role_required(role: str):
     """Page decorator: anonymous users go to login; signed-in users of another role get 403."""
 
@@ -45,7 +48,7 @@ def role_required(role: str):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not has_role(request.user, role):
-                raise PermissionDenied(f"This page is for {Role(role).label.lower()} accounts.")
+                raise PermissionDenied(f"This page is for {_AUDIENCE[role]}.")
             return view(request, *args, **kwargs)
 
         return wrapped

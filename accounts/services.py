@@ -92,9 +92,7 @@ def user_create(
     elif role == Role.BUYER and organization_name:
         existing = Organization.objects.filter(name=organization_name).first()
         if existing:
-            Membership.objects.create(
-                organization=existing, user=user, role=MembershipRole.MEMBER
-            )
+            Membership.objects.create(organization=existing, user=user, role=MembershipRole.MEMBER)
         else:
             organization_create(owner=user, name=organization_name)
     return user
@@ -104,7 +102,9 @@ def creator_profile_update(
     *, user: User, display_name: str, bio: str, links: list[str]
 ) -> CreatorProfile:
     if not user.is_creator:
-        raise ApplicationError("Only creators have a public profile.", code="not_creator", status=403)
+        raise ApplicationError(
+            "Only creators have a public profile.", code="not_creator", status=403
+        )
     profile = user.creator_profile
     profile.display_name = display_name.strip()
     profile.bio = bio.strip()
@@ -130,9 +130,13 @@ def _unique_slug(name: str) -> str:
 def organization_create(*, owner: User, name: str) -> Organization:
     name = name.strip()
     if not name:
-        raise ApplicationError("Give your team a name.", code="invalid", fields={"name": ["Required."]})
+        raise ApplicationError(
+            "Give your team a name.", code="invalid", fields={"name": ["Required."]}
+        )
     if not owner.is_buyer:
-        raise ApplicationError("Only AI team accounts can own a team.", code="not_buyer", status=403)
+        raise ApplicationError(
+            "Only AI team accounts can own a team.", code="not_buyer", status=403
+        )
     organization = Organization.objects.create(name=name, slug=_unique_slug(name))
     Membership.objects.create(organization=organization, user=owner, role=MembershipRole.OWNER)
     return organization
@@ -160,7 +164,9 @@ def invitation_create(
     _require_owner(organization=organization, user=invited_by)
     email = email.strip().lower()
     if role not in MembershipRole.values:
-        raise ApplicationError("Role must be owner or member.", code="invalid", fields={"role": ["Invalid."]})
+        raise ApplicationError(
+            "Role must be owner or member.", code="invalid", fields={"role": ["Invalid."]}
+        )
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
         raise ApplicationError(f"{email} is already in the team.", code="already_member")
     existing = User.objects.filter(email__iexact=email).first()
@@ -203,9 +209,7 @@ def _send_invitation_email(invitation: Invitation, raw_token: str) -> None:
 @transaction.atomic
 def invitation_accept(*, raw_token: str, user: User) -> Membership:
     invitation = (
-        Invitation.objects.select_for_update()
-        .filter(token_hash=secret_hash(raw_token))
-        .first()
+        Invitation.objects.select_for_update().filter(token_hash=secret_hash(raw_token)).first()
     )
     if invitation is None or not invitation.is_open:
         raise ApplicationError(

@@ -71,9 +71,7 @@ def studio(request):
 def team(request):
     organization = organization_for_member(user=request.user, slug=request.GET.get("team"))
     if organization is None:
-        return render(
-            request, "accounts/team_none.html", {"form": OrganizationForm()}
-        )
+        return render(request, "accounts/team_none.html", {"form": OrganizationForm()})
     context = {
         "organization": organization,
         "memberships": memberships_for_user(user=request.user),
@@ -192,7 +190,9 @@ def token_revoke_view(request, token_id: int):
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Token “{token.name}” revoked. Programs using it are now refused.")
+        messages.success(
+            request, f"Token “{token.name}” revoked. Programs using it are now refused."
+        )
     return redirect("accounts:tokens")
 
 

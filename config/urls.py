@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.views import dashboard
@@ -15,6 +15,8 @@ admin.site.site_header = "Assent staff"
 
 api_v1 = [
     path("", include("accounts.api_urls")),
+    # Anything else under /api/ answers a JSON 404, not an HTML page.
+    re_path(r"^.*$", views.api_not_found),
 ]
 
 urlpatterns = [

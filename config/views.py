@@ -1,6 +1,9 @@
 """Site-wide pages: home and our own error pages."""
 
+from django.http import JsonResponse
 from django.shortcuts import render
+
+from .api_errors import error_body
 
 
 def home(request):
@@ -22,3 +25,7 @@ def error_404(request, exception=None):
 
 def error_500(request):
     return render(request, "errors/500.html", status=500)
+
+
+def api_not_found(request):
+    return JsonResponse(error_body("not_found", "No such API endpoint."), status=404)

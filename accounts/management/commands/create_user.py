@@ -1,7 +1,7 @@
 """manage.py create_user --email E --password P --role creator|buyer|staff [--org NAME]"""
 
-from django.core.exceptions import ValidationError
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Role

@@ -1,0 +1,64 @@
+"""Operator commands: create_user and seed_demo."""
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from accounts.models import Membership, Organization, Role, User
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("role", ["creator", "buyer", "staff"])
+def test_create_user_makes_a_verified_account_of_each_role(role):
+    call_command(
+        "create_user",
+        email="Op@Example.com",
+        password="Ops-Pass-2026!",
+        role=role,
+        org="Ops Lab" if role == "buyer" else "",
+    )
+    user = User.objects.get(email="op@example.com")
+    assert user.role == role
+    assert user.check_password("Ops-Pass-2026!")
+    assert EmailAddress.objects.get(user=user).verified
+    assert user.is_staff is (role == "staff")
+    if role == "buyer":
+        assert Membership.objects.get(user=user).organization.name == "Ops Lab"
+    if role == "creator":
+        assert user.creator_profile.display_name == "op"
+
+
+def test_create_user_refuses_weak_passwords_and_duplicates():
+    with pytest.raises(CommandError, match="Password refused"):
+        call_command("create_user", email="a@example.com", password="123", role="creator")
+    call_command("create_user", email="a@example.com", password="Ops-Pass-2026!", role="creator")
+    with pytest.raises(CommandError, match="already exists"):
+        call_command("create_user", email="A@example.com", password="Ops-Pass-2026!", role="buyer")
+    assert User.objects.count() == 1
+
+
+def test_seed_demo_is_idempotent(settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    counts = (User.objects.count(), Organization.objects.count(), Membership.objects.count())
+    call_command("seed_demo")
+    assert (
+        User.objects.count(),
+        Organization.objects.count(),
+        Membership.objects.count(),
+    ) == counts
+    assert set(User.objects.values_list("role", flat=True)) == {
+        Role.CREATOR,
+        Role.BUYER,
+        Role.STAFF,
+    }
+    team = Organization.objects.get(name="Orbit Lab")
+    assert team.memberships.count() == 2
+
+
+def test_seed_demo_refuses_to_run_outside_debug(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError):
+        call_command("seed_demo")

@@ -1,0 +1,138 @@
+"""Shared fixtures. Tests run against the real PostgreSQL and Redis when bin/test finds them
+(CI requires them: ASSENT_REQUIRE_SERVICES=1), SQLite and a file cache otherwise."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from tests.accounts.factories import BuyerFactory, CreatorFactory, StaffFactory
+from tests.helpers import totp_enable
+
+REQUIRE_SERVICES = os.environ.get("ASSENT_REQUIRE_SERVICES") == "1"
+
+
+def pytest_configure(config):
+    if REQUIRE_SERVICES:
+        engine = settings.DATABASES["default"]["ENGINE"]
+        if "postgresql" not in engine:
+            raise pytest.UsageError(
+                f"ASSENT_REQUIRE_SERVICES=1 but the database engine is {engine}; "
+                "set DATABASE_URL to PostgreSQL."
+            )
+        if not settings.REDIS_URL:
+            raise pytest.UsageError("ASSENT_REQUIRE_SERVICES=1 but REDIS_URL is not set.")
+
+
+def pytest_report_header(config):
+    return (
+        f"assent: database={settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} "
+        f"redis={'yes' if settings.REDIS_URL else 'no'} broker={settings.CELERY_BROKER_URL.split(':')[0]}"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    """Login throttles live in the cache (Redis in CI); each test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def creator(db):
+    return CreatorFactory()
+
+
+@pytest.fixture
+def buyer(db):
+    """An AI team owner with their team."""
+    return BuyerFactory(membership__organization__name="Orbit Lab")
+
+
+@pytest.fixture
+def staff(db):
+    return StaffFactory()
+
+
+@pytest.fixture
+def staff_with_totp(staff):
+    staff.totp_secret = totp_enable(staff)
+    return staff
+
+
+@dataclass
+class S3Server:
+    endpoint_url: str
+    bucket: str = "assent-test"
+
+    def storage_options(self, **extra) -> dict:
+        return {
+            "bucket_name": self.bucket,
+            "endpoint_url": self.endpoint_url,
+            "access_key": "test",
+            "secret_key": "test",
+            "region_name": "us-east-1",
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+            "signature_version": "s3v4",
+            "addressing_style": "path",
+            **extra,
+        }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3-compatible server (moto_server) on 127.0.0.1, for the whole test session."""
+    port = _free_port()
+    binary = Path(sys.executable).with_name("moto_server")
+    process = subprocess.Popen(
+        [str(binary), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    server = S3Server(endpoint_url=f"http://127.0.0.1:{port}")
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("moto_server did not start") from None
+                time.sleep(0.1)
+        boto3.client(
+            "s3",
+            endpoint_url=server.endpoint_url,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            region_name="us-east-1",
+        ).create_bucket(Bucket=server.bucket)
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -1,0 +1,35 @@
+"""Test helpers that stand for a person's devices: an authenticator app, an inbox."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
+from django.core import mail
+
+DEFAULT_PASSWORD = "Correct-Horse-Battery-9"
+
+
+def totp_code(secret: str, *, at: float | None = None) -> str:
+    """What an authenticator app shows right now for `secret` (RFC 6238, 30 s steps)."""
+    counter = int((at if at is not None else time.time()) // 30)
+    return format_hotp_value(hotp_value(secret, counter))
+
+
+def totp_enable(user) -> str:
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    assert Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    return secret
+
+
+def links_in_last_email(to: str) -> list[str]:
+    messages = [m for m in mail.outbox if to in m.to]
+    assert messages, f"no email was sent to {to}"
+    return re.findall(r"https?://[^\s>\"]+", messages[-1].body)
+
+
+def path_of(url: str) -> str:
+    return re.sub(r"^https?://[^/]+", "", url)
