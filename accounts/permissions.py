@@ -36,7 +36,11 @@ class IsStaffRole(BasePermission):
         return has_role(request.user, Role.STAFF) and request.user.is_staff
 
 
-_AUDIENCE = {Role.CREATOR: "creator accounts", Role.BUYER: "AI team accounts", Role.STAFF: "Assent staff"}
+_AUDIENCE = {
+    Role.CREATOR: "creator accounts",
+    Role.BUYER: "AI team accounts",
+    Role.STAFF: "Assent staff",
+}
 
 
 def role_required(role: str):

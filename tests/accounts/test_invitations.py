@@ -35,7 +35,9 @@ def test_owner_invites_by_email_and_the_invitee_joins_after_signing_up(
 ):
     client.force_login(buyer)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"/team/{team.slug}/invite/", {"email": "Bo@Lab.ai", "role": "member"})
+        response = client.post(
+            f"/team/{team.slug}/invite/", {"email": "Bo@Lab.ai", "role": "member"}
+        )
     assert response.status_code == 302
     url = _invite_url("bo@lab.ai")
     assert "Orbit Lab" in mail.outbox[-1].body
