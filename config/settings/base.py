@@ -294,3 +294,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Uploads ----------------------------------------------------------------------------------
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=40 * 1024 * 1024)
+UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=60_000_000)
+UPLOAD_MIN_DIMENSION = env.int("UPLOAD_MIN_DIMENSION", default=64)
+UPLOAD_DAILY_FILES = env.int("UPLOAD_DAILY_FILES", default=500)
+UPLOAD_DAILY_BYTES = env.int("UPLOAD_DAILY_BYTES", default=5 * 1024 * 1024 * 1024)
+RENDITION_THUMBNAIL_PX = 400
+RENDITION_PREVIEW_PX = 1200
+# A request may carry one file plus a few fields; bigger bodies are refused before parsing.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = 20

@@ -1,0 +1,174 @@
+"""Works API: upload, list, read, edit, delete, retry, files; upload batches."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import IsCreator
+from config.errors import ApplicationError
+
+from . import errors
+from . import serializers as s
+from .errors import UploadRefused
+from .file_access import work_file_response
+from .models import UploadBatch, Work
+from .selectors import batch_progress, work_for_viewer, works_for_owner
+from .services import batch_create, work_delete, work_retry, work_submit, work_update
+
+# Room for the form fields around the file in a multipart body.
+_MULTIPART_OVERHEAD = 1024 * 1024
+
+
+def _the_one_file(request):
+    """Exactly one file, in the `file` field."""
+    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    if length > settings.UPLOAD_MAX_BYTES + _MULTIPART_OVERHEAD:
+        raise UploadRefused(
+            errors.TOO_LARGE,
+            f"The upload is {length / 1e6:.1f} MB; the limit is "
+            f"{settings.UPLOAD_MAX_BYTES / 1e6:.0f} MB.",
+            status=413,
+        )
+    files = [f for name in request.FILES for f in request.FILES.getlist(name)]
+    if not files or "file" not in request.FILES:
+        raise UploadRefused(errors.FILE_MISSING, "Attach the image in the `file` field.")
+    if len(files) > 1:
+        raise UploadRefused(errors.TOO_MANY_FILES, "Send one file per request.")
+    return files[0]
+
+
+class WorkListCreateApi(APIView):
+    permission_classes = [IsCreator]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "status", str, description="processing, failed, pending_review, listed, rejected"
+            ),
+            OpenApiParameter("q", str, description="Search title, description and tags"),
+        ],
+        responses=s.WorkOutput(many=True),
+    )
+    def get(self, request):
+        from rest_framework.pagination import PageNumberPagination
+
+        works = works_for_owner(
+            owner=request.user, status=request.query_params.get("status"),
+            q=request.query_params.get("q"),
+        )  # fmt: skip
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(works, request, view=self)
+        return paginator.get_paginated_response(s.WorkOutput(page, many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": s.WorkSubmitInput},
+        responses={201: s.WorkOutput, 200: s.WorkOutput},
+        description="Upload one image. 201 with the new work; 200 with the existing work when "
+        "you uploaded the same bytes before. Refusals carry a stable `code`.",
+    )
+    def post(self, request):
+        upload = _the_one_file(request)
+        data = s.WorkSubmitInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        batch = None
+        if values.get("batch") is not None:
+            batch = UploadBatch.objects.filter(id=values["batch"], owner=request.user).first()
+            if batch is None:
+                raise ApplicationError("No such upload batch.", code="not_found", status=404)
+        result = work_submit(
+            owner=request.user, upload=upload, title=values["title"],
+            ai_involvement=values["ai_involvement"], rights_confirmed=values["rights_confirmed"],
+            rights_holder=values.get("rights_holder", ""),
+            description=values.get("description", ""), tags=values.get("tags"), batch=batch,
+        )  # fmt: skip
+        body = s.WorkOutput(result.work).data
+        body["duplicate"] = not result.created
+        return Response(body, status=status.HTTP_201_CREATED if result.created else 200)
+
+
+def _own_work(request, work_id: int) -> Work:
+    work = work_for_viewer(work_id=work_id, user=request.user)
+    if work is None or work.owner_id != request.user.id:
+        raise ApplicationError("No such work.", code="not_found", status=404)
+    return work
+
+
+class WorkDetailApi(APIView):
+    permission_classes = [IsCreator]
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    @extend_schema(responses=s.WorkDetailOutput)
+    def get(self, request, work_id: int):
+        return Response(s.WorkDetailOutput(_own_work(request, work_id)).data)
+
+    @extend_schema(request=s.WorkUpdateInput, responses=s.WorkDetailOutput)
+    def patch(self, request, work_id: int):
+        work = _own_work(request, work_id)
+        data = s.WorkUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        work = work_update(work=work, **data.validated_data)
+        return Response(s.WorkDetailOutput(work).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, work_id: int):
+        work_delete(work=_own_work(request, work_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WorkRetryApi(APIView):
+    permission_classes = [IsCreator]
+
+    @extend_schema(request=None, responses=s.WorkOutput)
+    def post(self, request, work_id: int):
+        work = work_retry(work=_own_work(request, work_id), actor=request.user)
+        return Response(s.WorkOutput(work).data, status=status.HTTP_202_ACCEPTED)
+
+
+class WorkFileApi(APIView):
+    """The original (creator and staff only) or a rendition, as a file or a signed redirect."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes, 302: None})
+    def get(self, request, work_id: int, kind: str):
+        return work_file_response(request, work_id=work_id, kind=kind)
+
+
+class BatchCreateApi(APIView):
+    permission_classes = [IsCreator]
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(request=s.BatchCreateInput, responses={201: s.BatchOutput})
+    def post(self, request):
+        data = s.BatchCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        batch = batch_create(
+            owner=request.user, expected_files=data.validated_data["expected_files"]
+        )
+        return Response(s.BatchOutput(batch).data, status=status.HTTP_201_CREATED)
+
+
+class BatchDetailApi(APIView):
+    permission_classes = [IsCreator]
+
+    @extend_schema(responses=s.BatchOutput)
+    def get(self, request, batch_id: int):
+        batch = get_object_or_404(UploadBatch, id=batch_id, owner=request.user)
+        progress = batch_progress(batch=batch)
+        body = s.BatchOutput(batch).data
+        body.update(
+            done=progress["done"], total=progress["total"], finished=progress["finished"],
+            works=s.WorkOutput(progress["works"], many=True).data,
+            refusals=[{"filename": r.filename, "code": r.code, "message": r.message}
+                      for r in progress["refusals"]],
+        )  # fmt: skip
+        return Response(body)

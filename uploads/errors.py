@@ -1,0 +1,20 @@
+"""Refusal codes for uploads. Stable: API clients branch on them."""
+
+from config.errors import ApplicationError
+
+
+class UploadRefused(ApplicationError):
+    def __init__(self, code: str, message: str, *, status: int = 400, **extra) -> None:
+        super().__init__(message, code=code, status=status, extra=extra or None)
+
+
+EMPTY_FILE = "empty_file"
+UNSUPPORTED_TYPE = "unsupported_type"
+TOO_LARGE = "too_large"
+TOO_MANY_PIXELS = "too_many_pixels"
+TOO_SMALL = "too_small"
+CORRUPT_IMAGE = "corrupt_image"
+ANIMATED_IMAGE = "animated_image"
+QUOTA_EXCEEDED = "quota_exceeded"
+FILE_MISSING = "file_missing"
+TOO_MANY_FILES = "too_many_files"

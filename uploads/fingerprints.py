@@ -1,0 +1,49 @@
+"""Fingerprints of a work: SHA-256 of the bytes, PDQ (256-bit, with quality) and a 64-bit
+pHash of the pixels. The perceptual hashes are computed on a reduced image: they look at
+structure, not detail, so a 512-pixel copy gives the same hash at a fraction of the cost."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+import imagehash
+import numpy as np
+import pdqhash
+from PIL import Image
+
+PDQ_INPUT_PX = 512
+
+
+def sha256_of_chunks(chunks: Iterable[bytes]) -> str:
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _bits_to_hex(bits: np.ndarray) -> str:
+    return np.packbits(bits.astype(np.uint8)).tobytes().hex()
+
+
+def hash_input(image: Image.Image) -> Image.Image:
+    """The reduced RGB copy both perceptual hashes read (about 512 px on the long side)."""
+    small = image.convert("RGB") if image.mode != "RGB" else image.copy()
+    if max(small.size) > PDQ_INPUT_PX:
+        small.thumbnail((PDQ_INPUT_PX, PDQ_INPUT_PX), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return small
+
+
+def pdq(small: Image.Image) -> tuple[str, int]:
+    """PDQ hash (64 hex characters) and its quality (0-100; Meta ignores hashes under 50)."""
+    bits, quality = pdqhash.compute(np.asarray(small))
+    return _bits_to_hex(bits), int(quality)
+
+
+def phash(small: Image.Image) -> str:
+    """64-bit DCT perceptual hash as 16 hex characters."""
+    return str(imagehash.phash(small))
+
+
+def hamming_hex(a: str, b: str) -> int:
+    return (int(a, 16) ^ int(b, 16)).bit_count()

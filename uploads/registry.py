@@ -1,0 +1,17 @@
+"""Hooks for higher apps. uploads cannot import licensing or moderation, yet must ask them
+whether a work may be deleted; they register their answer here in their AppConfig.ready()."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+# Each guard gets a work and returns a reason it must not be deleted, or None.
+deletion_guards: list[Callable[[object], str | None]] = []
+
+
+def deletion_blocker(work) -> str | None:
+    for guard in deletion_guards:
+        reason = guard(work)
+        if reason:
+            return reason
+    return None

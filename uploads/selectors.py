@@ -1,0 +1,51 @@
+"""Reads for works."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from .models import UploadBatch, Work, WorkStatus
+
+
+def works_for_owner(*, owner, status: str | None = None, q: str | None = None) -> QuerySet[Work]:
+    works = Work.objects.filter(owner=owner)
+    if status in WorkStatus.values:
+        works = works.filter(status=status)
+    if q:
+        q = q.strip()[:100]
+        works = works.filter(
+            Q(title__icontains=q) | Q(description__icontains=q) | Q(tags__icontains=q)
+        )
+    return works
+
+
+def work_for_viewer(*, work_id: int, user) -> Work | None:
+    """The work if this user may see it: its creator, or staff."""
+    if not user.is_authenticated:
+        return None
+    works = Work.objects.select_related("owner")
+    if not user.is_staff:
+        works = works.filter(owner=user)
+    return works.filter(id=work_id).first()
+
+
+def status_counts(*, owner) -> dict[str, int]:
+    rows = Work.objects.filter(owner=owner).values("status").annotate(n=Count("id"))
+    return {row["status"]: row["n"] for row in rows}
+
+
+def batch_progress(*, batch: UploadBatch) -> dict:
+    works = list(batch.works.order_by("id").only("id", "title", "status", "original_filename",
+                                                   "thumbnail", "status_reason"))  # fmt: skip
+    refusals = list(batch.refusals.order_by("id"))
+    done = sum(1 for w in works if w.status != WorkStatus.PROCESSING) + len(refusals)
+    total = max(batch.expected_files, len(works) + len(refusals))
+    return {
+        "batch": batch,
+        "works": works,
+        "refusals": refusals,
+        "done": done,
+        "total": total,
+        "percent": int(100 * done / total) if total else 0,
+        "finished": total > 0 and done >= total,
+    }

@@ -1,0 +1,101 @@
+"""API shapes for works. Input serializers check shape; the rules live in services."""
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from .models import AiInvolvement, UploadBatch, Work, WorkStatus, WorkStatusChange
+
+
+class TagsField(serializers.Field):
+    """Tags as a list, or as one comma-separated string (handy in multipart forms)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            return [t for t in data.split(",") if t.strip()]
+        if isinstance(data, list) and all(isinstance(t, str) for t in data):
+            return data
+        raise serializers.ValidationError("Send tags as a list of strings or 'a, b, c'.")
+
+    def to_representation(self, value):
+        return value
+
+
+class WorkSubmitInput(serializers.Serializer):
+    file = serializers.FileField(help_text="One JPEG, PNG or WebP image.")
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    tags = TagsField(required=False)
+    ai_involvement = serializers.ChoiceField(choices=AiInvolvement.choices)
+    rights_confirmed = serializers.BooleanField(
+        help_text="true: I hold the rights to this work, or act for the rights holder named."
+    )
+    rights_holder = serializers.CharField(
+        required=False, allow_blank=True, max_length=200,
+        help_text="The copyright holder when it is not you.",
+    )  # fmt: skip
+    batch = serializers.IntegerField(required=False, help_text="Upload batch id (web uploader).")
+
+
+class WorkUpdateInput(serializers.Serializer):
+    title = serializers.CharField(required=False, max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    tags = TagsField(required=False)
+
+
+class WorkStatusChangeOutput(serializers.ModelSerializer):
+    class Meta:
+        model = WorkStatusChange
+        fields = ["from_status", "to_status", "reason", "at"]
+
+
+class WorkOutput(serializers.ModelSerializer):
+    status = serializers.ChoiceField(choices=WorkStatus.choices)
+    tags = serializers.ListField(child=serializers.CharField())
+    files = serializers.SerializerMethodField()
+    fingerprints = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Work
+        fields = [
+            "id", "uuid", "title", "description", "tags", "status", "status_reason",
+            "rights_holder", "rights_holder_is_creator", "ai_involvement", "declared_at",
+            "original_filename", "media_type", "byte_size", "width", "height",
+            "files", "fingerprints", "created_at", "updated_at",
+        ]  # fmt: skip
+
+    def get_files(self, work) -> dict[str, str | None]:
+        def link(kind, present):
+            return reverse("uploads:work_file", args=[work.id, kind]) if present else None
+
+        return {
+            "original": link("original", True),
+            "thumbnail": link("thumbnail", bool(work.thumbnail)),
+            "preview": link("preview", bool(work.preview)),
+        }
+
+    def get_fingerprints(self, work) -> dict[str, str | int | None]:
+        return {
+            "sha256": work.sha256,
+            "pdq": work.pdq_hash or None,
+            "pdq_quality": work.pdq_quality,
+            "phash": work.phash or None,
+        }
+
+
+class WorkDetailOutput(WorkOutput):
+    metadata = serializers.JSONField()
+    history = WorkStatusChangeOutput(source="status_changes", many=True)
+
+    class Meta(WorkOutput.Meta):
+        fields = [*WorkOutput.Meta.fields, "metadata", "metadata_creator",
+                  "digital_source_type", "data_mining", "has_c2pa", "history"]  # fmt: skip
+
+
+class BatchCreateInput(serializers.Serializer):
+    expected_files = serializers.IntegerField(min_value=0, max_value=1000, default=0)
+
+
+class BatchOutput(serializers.ModelSerializer):
+    class Meta:
+        model = UploadBatch
+        fields = ["id", "expected_files", "created_at"]

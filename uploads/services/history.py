@@ -1,0 +1,16 @@
+"""Status changes always go with a history row; this is the one place that moves a status."""
+
+from __future__ import annotations
+
+from ..models import Work, WorkStatusChange
+
+
+def work_status_set(*, work: Work, status: str, reason: str = "", actor=None) -> Work:
+    previous = work.status
+    work.status = status
+    if reason or status in ("rejected", "failed", "pending_review", "listed"):
+        work.status_reason = reason
+    WorkStatusChange.objects.create(
+        work=work, from_status=previous, to_status=status, reason=reason, actor=actor
+    )
+    return work

@@ -1,0 +1,183 @@
+"""Intake: the door every upload passes. Refusals store nothing; an accepted file becomes a
+work in `processing`, its original stored privately, and the worker is told after commit."""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from accounts.models import User
+from config.errors import ApplicationError
+
+from .. import errors, storage
+from ..errors import UploadRefused
+from ..fingerprints import sha256_of_chunks
+from ..models import AiInvolvement, UploadBatch, UploadRefusal, Work, WorkStatus, original_key
+from ..validation import validate_image
+from .history import work_status_set
+
+MAX_TAGS = 30
+
+
+@dataclass
+class SubmitResult:
+    work: Work
+    created: bool
+
+
+def display_filename(raw: str | None) -> str:
+    """A name safe to show: no path, no control characters, bounded. Never used as a key."""
+    name = os.path.basename((raw or "").replace("\\", "/"))
+    name = "".join(ch for ch in unicodedata.normalize("NFC", name) if ch.isprintable())
+    return name.strip()[:200] or "upload"
+
+
+def clean_tags(tags) -> list[str]:
+    if isinstance(tags, str):
+        tags = tags.split(",")
+    seen: list[str] = []
+    for tag in tags or []:
+        tag = " ".join(str(tag).split()).lower()[:40]
+        if tag and tag not in seen:
+            seen.append(tag)
+    return seen[:MAX_TAGS]
+
+
+def _check_declarations(*, title: str, ai_involvement: str, rights_confirmed: bool) -> None:
+    fields = {}
+    if not (title or "").strip():
+        fields["title"] = ["Give the work a title."]
+    if ai_involvement not in AiInvolvement.values:
+        fields["ai_involvement"] = ["Say whether AI was involved: none, assisted or generated."]
+    if not rights_confirmed:
+        fields["rights_confirmed"] = [
+            "Confirm that you hold the rights to this work or act for the person who does."
+        ]
+    if fields:
+        raise ApplicationError("Some fields are missing or invalid.", code="invalid", fields=fields)
+
+
+def _check_quota(*, owner: User, size: int, lock: bool) -> None:
+    """Files and bytes per rolling day. The final check runs under a lock on the owner's row,
+    in the transaction that inserts the work, so parallel uploads cannot both squeeze in."""
+    if lock:
+        User.objects.select_for_update().filter(id=owner.id).first()
+    since = timezone.now() - timedelta(days=1)
+    used = Work.objects.filter(owner=owner, created_at__gte=since).aggregate(
+        files=Count("id"), size=Sum("byte_size")
+    )
+    if used["files"] + 1 > settings.UPLOAD_DAILY_FILES:
+        raise UploadRefused(
+            errors.QUOTA_EXCEEDED,
+            f"You have uploaded {used['files']} files in the last 24 hours; the limit is "
+            f"{settings.UPLOAD_DAILY_FILES}. Try again later.",
+            status=429,
+        )
+    if (used["size"] or 0) + size > settings.UPLOAD_DAILY_BYTES:
+        raise UploadRefused(
+            errors.QUOTA_EXCEEDED,
+            f"This upload would pass your daily limit of "
+            f"{settings.UPLOAD_DAILY_BYTES / 1e9:.1f} GB. Try again later.",
+            status=429,
+        )
+
+
+def batch_create(*, owner: User, expected_files: int = 0) -> UploadBatch:
+    if not owner.is_creator:
+        raise ApplicationError("Only creators upload works.", code="not_creator", status=403)
+    return UploadBatch.objects.create(owner=owner, expected_files=max(0, expected_files))
+
+
+def work_submit(
+    *,
+    owner: User,
+    upload: UploadedFile,
+    title: str,
+    ai_involvement: str,
+    rights_confirmed: bool,
+    rights_holder: str = "",
+    description: str = "",
+    tags=None,
+    batch: UploadBatch | None = None,
+) -> SubmitResult:
+    """Validate, de-duplicate and store one upload. Returns the new or the existing work."""
+    try:
+        return _work_submit(
+            owner=owner, upload=upload, title=title, ai_involvement=ai_involvement,
+            rights_confirmed=rights_confirmed, rights_holder=rights_holder,
+            description=description, tags=tags, batch=batch,
+        )  # fmt: skip
+    except ApplicationError as exc:
+        if batch is not None:
+            UploadRefusal.objects.create(
+                batch=batch, filename=display_filename(getattr(upload, "name", "")),
+                code=exc.code, message=exc.message[:500],
+            )  # fmt: skip
+        raise
+
+
+def _work_submit(*, owner, upload, title, ai_involvement, rights_confirmed, rights_holder,
+                 description, tags, batch) -> SubmitResult:  # fmt: skip
+    if not owner.is_creator:
+        raise ApplicationError("Only creators upload works.", code="not_creator", status=403)
+    if batch is not None and batch.owner_id != owner.id:
+        raise ApplicationError("No such upload batch.", code="not_found", status=404)
+    _check_declarations(
+        title=title, ai_involvement=ai_involvement, rights_confirmed=rights_confirmed
+    )
+    _check_quota(owner=owner, size=upload.size, lock=False)  # cheap early answer
+    validated = validate_image(upload.file, upload.size)
+    upload.seek(0)
+    sha256 = sha256_of_chunks(upload.chunks())
+
+    existing = Work.objects.filter(owner=owner, sha256=sha256).first()
+    if existing is not None:
+        return SubmitResult(existing, created=False)
+
+    work_uuid = uuid.uuid4()
+    upload.seek(0)
+    stored_name = storage.store(original_key(work_uuid, validated.format.extension), upload)
+    try:
+        with transaction.atomic():
+            _check_quota(owner=owner, size=upload.size, lock=True)
+            holder = " ".join((rights_holder or "").split())[:200]
+            work = Work(
+                uuid=work_uuid, owner=owner, batch=batch, title=title.strip()[:200],
+                description=(description or "").strip()[:5000], tags=clean_tags(tags),
+                rights_holder=holder or owner.creator_profile.display_name,
+                rights_holder_is_creator=not holder, ai_involvement=ai_involvement,
+                declared_by=owner, declared_at=timezone.now(), original=stored_name,
+                original_filename=display_filename(upload.name),
+                media_type=validated.format.media_type, byte_size=upload.size,
+                width=validated.width, height=validated.height, sha256=sha256,
+                status=WorkStatus.PROCESSING,
+            )  # fmt: skip
+            work.save()
+            work_status_set(work=work, status=WorkStatus.PROCESSING, reason="Uploaded", actor=owner)
+            transaction.on_commit(lambda: _enqueue_processing(work.id))
+    except IntegrityError:
+        # The same bytes arrived twice at once: the other request won; hand back its work.
+        storage.delete_quietly([stored_name])
+        existing = Work.objects.filter(owner=owner, sha256=sha256).first()
+        if existing is None:
+            raise
+        return SubmitResult(existing, created=False)
+    except BaseException:
+        storage.delete_quietly([stored_name])  # no orphan original when the row is not made
+        raise
+    return SubmitResult(work, created=True)
+
+
+def _enqueue_processing(work_id: int) -> None:
+    from ..tasks import work_process_task
+
+    work_process_task.delay(work_id)

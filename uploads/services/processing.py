@@ -1,0 +1,122 @@
+"""Processing in the worker: renditions, metadata, fingerprints. Either it all lands (work in
+`pending_review`), or the work is marked `failed` with the error and keeps no rendition files;
+the creator can retry. Running twice changes nothing: only a work in `processing` is touched."""
+
+from __future__ import annotations
+
+import io
+import logging
+import uuid
+
+from django.db import transaction
+from PIL import Image
+
+from config.errors import ApplicationError
+
+from .. import storage
+from ..fingerprints import hash_input, pdq, phash
+from ..metadata import extract_metadata
+from ..models import Work, WorkStatus
+from ..renditions import RENDITION_EXTENSION, make_renditions, upright_rgb
+from .history import work_status_set
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+
+
+def decode_for_processing(data: bytes, media_type: str) -> Image.Image:
+    """One reduced decode feeds renditions and fingerprints: JPEG's DCT scaling gives an image
+    at least as large as the preview without decoding every pixel of a 12-megapixel file."""
+    image = Image.open(io.BytesIO(data), formats=["JPEG", "PNG", "WEBP"])
+    if media_type == "image/jpeg":
+        from django.conf import settings
+
+        side = settings.RENDITION_PREVIEW_PX
+        image.draft("RGB", (side, side))
+    image.load()
+    return image
+
+
+def _rendition_key(work: Work, kind: str) -> str:
+    # A fresh suffix per attempt, so a retry never collides with a leftover of an earlier one.
+    return f"renditions/{work.uuid.hex[:2]}/{work.uuid.hex}-{kind}-{uuid.uuid4().hex[:8]}.{RENDITION_EXTENSION}"
+
+
+def work_process(*, work_id: int) -> Work | None:
+    work = Work.objects.filter(id=work_id).first()
+    if work is None or work.status != WorkStatus.PROCESSING:
+        return work  # deleted meanwhile, or done by an earlier delivery of the same task
+    stored: list[str] = []
+    try:
+        data = storage.read(work.original.name)
+        image = decode_for_processing(data, work.media_type)
+        summary = extract_metadata(data, image, work.media_type)
+        upright = upright_rgb(image)
+        small = hash_input(upright)
+        pdq_hex, pdq_quality = pdq(small)
+        phash_hex = phash(small)
+        thumbnail, preview = make_renditions(upright)
+        stored.append(storage.store(_rendition_key(work, "thumb"), thumbnail))
+        stored.append(storage.store(_rendition_key(work, "preview"), preview))
+        with transaction.atomic():
+            locked = Work.objects.select_for_update().get(id=work.id)
+            if locked.status != WorkStatus.PROCESSING:
+                storage.delete_quietly(stored)  # someone else finished first
+                return locked
+            locked.thumbnail, locked.preview = stored
+            locked.metadata = summary.data
+            locked.metadata_creator = summary.creator
+            locked.digital_source_type = summary.digital_source_type
+            locked.data_mining = summary.data_mining
+            locked.has_c2pa = summary.has_c2pa
+            locked.pdq_hash, locked.pdq_quality, locked.phash = pdq_hex, pdq_quality, phash_hex
+            locked.processing_error = ""
+            locked.processing_attempts += 1
+            # Screening (a later issue) decides list/hold/reject; until then staff review all.
+            work_status_set(
+                work=locked, status=WorkStatus.PENDING_REVIEW,
+                reason="Waiting for a member of staff to review it.",
+            )  # fmt: skip
+            locked.save()
+        return locked
+    except Exception as exc:
+        logger.exception("processing work %s failed", work_id)
+        storage.delete_quietly(stored)
+        return _mark_failed(work_id=work_id, error=exc)
+
+
+def _mark_failed(*, work_id: int, error: Exception) -> Work | None:
+    with transaction.atomic():
+        work = Work.objects.select_for_update().filter(id=work_id).first()
+        if work is None or work.status != WorkStatus.PROCESSING:
+            return work
+        work.processing_attempts += 1
+        work.processing_error = f"{type(error).__name__}: {str(error)[:500]}"
+        work_status_set(
+            work=work, status=WorkStatus.FAILED,
+            reason="We could not finish processing this file. You can retry.",
+        )  # fmt: skip
+        work.save()
+        return work
+
+
+def work_retry(*, work: Work, actor) -> Work:
+    if work.status != WorkStatus.FAILED:
+        raise ApplicationError(
+            "Only a work whose processing failed can be retried.", code="not_failed"
+        )
+    if work.processing_attempts >= MAX_ATTEMPTS:
+        raise ApplicationError(
+            "This file failed too many times. Delete it and upload it again, or contact us.",
+            code="too_many_attempts",
+        )
+    with transaction.atomic():
+        work_status_set(
+            work=work, status=WorkStatus.PROCESSING, reason="Retry requested", actor=actor
+        )
+        work.save()
+        from .intake import _enqueue_processing
+
+        transaction.on_commit(lambda: _enqueue_processing(work.id))
+    return work

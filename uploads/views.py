@@ -1,0 +1,114 @@
+"""Creator pages for works: the grid, the uploader, batch progress, a work's page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import creator_required
+from config.errors import ApplicationError
+
+from .file_access import work_file_response
+from .forms import WorkEditForm, WorkUploadDefaultsForm
+from .models import UploadBatch, WorkStatus
+from .selectors import batch_progress, status_counts, work_for_viewer, works_for_owner
+from .services import work_delete, work_retry, work_update
+
+PAGE_SIZE = 24
+
+
+@creator_required
+def work_list(request):
+    status = request.GET.get("status") or ""
+    q = request.GET.get("q") or ""
+    works = works_for_owner(owner=request.user, status=status, q=q)
+    page = Paginator(works, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "works": page.object_list,
+        "status": status,
+        "q": q,
+        "statuses": WorkStatus.choices,
+        "counts": status_counts(owner=request.user),
+    }
+    return render(request, "uploads/work_list.html", context)
+
+
+@creator_required
+def work_upload(request):
+    return render(request, "uploads/work_upload.html", {"form": WorkUploadDefaultsForm()})
+
+
+@creator_required
+def batch_detail(request, batch_id: int):
+    batch = get_object_or_404(UploadBatch, id=batch_id, owner=request.user)
+    template = (
+        "uploads/_batch_progress.html"
+        if request.headers.get("HX-Request")
+        else "uploads/batch_detail.html"
+    )
+    return render(request, template, batch_progress(batch=batch))
+
+
+def _own_work_or_404(request, work_id: int):
+    work = work_for_viewer(work_id=work_id, user=request.user)
+    if work is None or work.owner_id != request.user.id:
+        from django.http import Http404
+
+        raise Http404("No such work.")
+    return work
+
+
+@creator_required
+def work_detail(request, work_id: int):
+    work = _own_work_or_404(request, work_id)
+    if request.method == "POST":
+        form = WorkEditForm(request.POST)
+        if form.is_valid():
+            try:
+                work_update(work=work, **form.cleaned_data)
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, "Saved.")
+                return redirect("uploads:work_detail", work_id=work.id)
+    else:
+        form = WorkEditForm(initial={"title": work.title, "description": work.description,
+                                     "tags": ", ".join(work.tags)})  # fmt: skip
+    context = {"work": work, "form": form, "history": work.status_changes.select_related("actor")}
+    return render(request, "uploads/work_detail.html", context)
+
+
+@creator_required
+@require_POST
+def work_delete_view(request, work_id: int):
+    work = _own_work_or_404(request, work_id)
+    title = work.title
+    try:
+        work_delete(work=work)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("uploads:work_detail", work_id=work_id)
+    messages.success(request, f"“{title}” was deleted, with its files.")
+    return redirect("uploads:work_list")
+
+
+@creator_required
+@require_POST
+def work_retry_view(request, work_id: int):
+    try:
+        work_retry(work=_own_work_or_404(request, work_id), actor=request.user)
+        messages.info(request, "Processing again. This page updates when it is done.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("uploads:work_detail", work_id=work_id)
+
+
+def work_file(request, work_id: int, kind: str):
+    if not request.user.is_authenticated:
+        from django.contrib.auth.views import redirect_to_login
+
+        return redirect_to_login(request.get_full_path())
+    return work_file_response(request, work_id=work_id, kind=kind)
