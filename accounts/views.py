@@ -64,7 +64,10 @@ def studio(request):
                 "links": "\n".join(profile.links),
             }
         )
-    return render(request, "accounts/studio.html", {"profile": profile, "form": form})
+    from uploads.selectors import status_counts  # uploads sits above accounts
+
+    context = {"profile": profile, "form": form, "counts": status_counts(owner=request.user)}
+    return render(request, "accounts/studio.html", context)
 
 
 @buyer_required

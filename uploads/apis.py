@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -18,9 +20,10 @@ from . import errors
 from . import serializers as s
 from .errors import UploadRefused
 from .file_access import work_file_response
-from .models import UploadBatch, Work
+from .models import UploadBatch, UploadRefusal, Work
 from .selectors import batch_progress, work_for_viewer, works_for_owner
 from .services import batch_create, work_delete, work_retry, work_submit, work_update
+from .services.intake import display_filename
 
 # Room for the form fields around the file in a multipart body.
 _MULTIPART_OVERHEAD = 1024 * 1024
@@ -28,15 +31,24 @@ _MULTIPART_OVERHEAD = 1024 * 1024
 
 def _the_one_file(request):
     """Exactly one file, in the `file` field."""
-    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0  # a malformed header; the upload handler still caps what is read
     if length > settings.UPLOAD_MAX_BYTES + _MULTIPART_OVERHEAD:
         raise UploadRefused(
             errors.TOO_LARGE,
-            f"The upload is {length / 1e6:.1f} MB; the limit is "
-            f"{settings.UPLOAD_MAX_BYTES / 1e6:.0f} MB.",
+            f"The upload is {length / 2**20:.1f} MB; the limit is "
+            f"{settings.UPLOAD_MAX_BYTES / 2**20:.0f} MB.",
             status=413,
         )
     files = [f for name in request.FILES for f in request.FILES.getlist(name)]
+    if getattr(request._request, "upload_too_large", False):
+        raise UploadRefused(
+            errors.TOO_LARGE,
+            f"The file is larger than the {settings.UPLOAD_MAX_BYTES / 2**20:.0f} MB limit.",
+            status=413,
+        )
     if not files or "file" not in request.FILES:
         raise UploadRefused(errors.FILE_MISSING, "Attach the image in the `file` field.")
     if len(files) > 1:
@@ -75,7 +87,11 @@ class WorkListCreateApi(APIView):
         "you uploaded the same bytes before. Refusals carry a stable `code`.",
     )
     def post(self, request):
-        upload = _the_one_file(request)
+        try:
+            upload = _the_one_file(request)
+        except UploadRefused as exc:
+            _record_door_refusal(request, exc)
+            raise
         data = s.WorkSubmitInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -93,6 +109,19 @@ class WorkListCreateApi(APIView):
         body = s.WorkOutput(result.work).data
         body["duplicate"] = not result.created
         return Response(body, status=status.HTTP_201_CREATED if result.created else 200)
+
+
+def _record_door_refusal(request, exc: UploadRefused) -> None:
+    """Refusals before the body is read (size, missing file) still count for the web
+    uploader's batch, which names itself in the query string for exactly this case."""
+    batch_id = request.query_params.get("batch", "")
+    if not batch_id.isdigit():
+        return
+    batch = UploadBatch.objects.filter(id=int(batch_id), owner=request.user).first()
+    if batch is not None:
+        filename = unquote(request.headers.get("X-Upload-Filename", ""))
+        UploadRefusal.objects.create(batch=batch, filename=display_filename(filename),
+                                     code=exc.code, message=exc.message[:500])  # fmt: skip
 
 
 def _own_work(request, work_id: int) -> Work:

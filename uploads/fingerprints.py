@@ -27,11 +27,12 @@ def _bits_to_hex(bits: np.ndarray) -> str:
 
 
 def hash_input(image: Image.Image) -> Image.Image:
-    """The reduced RGB copy both perceptual hashes read (about 512 px on the long side)."""
-    small = image.convert("RGB") if image.mode != "RGB" else image.copy()
-    if max(small.size) > PDQ_INPUT_PX:
-        small.thumbnail((PDQ_INPUT_PX, PDQ_INPUT_PX), Image.Resampling.BILINEAR, reducing_gap=2.0)
-    return small
+    """The reduced RGB copy both perceptual hashes read: a whole-factor box reduction to about
+    512-1000 px on the long side (~1 ms from a 1200 px preview). Both hashes resample
+    internally, so the exact size does not matter, only that the detail they ignore is gone."""
+    small = image if image.mode == "RGB" else image.convert("RGB")
+    factor = max(small.size) // PDQ_INPUT_PX
+    return small.reduce(factor) if factor > 1 else small
 
 
 def pdq(small: Image.Image) -> tuple[str, int]:

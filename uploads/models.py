@@ -46,6 +46,9 @@ class UploadRefusal(models.Model):
     message = models.CharField(max_length=500)
     created_at = models.DateTimeField(default=timezone.now)
 
+    def __str__(self) -> str:
+        return f"{self.filename}: {self.code}"
+
 
 def original_key(work_uuid: uuid.UUID, extension: str) -> str:
     """Originals live under a generated key that says nothing about the file or its owner."""
@@ -147,3 +150,6 @@ class WorkStatusChange(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '—'} → {self.to_status}"

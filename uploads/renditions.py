@@ -45,11 +45,20 @@ def _encode(image: Image.Image, quality: int) -> bytes:
 
 
 def _fit(image: Image.Image, longest: int) -> Image.Image:
-    fitted = image.copy()
-    # Bilinear with reducing_gap (whole-factor shrink first): ~20 ms for a 2000 px image,
-    # against ~45 ms for Lanczos, and indistinguishable under the watermark.
-    fitted.thumbnail((longest, longest), Image.Resampling.BILINEAR, reducing_gap=2.0)
-    return fitted
+    """Shrink to fit `longest`; an image that already fits is returned as it is (callers never
+    modify it). BOX averaging: ~12 ms for a 2000 px image, against ~45 ms for Lanczos, and
+    indistinguishable at preview size under the watermark."""
+    width, height = image.size
+    scale = longest / max(width, height)
+    if scale >= 1:
+        return image
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return image.resize(size, Image.Resampling.BOX, reducing_gap=2.0)
+
+
+def fit_preview(upright: Image.Image) -> Image.Image:
+    """The unmarked preview-sized image; the fingerprints are computed from it too."""
+    return _fit(upright, settings.RENDITION_PREVIEW_PX)
 
 
 def _watermark(image: Image.Image) -> Image.Image:
@@ -76,7 +85,7 @@ def _overlay(size: tuple[int, int]) -> Image.Image:
 
 
 def make_renditions(upright: Image.Image) -> tuple[bytes, bytes]:
-    """(thumbnail, preview) as JPEG bytes from an upright RGB image."""
-    preview = _watermark(_fit(upright, settings.RENDITION_PREVIEW_PX))
+    """(thumbnail, preview) as JPEG bytes from an upright RGB image (or its fit_preview)."""
+    preview = _watermark(fit_preview(upright))
     thumbnail = _fit(preview, settings.RENDITION_THUMBNAIL_PX)
     return _encode(thumbnail, quality=80), _encode(preview, quality=82)

@@ -1,11 +1,15 @@
 """API shapes for works. Input serializers check shape; the rules live in services."""
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import AiInvolvement, UploadBatch, Work, WorkStatus, WorkStatusChange
 
 
+@extend_schema_field(
+    {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]}
+)
 class TagsField(serializers.Field):
     """Tags as a list, or as one comma-separated string (handy in multipart forms)."""
 
@@ -21,7 +25,8 @@ class TagsField(serializers.Field):
 
 
 class WorkSubmitInput(serializers.Serializer):
-    file = serializers.FileField(help_text="One JPEG, PNG or WebP image.")
+    # Empty files pass here so the service can answer its own `empty_file` code.
+    file = serializers.FileField(allow_empty_file=True, help_text="One JPEG, PNG or WebP image.")
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     tags = TagsField(required=False)

@@ -79,7 +79,7 @@ def check_size(size: int) -> None:
     if size > limit:
         raise UploadRefused(
             errors.TOO_LARGE,
-            f"The file is {size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB.",
+            f"The file is {size / 2**20:.1f} MB; the limit is {limit / 2**20:.0f} MB.",
             status=413,
         )
 
@@ -112,7 +112,12 @@ def validate_image(fp: BinaryIO, size: int) -> ValidatedImage:
             image = Image.open(fp, formats=[fmt.pillow_format])
             width, height = image.size
             _check_dimensions(width, height)  # from the header, before decoding anything
-            if getattr(image, "is_animated", False) or getattr(image, "n_frames", 1) > 1:
+            # MPO is a JPEG with extra images attached (phone gain maps, depth maps, stereo
+            # pairs): its first frame is the photo, so it is a still image, not an animation.
+            is_multi_frame = (
+                getattr(image, "is_animated", False) or getattr(image, "n_frames", 1) > 1
+            )
+            if is_multi_frame and image.format != "MPO":
                 raise UploadRefused(
                     errors.ANIMATED_IMAGE, "Animated images are not accepted; upload one frame."
                 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
@@ -38,7 +39,12 @@ def work_list(request):
 
 @creator_required
 def work_upload(request):
-    return render(request, "uploads/work_upload.html", {"form": WorkUploadDefaultsForm()})
+    context = {
+        "form": WorkUploadDefaultsForm(),
+        "upload_max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024),
+        "upload_min_px": settings.UPLOAD_MIN_DIMENSION,
+    }
+    return render(request, "uploads/work_upload.html", context)
 
 
 @creator_required

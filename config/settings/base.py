@@ -306,3 +306,8 @@ RENDITION_PREVIEW_PX = 1200
 # A request may carry one file plus a few fields; bigger bodies are refused before parsing.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
+FILE_UPLOAD_HANDLERS = [
+    "uploads.upload_handlers.SizeCappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]

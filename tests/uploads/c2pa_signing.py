@@ -43,7 +43,7 @@ def _name(common_name: str) -> x509.Name:
 
 
 @functools.lru_cache(maxsize=1)
-def test_chain() -> tuple[bytes, bytes]:
+def signing_chain() -> tuple[bytes, bytes]:
     """Return ``(chain_pem, leaf_private_key_pem)``; generated once per test session."""
     now = dt.datetime.now(dt.UTC)
     # Back-date a little so clock skew between generation and validation can't matter.
@@ -123,9 +123,9 @@ def test_chain() -> tuple[bytes, bytes]:
 
 
 def _signer() -> c2pa.Signer:
-    # A Signer is consumed per signing call in some library versions, so make a fresh one
-    # each time; the expensive part (key generation) is cached in test_chain().
-    chain_pem, key_pem = test_chain()
+    # A fresh Signer per call is cheap (the key generation is cached in signing_chain()) and
+    # keeps no native handle alive across tests or forked workers.
+    chain_pem, key_pem = signing_chain()
     info = c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256, chain_pem, key_pem, None)
     return c2pa.Signer.from_info(info)
 
@@ -145,6 +145,7 @@ def sign_image(
     training_mining: dict[str, str] | None = None,
     claim_generator: str = "AssentTests/1.0",
     title: str = "test",
+    training_mining_label: str | None = None,
 ) -> bytes:
     """Return ``image_bytes`` with an embedded, signed C2PA manifest.
 
@@ -152,15 +153,17 @@ def sign_image(
     ``digitalSourceType`` is ``digital_source_type`` (``DIGITAL_CAPTURE`` when not given: the
     library refuses a created action without one) and, when ``training_mining`` is given
     (entry name -> use, e.g. ``{"cawg.ai_training": "notAllowed"}``), a training-mining
-    assertion.
+    assertion, labelled ``training_mining_label`` if given, else the first label in
+    ``TRAINING_MINING_LABELS`` the library accepts.
     """
     name, _, version = claim_generator.partition("/")
+    generator = {"name": name, **({"version": version} if version else {})}
     action = {
         "action": "c2pa.created",
         "digitalSourceType": digital_source_type or DIGITAL_CAPTURE,
     }
     base = {
-        "claim_generator_info": [{"name": name, "version": version or "0"}],
+        "claim_generator_info": [generator],
         "title": title,
         "format": mime_type,
         "assertions": [{"label": "c2pa.actions", "data": {"actions": [action]}}],
@@ -170,7 +173,8 @@ def sign_image(
 
     entries = {entry: {"use": use} for entry, use in training_mining.items()}
     last_error: Exception | None = None
-    for label in TRAINING_MINING_LABELS:
+    labels = (training_mining_label,) if training_mining_label else TRAINING_MINING_LABELS
+    for label in labels:
         manifest = {
             **base,
             "assertions": [*base["assertions"], {"label": label, "data": {"entries": entries}}],

@@ -62,6 +62,13 @@ def test_training_mining_is_reported(jpeg):
     assert summary["digital_source_types"] == [DIGITAL_CAPTURE]
 
 
+def test_legacy_training_mining_label_is_read(jpeg):
+    wishes = {"c2pa.ai_inference": "notAllowed", "c2pa.data_mining": "allowed"}
+    signed = sign_image(jpeg, training_mining=wishes, training_mining_label="c2pa.training-mining")
+
+    assert read_c2pa(signed, "image/jpeg")["training_mining"] == wishes
+
+
 def test_tampered_pixels_are_detected(signed_ai_jpeg):
     tampered = bytearray(signed_ai_jpeg)
     # The manifest sits in APP11 near the start; the last bytes before EOI are scan data.

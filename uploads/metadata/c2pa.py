@@ -198,8 +198,9 @@ _REMOTE = re.compile(r"remote manifests? from url (\S+)", re.IGNORECASE)
 def read_c2pa(data: bytes, mime_type: str) -> dict | None:
     """Summarise the active C2PA manifest in ``data``; never raises.
 
-    Returns ``None`` when there is no manifest (or the bytes are not JPEG, PNG or WebP: the
-    container is sniffed from the bytes, ``mime_type`` is only a fallback hint). Returns
+    The container (JPEG, PNG or WebP) is sniffed from the bytes, as the library itself does;
+    ``mime_type`` is used only when the bytes are not recognisable. Returns ``None`` when there
+    is no manifest or the container is none of those three. Returns
     ``{"error": "..."}`` when a manifest seems present but cannot be read, including a
     remote-only manifest, which is never fetched (``remote_url`` then names it). Otherwise
     returns a dict with ``claim_generator``, ``title``, ``validation_state``,

@@ -46,7 +46,8 @@ def clean_tags(tags) -> list[str]:
         tags = tags.split(",")
     seen: list[str] = []
     for tag in tags or []:
-        tag = " ".join(str(tag).split()).lower()[:40]
+        printable = "".join(ch for ch in str(tag) if ch.isprintable())
+        tag = " ".join(printable.split()).lower()[:40]
         if tag and tag not in seen:
             seen.append(tag)
     return seen[:MAX_TAGS]
@@ -134,14 +135,15 @@ def _work_submit(*, owner, upload, title, ai_involvement, rights_confirmed, righ
     _check_declarations(
         title=title, ai_involvement=ai_involvement, rights_confirmed=rights_confirmed
     )
-    _check_quota(owner=owner, size=upload.size, lock=False)  # cheap early answer
-    validated = validate_image(upload.file, upload.size)
     upload.seek(0)
     sha256 = sha256_of_chunks(upload.chunks())
-
+    # The same bytes again (a retried request, a second drop of the same file) get the work
+    # they already made, before any quota or check: they passed those the first time.
     existing = Work.objects.filter(owner=owner, sha256=sha256).first()
     if existing is not None:
         return SubmitResult(existing, created=False)
+    _check_quota(owner=owner, size=upload.size, lock=False)  # cheap early answer
+    validated = validate_image(upload.file, upload.size)
 
     work_uuid = uuid.uuid4()
     upload.seek(0)

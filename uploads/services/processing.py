@@ -17,7 +17,7 @@ from .. import storage
 from ..fingerprints import hash_input, pdq, phash
 from ..metadata import extract_metadata
 from ..models import Work, WorkStatus
-from ..renditions import RENDITION_EXTENSION, make_renditions, upright_rgb
+from ..renditions import RENDITION_EXTENSION, fit_preview, make_renditions, upright_rgb
 from .history import work_status_set
 
 logger = logging.getLogger(__name__)
@@ -52,11 +52,11 @@ def work_process(*, work_id: int) -> Work | None:
         data = storage.read(work.original.name)
         image = decode_for_processing(data, work.media_type)
         summary = extract_metadata(data, image, work.media_type)
-        upright = upright_rgb(image)
-        small = hash_input(upright)
+        fitted = fit_preview(upright_rgb(image))
+        small = hash_input(fitted)
         pdq_hex, pdq_quality = pdq(small)
         phash_hex = phash(small)
-        thumbnail, preview = make_renditions(upright)
+        thumbnail, preview = make_renditions(fitted)
         stored.append(storage.store(_rendition_key(work, "thumb"), thumbnail))
         stored.append(storage.store(_rendition_key(work, "preview"), preview))
         with transaction.atomic():

@@ -1,10 +1,14 @@
 """manage.py seed_demo: demo accounts for trying Assent locally. Safe to run again."""
 
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Role, User
 from accounts.services import invitation_create, user_create
+from config.demo_images import demo_picture
+from uploads.services import work_review_decide, work_submit
+from uploads.services.processing import work_process
 
 DEMO_PASSWORD = "assent-demo-2026"
 
@@ -15,6 +19,13 @@ DEMO_USERS = [
     {"email": "sam@orbitlab.demo", "role": Role.BUYER, "organization_name": "Orbit Lab"},
     {"email": "staff@demo.assent.local", "role": Role.STAFF},
 ]
+
+
+DEMO_TITLES = [
+    ["Harbour at dawn", "Dunes", "Late summer hills", "Blue hour", "Terraces", "Night swim"],
+    ["Kiso valley", "Paper lanterns", "First snow", "Rice fields", "Quiet shrine", "Ferry"],
+]
+DEMO_TAGS = ["landscape, illustration", "landscape, colour study", "abstract, warm"]
 
 
 class Command(BaseCommand):
@@ -30,9 +41,10 @@ class Command(BaseCommand):
             user_create(password=DEMO_PASSWORD, **spec)
             created.append(spec["email"])
         self._seed_invitation()
+        works = self._seed_works()
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data ready ({len(created)} new accounts). Sign in with password "
+                f"Demo data ready ({len(created)} new accounts, {works} new works). Sign in with password "
                 f"'{DEMO_PASSWORD}' as:"
             )
         )
@@ -45,6 +57,28 @@ class Command(BaseCommand):
         team = owner.memberships.get().organization
         if not team.invitations.exists():
             invitation_create(organization=team, invited_by=owner, email="new.hire@orbitlab.demo")
+
+    def _seed_works(self) -> int:
+        """A few works per demo creator, processed here (no worker needed) and mostly approved,
+        so every page has something to show on the first visit."""
+        staff = User.objects.get(email="staff@demo.assent.local")
+        made = 0
+        for offset, email in enumerate(["ada@demo.assent.local", "kenji@demo.assent.local"]):
+            creator = User.objects.get(email=email)
+            for n, title in enumerate(DEMO_TITLES[offset]):
+                seed = offset * 100 + n
+                result = work_submit(
+                    owner=creator, upload=SimpleUploadedFile(f"{title}.jpg", demo_picture(seed)),
+                    title=title, ai_involvement="none", rights_confirmed=True,
+                    tags=DEMO_TAGS[n % len(DEMO_TAGS)],
+                )  # fmt: skip
+                if not result.created:
+                    continue
+                made += 1
+                work = work_process(work_id=result.work.id)
+                if work is not None and work.status == "pending_review" and n % 4 != 3:
+                    work_review_decide(work=work, approve=True, reason="", actor=staff)
+        return made
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Run even with DEBUG off.")
