@@ -16,6 +16,7 @@ admin.site.site_header = "Assent staff"
 api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("uploads.api_urls")),
+    path("", include("licensing.api_urls")),
     # Anything else under /api/ answers a JSON 404, not an HTML page.
     re_path(r"^.*$", views.api_not_found),
 ]
@@ -25,6 +26,7 @@ urlpatterns = [
     path("dashboard/", dashboard, name="dashboard"),
     path("", include("accounts.urls")),
     path("", include("uploads.urls")),
+    path("", include("licensing.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

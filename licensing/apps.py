@@ -3,3 +3,19 @@ from django.apps import AppConfig
 
 class LicensingConfig(AppConfig):
     name = "licensing"
+
+    def ready(self) -> None:
+        from uploads import registry
+
+        from .selectors import live_licenses_for_work
+
+        def licensed_work_guard(work) -> str | None:
+            if live_licenses_for_work(work=work):
+                return "This work has running licenses; withdraw it from sale instead."
+            return None
+
+        registry.deletion_guards.append(licensed_work_guard)
+
+        from .views import offers_panel
+
+        registry.work_page_sections.append(offers_panel)

@@ -15,3 +15,7 @@ def deletion_blocker(work) -> str | None:
         if reason:
             return reason
     return None
+
+
+# Sections a higher app adds to a work's page: each gets (request, work) and returns HTML.
+work_page_sections: list[Callable[[object, object], str]] = []

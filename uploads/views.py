@@ -83,7 +83,18 @@ def work_detail(request, work_id: int):
     else:
         form = WorkEditForm(initial={"title": work.title, "description": work.description,
                                      "tags": ", ".join(work.tags)})  # fmt: skip
-    context = {"work": work, "form": form, "history": work.status_changes.select_related("actor")}
+    from django.utils.safestring import mark_safe
+
+    from .registry import work_page_sections
+
+    context = {
+        "work": work,
+        "form": form,
+        "history": work.status_changes.select_related("actor"),
+        # Rendered by the apps that registered them (licensing's offers panel, later more);
+        # each returns HTML from its own templates, which escape their content.
+        "sections": [mark_safe(section(request, work)) for section in work_page_sections],  # noqa: S308
+    }
     return render(request, "uploads/work_detail.html", context)
 
 

@@ -229,6 +229,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "accounts.models.Role.choices",
         "MembershipRoleEnum": "accounts.models.MembershipRole.choices",
+        "WorkStatusEnum": "uploads.models.WorkStatus.choices",
+        "OfferStatusEnum": "licensing.models.OfferStatus.choices",
+        "AiInvolvementEnum": "uploads.models.AiInvolvement.choices",
     },
 }
 
@@ -311,3 +314,12 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
+
+# --- Licensing --------------------------------------------------------------------------------
+# The lowest price per work license, in minor units per currency (see licensing/money.py).
+LICENSE_PRICE_FLOORS = {
+    "USD": 200, "EUR": 200, "GBP": 200, "CAD": 300, "AUD": 300, "CHF": 200,
+    "SEK": 2000, "NOK": 2000, "DKK": 1500, "NZD": 300, "JPY": 300, "KRW": 3000,
+}  # fmt: skip
+LICENSE_TEXT_VERSION = "2026-11"
+BULK_OFFER_CHUNK = 50

@@ -7,6 +7,9 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.models import Role, User
 from accounts.services import invitation_create, user_create
 from config.demo_images import demo_picture
+from licensing.consent import ConsentContext
+from licensing.services import offer_create
+from licensing.terms import PRESETS
 from uploads.services import work_review_decide, work_submit
 from uploads.services.processing import work_process
 
@@ -77,8 +80,20 @@ class Command(BaseCommand):
                 made += 1
                 work = work_process(work_id=result.work.id)
                 if work is not None and work.status == "pending_review" and n % 4 != 3:
-                    work_review_decide(work=work, approve=True, reason="", actor=staff)
+                    work = work_review_decide(work=work, approve=True, reason="", actor=staff)
+                    self._seed_offers(work, n)
         return made
+
+    def _seed_offers(self, work, n: int) -> None:
+        """Demo creators consent to one or two presets per approved work (seeded consent is
+        marked as such in the record's user agent)."""
+        context = ConsentContext(ip_address=None, user_agent="manage.py seed_demo")
+        keys = list(PRESETS)
+        for key, price in [(keys[n % len(keys)], 2500 + 500 * n), (keys[(n + 2) % len(keys)], 900)][
+            : 1 + n % 2
+        ]:
+            offer_create(work=work, actor=work.owner, terms=PRESETS[key].terms, preset=key,
+                         price_amount=price, currency="USD", consent=True, context=context)  # fmt: skip
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Run even with DEBUG off.")

@@ -1,0 +1,193 @@
+"""One module renders a license for people and for machines, from the same terms:
+
+- the human license text (a versioned template; its hash goes into every consent record);
+- the plain-language summary a creator confirms;
+- RSL 1.0 XML for a work's offer;
+- the CAWG training-and-data-mining assertion a C2PA manifest would carry;
+- the XMP packet embedded in delivered copies (read back by uploads.metadata)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from xml.etree import ElementTree as ET
+from xml.sax.saxutils import escape
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from .money import CURRENCY_EXPONENTS, format_money
+from .terms import USE_LABELS, LicenseTerms, Use
+
+RSL_NS = "https://rslstandard.org/rsl"
+PLUS_NS = "http://ns.useplus.org/ldf/xmp/1.0/"
+PLUS_VOCAB = "http://ns.useplus.org/ldf/vocab/"
+DMI_SEE_CONSTRAINT = PLUS_VOCAB + "DMI-PROHIBITED-SEECONSTRAINT"
+
+
+# --- For people ---------------------------------------------------------------------------
+
+
+def license_text(terms: LicenseTerms, *, work=None, creator_name: str = "") -> str:
+    return render_to_string(
+        "licensing/license_text.txt",
+        {
+            "version": settings.LICENSE_TEXT_VERSION,
+            "terms": terms,
+            "terms_hash": terms.hash,
+            "use_labels": [USE_LABELS[u] for u in sorted(terms.uses)],
+            "term_label": terms.term_label(),
+            "work": work,
+            "creator_name": creator_name,
+        },
+    )
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def plain_summary(terms: LicenseTerms, *, price_amount: int, currency: str) -> list[str]:
+    """The sentences a creator reads and confirms before anything is offered."""
+    uses = [USE_LABELS[u] for u in sorted(terms.uses)]
+    listing = uses[0] if len(uses) == 1 else ", ".join(uses[:-1]) + " and " + uses[-1]
+    sentences = [
+        f"AI teams may {listing} with this work.",
+        "Models trained on it may be used commercially."
+        if terms.commercial
+        else "Models trained on it may not be used commercially.",
+    ]
+    if terms.requires_destruction:
+        sentences.append(
+            f"After {terms.term_label()} every model trained on it must be destroyed, "
+            "and the team must confirm it."
+        )
+    else:
+        sentences.append(
+            f"After {terms.term_label()} training on it must stop; models already trained may "
+            "be kept."
+        )
+    if terms.attribution_required:
+        sentences.append("Your name must be credited in every model's documentation.")
+    sentences.append(
+        f"You are paid {format_money(price_amount, currency)} per license, "
+        "less Assent's published fee."
+    )
+    sentences.append(
+        "You can withdraw consent at any time; licenses already sold run to their end."
+    )
+    return sentences
+
+
+# --- RSL 1.0 ------------------------------------------------------------------------------
+
+# Our uses mapped to RSL usage tokens. RSL has no token for evaluation; it is use of the work
+# as model input, so it maps to ai-input (our own vocabulary stays in the license text).
+RSL_USAGE = {
+    Use.GENERATIVE: "ai-train",
+    Use.NONGENERATIVE: "ai-train",
+    Use.FINE_TUNE: "ai-train",
+    Use.EVALUATE: "ai-input",
+    Use.INPUT: "ai-input",
+}
+
+
+def _decimal(amount: int, currency: str) -> str:
+    exponent = CURRENCY_EXPONENTS.get(currency, 2)
+    return f"{amount / 10**exponent:.{exponent}f}"
+
+
+def rsl_xml(offer, *, content_url: str, license_url: str, copyright_holder: str) -> str:
+    terms = offer.terms
+    ET.register_namespace("", RSL_NS)
+    root = ET.Element(f"{{{RSL_NS}}}rsl")
+    content = ET.SubElement(root, f"{{{RSL_NS}}}content", url=content_url)
+    license_el = ET.SubElement(content, f"{{{RSL_NS}}}license")
+    permitted = sorted({RSL_USAGE[u] for u in terms.uses})
+    ET.SubElement(license_el, f"{{{RSL_NS}}}permits", type="usage").text = " ".join(permitted)
+    prohibited = sorted({"ai-train", "ai-input"} - set(permitted))
+    if prohibited:
+        ET.SubElement(license_el, f"{{{RSL_NS}}}prohibits", type="usage").text = " ".join(
+            prohibited
+        )
+    user = "commercial non-commercial" if terms.commercial else "non-commercial"
+    ET.SubElement(license_el, f"{{{RSL_NS}}}permits", type="user").text = user
+    if not terms.commercial:
+        ET.SubElement(license_el, f"{{{RSL_NS}}}prohibits", type="user").text = "commercial"
+    payment = ET.SubElement(license_el, f"{{{RSL_NS}}}payment", type="training")
+    ET.SubElement(payment, f"{{{RSL_NS}}}standard").text = license_url
+    ET.SubElement(payment, f"{{{RSL_NS}}}amount", currency=offer.currency).text = _decimal(
+        offer.price_amount, offer.currency
+    )
+    ET.SubElement(license_el, f"{{{RSL_NS}}}legal", type="terms").text = license_url
+    ET.SubElement(content, f"{{{RSL_NS}}}copyright", type="person").text = copyright_holder
+    ET.SubElement(content, f"{{{RSL_NS}}}terms").text = license_url
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
+
+
+# --- CAWG training and data mining ---------------------------------------------------------
+
+
+def cawg_training_mining(terms: LicenseTerms, *, license_url: str) -> dict:
+    """`cawg.training-mining` as a C2PA manifest would carry it: what is allowed outright, and
+    what is allowed only under our license (constrained, with where to read it)."""
+    constrained = {
+        "use": "constrained",
+        "constraints_info": f"Licensed through Assent: {license_url}",
+    }
+    not_allowed = {"use": "notAllowed"}
+    trains = terms.uses & {Use.NONGENERATIVE, Use.FINE_TUNE}
+    entries = {
+        "cawg.ai_generative_training": constrained if Use.GENERATIVE in terms.uses else not_allowed,
+        "cawg.ai_training": constrained
+        if (trains or Use.GENERATIVE in terms.uses)
+        else not_allowed,
+        "cawg.ai_inference": constrained if terms.uses & {Use.INPUT, Use.EVALUATE} else not_allowed,
+        "cawg.data_mining": not_allowed,
+    }
+    return {"label": "cawg.training-mining", "data": {"entries": entries}}
+
+
+# --- XMP for delivered copies ----------------------------------------------------------------
+
+
+def xmp_packet(
+    *,
+    license_id: str,
+    terms: LicenseTerms,
+    expires_at: datetime,
+    license_url: str,
+    creator: str,
+    rights_holder: str,
+) -> str:
+    """The packet embedded in every delivered file. `plus:DataMining` says mining is prohibited
+    except as the named license allows; `plus:OtherConstraints` names it and its expiry."""
+    constraint = (
+        f"Assent license {license_id}: {', '.join(sorted(terms.uses))}; "
+        f"{'commercial' if terms.commercial else 'non-commercial'}; until "
+        f"{expires_at.date().isoformat()}; at expiry {terms.on_expiry}. See {license_url}"
+    )
+    rights = f"© {rights_holder}. Licensed for AI training under {license_url}"
+    e = escape
+    return (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/">\n'
+        ' <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+        '  <rdf:Description rdf:about=""\n'
+        '    xmlns:dc="http://purl.org/dc/elements/1.1/"\n'
+        '    xmlns:xmpRights="http://ns.adobe.com/xap/1.0/rights/"\n'
+        f'    xmlns:plus="{PLUS_NS}">\n'
+        f"   <plus:DataMining>{e(DMI_SEE_CONSTRAINT)}</plus:DataMining>\n"
+        '   <plus:OtherConstraints><rdf:Alt><rdf:li xml:lang="x-default">'
+        f"{e(constraint)}</rdf:li></rdf:Alt></plus:OtherConstraints>\n"
+        "   <xmpRights:Marked>True</xmpRights:Marked>\n"
+        f"   <xmpRights:WebStatement>{e(license_url)}</xmpRights:WebStatement>\n"
+        '   <dc:rights><rdf:Alt><rdf:li xml:lang="x-default">'
+        f"{e(rights)}</rdf:li></rdf:Alt></dc:rights>\n"
+        f"   <dc:creator><rdf:Seq><rdf:li>{e(creator)}</rdf:li></rdf:Seq></dc:creator>\n"
+        "  </rdf:Description>\n"
+        " </rdf:RDF>\n"
+        "</x:xmpmeta>\n"
+        '<?xpacket end="w"?>'
+    )

@@ -1,0 +1,166 @@
+"""Offers (a work's terms and price), the creator's consent records, and bulk-apply jobs."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from uploads.models import Work
+
+from .terms import LicenseTerms, OnExpiry
+
+
+class OfferStatus(models.TextChoices):
+    ACTIVE = "active", "On sale"
+    RETIRED = "retired", "Replaced by a newer offer"
+    WITHDRAWN = "withdrawn", "Consent withdrawn"
+
+
+class Offer(models.Model):
+    """A work's terms with the creator's price. Created only together with the creator's
+    consent, and immutable from then on (a database trigger refuses changes to its terms and
+    price on PostgreSQL); changing terms or price makes a new offer and retires this one."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="offers")
+    uses = models.JSONField()
+    commercial = models.BooleanField()
+    term_months = models.PositiveSmallIntegerField()
+    on_expiry = models.CharField(max_length=20, choices=[(e.value, e.value) for e in OnExpiry])
+    attribution_required = models.BooleanField(default=False)
+    terms_hash = models.CharField(max_length=64, db_index=True)
+    preset = models.CharField(max_length=40, blank=True)
+    price_amount = models.BigIntegerField(help_text="Minor units of the currency.")
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=12, choices=OfferStatus.choices, default=OfferStatus.ACTIVE, db_index=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(price_amount__gt=0), name="offer_price_positive"),
+            models.CheckConstraint(
+                condition=Q(term_months__gte=1, term_months__lte=120), name="offer_term_range"
+            ),
+            # One live offer per work and terms: a new price for the same terms replaces it.
+            models.UniqueConstraint(
+                fields=["work", "terms_hash"],
+                condition=Q(status="active"),
+                name="offer_one_active_per_terms",
+            ),
+        ]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Offer {self.id} on {self.work_id} ({self.status})"
+
+    @property
+    def terms(self) -> LicenseTerms:
+        return LicenseTerms(
+            uses=frozenset(self.uses),
+            commercial=self.commercial,
+            term_months=self.term_months,
+            on_expiry=self.on_expiry,
+            attribution_required=self.attribution_required,
+        )
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == OfferStatus.ACTIVE
+
+
+class ConsentAction(models.TextChoices):
+    GIVEN = "given", "Consent given"
+    WITHDRAWN = "withdrawn", "Consent withdrawn"
+
+
+class ConsentQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("Consent records are append-only.")
+
+    def delete(self):
+        raise PermissionError("Consent records are append-only.")
+
+
+class ConsentRecord(models.Model):
+    """The creator's explicit yes (or later no) to one offer: who, when, from where, the exact
+    terms and the hash of the license text they were shown. Append-only: refused by save() and
+    the queryset here, and by a trigger on PostgreSQL. Work and offer are kept as plain ids, so
+    the record outlives a deleted work."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    work = models.ForeignKey(
+        Work, on_delete=models.DO_NOTHING, db_constraint=False, related_name="consent_records"
+    )
+    offer = models.ForeignKey(
+        Offer, on_delete=models.DO_NOTHING, db_constraint=False, related_name="consent_records"
+    )
+    work_title = models.CharField(max_length=200)
+    action = models.CharField(max_length=12, choices=ConsentAction.choices)
+    terms = models.JSONField()
+    terms_hash = models.CharField(max_length=64)
+    price_amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    license_text_version = models.CharField(max_length=20)
+    license_text_hash = models.CharField(max_length=64)
+    summary = models.TextField(help_text="The plain-language summary the creator confirmed.")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    objects = ConsentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["user", "-at"]), models.Index(fields=["work", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.work_title} by {self.user_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("Consent records are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Consent records are append-only.")
+
+
+class BulkJobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class BulkOfferJob(models.Model):
+    """One creator's bulk apply: a preset or terms and a price over many works, with the consent
+    context of the request that confirmed it, worked through in chunks by the worker."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    work_ids = models.JSONField()
+    terms = models.JSONField()
+    preset = models.CharField(max_length=40, blank=True)
+    price_amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+    status = models.CharField(max_length=10, choices=BulkJobStatus.choices, default="queued")
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    skipped = models.JSONField(default=list, blank=True)  # [{"work_id", "title", "reason"}]
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Bulk offer job {self.id} ({self.done}/{self.total})"
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.done / self.total) if self.total else 100

@@ -1,0 +1,98 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .models import ConsentRecord, Offer
+from .money import CURRENCY_EXPONENTS, format_money
+from .terms import OnExpiry, Use
+
+
+class TermsInput(serializers.Serializer):
+    uses = serializers.ListField(
+        child=serializers.ChoiceField(choices=[u.value for u in Use]), allow_empty=False
+    )
+    commercial = serializers.BooleanField()
+    term_months = serializers.IntegerField(min_value=1, max_value=120)
+    on_expiry = serializers.ChoiceField(choices=[e.value for e in OnExpiry])
+    attribution_required = serializers.BooleanField(default=False)
+
+
+class OfferCreateInput(serializers.Serializer):
+    preset = serializers.CharField(required=False, help_text="A preset key (GET /api/v1/presets/).")
+    terms = TermsInput(required=False)
+    price = serializers.IntegerField(help_text="Per license, in minor units (1200 = $12.00).")
+    currency = serializers.ChoiceField(choices=sorted(CURRENCY_EXPONENTS), default="USD")
+    consent = serializers.BooleanField(
+        help_text="Must be true: you have read the summary and opt this work in on these terms."
+    )
+
+
+class TermsOutput(serializers.Serializer):
+    uses = serializers.ListField(child=serializers.CharField())
+    commercial = serializers.BooleanField()
+    term_months = serializers.IntegerField()
+    on_expiry = serializers.CharField()
+    attribution_required = serializers.BooleanField()
+    hash = serializers.CharField()
+
+
+class OfferOutput(serializers.ModelSerializer):
+    terms = serializers.SerializerMethodField()
+    price = serializers.IntegerField(source="price_amount")
+    price_display = serializers.SerializerMethodField()
+    license_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Offer
+        fields = [
+            "id",
+            "uuid",
+            "work",
+            "status",
+            "preset",
+            "terms",
+            "price",
+            "currency",
+            "price_display",
+            "license_url",
+            "created_at",
+            "ended_at",
+        ]
+
+    @extend_schema_field(TermsOutput)
+    def get_terms(self, offer) -> dict:
+        return {**offer.terms.canonical(), "hash": offer.terms_hash}
+
+    def get_price_display(self, offer) -> str:
+        return format_money(offer.price_amount, offer.currency)
+
+    def get_license_url(self, offer) -> str:
+        from django.urls import reverse
+
+        return reverse("licensing:terms_page", args=[offer.terms_hash])
+
+
+class PresetOutput(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    terms = TermsOutput()
+
+
+class ConsentRecordOutput(serializers.ModelSerializer):
+    class Meta:
+        model = ConsentRecord
+        fields = [
+            "id",
+            "action",
+            "work",
+            "offer",
+            "work_title",
+            "terms",
+            "terms_hash",
+            "price_amount",
+            "currency",
+            "license_text_version",
+            "license_text_hash",
+            "summary",
+            "at",
+        ]

@@ -1,0 +1,282 @@
+"""Offers and consent: creating an offer is giving consent, in one transaction; withdrawing
+stops new sales; bulk apply does the same for many works with progress."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from config.errors import ApplicationError
+from uploads.models import Work, WorkStatus
+
+from . import documents
+from .consent import ConsentContext
+from .models import (
+    BulkJobStatus,
+    BulkOfferJob,
+    ConsentAction,
+    ConsentRecord,
+    Offer,
+    OfferStatus,
+)
+from .money import format_money, is_supported, normalise_currency, price_floor
+from .terms import PRESETS, LicenseTerms, TermsError
+
+MAX_PRICE = 10**9  # minor units; a guard against typos, far above any real license
+OFFERABLE_STATUSES = (WorkStatus.PENDING_REVIEW, WorkStatus.LISTED)
+
+
+def terms_resolve(*, preset: str | None, terms: dict | None) -> tuple[LicenseTerms, str]:
+    """Terms from a preset key or a terms object; exactly one of them."""
+    if preset and terms:
+        raise ApplicationError(
+            "Send a preset or terms, not both.", code="invalid", fields={"preset": ["Choose one."]}
+        )
+    if preset:
+        if preset not in PRESETS:
+            raise ApplicationError(
+                f"Unknown preset {preset!r}.",
+                code="invalid",
+                fields={"preset": [f"Choose from {', '.join(PRESETS)}."]},
+            )
+        return PRESETS[preset].terms, preset
+    if not terms:
+        raise ApplicationError(
+            "Send a preset or terms.",
+            code="invalid",
+            fields={"terms": ["Required without a preset."]},
+        )
+    try:
+        return LicenseTerms.from_dict(terms), ""
+    except TermsError as exc:
+        raise ApplicationError(str(exc), code="invalid", fields={exc.field: [str(exc)]}) from exc
+
+
+def price_check(*, price_amount, currency: str) -> tuple[int, str]:
+    currency = normalise_currency(currency)
+    if not is_supported(currency):
+        raise ApplicationError(
+            f"{currency} is not a currency we pay out in.",
+            code="invalid",
+            fields={"currency": ["Unsupported currency."]},
+        )
+    if isinstance(price_amount, bool) or not isinstance(price_amount, int):
+        raise ApplicationError(
+            "The price is a whole number of minor units (cents).",
+            code="invalid",
+            fields={"price": ["Whole minor units."]},
+        )
+    floor = price_floor(currency)
+    if price_amount < floor:
+        raise ApplicationError(
+            f"The lowest price is {format_money(floor, currency)} per license: below that, card "
+            "fees eat the payment, and a floor keeps prices for creators' work from racing to "
+            "nothing.",
+            code="price_below_floor",
+            fields={"price": [f"At least {floor}."]},
+        )
+    if price_amount > MAX_PRICE:
+        raise ApplicationError(
+            "That price is too high to be real; check the amount.",
+            code="invalid",
+            fields={"price": ["Too high."]},
+        )
+    return price_amount, currency
+
+
+def _record(
+    *, offer: Offer, work: Work, user, action: str, context: ConsentContext
+) -> ConsentRecord:
+    terms = offer.terms
+    text = documents.license_text(terms, work=work, creator_name=work.rights_holder)
+    summary = " ".join(
+        documents.plain_summary(terms, price_amount=offer.price_amount, currency=offer.currency)
+    )
+    return ConsentRecord.objects.create(
+        user=user,
+        work=work,
+        offer=offer,
+        work_title=work.title[:200],
+        action=action,
+        terms=terms.canonical(),
+        terms_hash=terms.hash,
+        price_amount=offer.price_amount,
+        currency=offer.currency,
+        license_text_version=text.splitlines()[0].rsplit(" ", 1)[-1],
+        license_text_hash=documents.text_hash(text),
+        summary=summary,
+        ip_address=context.ip_address,
+        user_agent=context.user_agent,
+    )
+
+
+def offer_create(
+    *,
+    work: Work,
+    actor,
+    terms: LicenseTerms,
+    price_amount: int,
+    currency: str,
+    consent: bool,
+    context: ConsentContext,
+    preset: str = "",
+) -> Offer:
+    """Offer a work on these terms at this price. Without explicit consent nothing is made.
+    A live offer on the same terms is replaced (retired), so a price change is a new offer."""
+    if work.owner_id != actor.id:
+        raise ApplicationError("No such work.", code="not_found", status=404)
+    if consent is not True:
+        raise ApplicationError(
+            "Nothing is offered without your explicit consent: confirm the summary.",
+            code="consent_required",
+            fields={"consent": ["Must be true."]},
+        )
+    price_amount, currency = price_check(price_amount=price_amount, currency=currency)
+    with transaction.atomic():
+        work = Work.objects.select_for_update().get(id=work.id)
+        if work.status not in OFFERABLE_STATUSES:
+            raise ApplicationError(
+                f"This work is {work.get_status_display().lower()}; only works waiting for "
+                "review or approved can be offered.",
+                code="work_not_offerable",
+                status=409,
+            )
+        now = timezone.now()
+        Offer.objects.filter(work=work, terms_hash=terms.hash, status=OfferStatus.ACTIVE).update(
+            status=OfferStatus.RETIRED, ended_at=now
+        )
+        offer = Offer.objects.create(
+            work=work,
+            uses=sorted(str(u) for u in terms.uses),
+            commercial=terms.commercial,
+            term_months=terms.term_months,
+            on_expiry=str(terms.on_expiry),
+            attribution_required=terms.attribution_required,
+            terms_hash=terms.hash,
+            preset=preset,
+            price_amount=price_amount,
+            currency=currency,
+        )
+        _record(offer=offer, work=work, user=actor, action=ConsentAction.GIVEN, context=context)
+    return offer
+
+
+def offer_withdraw(*, offer: Offer, actor, context: ConsentContext) -> Offer:
+    """Withdraw consent for one offer: it is not sold again; licenses granted run to their end."""
+    if offer.work.owner_id != actor.id:
+        raise ApplicationError("No such offer.", code="not_found", status=404)
+    with transaction.atomic():
+        locked = Offer.objects.select_for_update().select_related("work").get(id=offer.id)
+        if locked.status != OfferStatus.ACTIVE:
+            return locked  # already off sale; withdrawing twice records nothing new
+        locked.status = OfferStatus.WITHDRAWN
+        locked.ended_at = timezone.now()
+        locked.save(update_fields=["status", "ended_at"])
+        _record(
+            offer=locked,
+            work=locked.work,
+            user=actor,
+            action=ConsentAction.WITHDRAWN,
+            context=context,
+        )
+    return locked
+
+
+def work_consent_withdraw(*, work: Work, actor, context: ConsentContext) -> list[Offer]:
+    if work.owner_id != actor.id:
+        raise ApplicationError("No such work.", code="not_found", status=404)
+    active = list(Offer.objects.filter(work=work, status=OfferStatus.ACTIVE))
+    return [offer_withdraw(offer=o, actor=actor, context=context) for o in active]
+
+
+# --- Bulk apply ----------------------------------------------------------------------------
+
+
+def bulk_offer_job_create(
+    *,
+    owner,
+    work_ids: list[int],
+    terms: LicenseTerms,
+    preset: str,
+    price_amount: int,
+    currency: str,
+    consent: bool,
+    context: ConsentContext,
+) -> BulkOfferJob:
+    if consent is not True:
+        raise ApplicationError(
+            "Nothing is offered without your explicit consent.",
+            code="consent_required",
+            fields={"consent": ["Must be true."]},
+        )
+    price_amount, currency = price_check(price_amount=price_amount, currency=currency)
+    ids = sorted(
+        set(Work.objects.filter(owner=owner, id__in=work_ids).values_list("id", flat=True))
+    )
+    if not ids:
+        raise ApplicationError(
+            "Select at least one of your works.",
+            code="invalid",
+            fields={"work_ids": ["No works selected."]},
+        )
+    with transaction.atomic():
+        job = BulkOfferJob.objects.create(
+            owner=owner,
+            work_ids=ids,
+            terms=terms.canonical(),
+            preset=preset,
+            price_amount=price_amount,
+            currency=currency,
+            ip_address=context.ip_address,
+            user_agent=context.user_agent,
+            total=len(ids),
+        )
+        transaction.on_commit(lambda: _enqueue_bulk(job.id))
+    return job
+
+
+def _enqueue_bulk(job_id: int) -> None:
+    from .tasks import bulk_offer_job_run_task
+
+    bulk_offer_job_run_task.delay(job_id)
+
+
+def bulk_offer_job_run(*, job_id: int, chunk: int = 50) -> BulkOfferJob | None:
+    """Work through the job in chunks, saving progress after each, so a crashed worker's
+    redelivery resumes where it stopped (works already done are skipped by `done`)."""
+    job = BulkOfferJob.objects.filter(id=job_id).select_related("owner").first()
+    if job is None or job.status == BulkJobStatus.DONE:
+        return job
+    terms = LicenseTerms.from_dict(job.terms)
+    context = ConsentContext(ip_address=job.ip_address, user_agent=job.user_agent)
+    BulkOfferJob.objects.filter(id=job.id).update(status=BulkJobStatus.RUNNING)
+    remaining = job.work_ids[job.done :]
+    works = Work.objects.in_bulk(remaining)
+    for start in range(0, len(remaining), chunk):
+        skipped = []
+        for work_id in remaining[start : start + chunk]:
+            work = works.get(work_id)
+            try:
+                if work is None:
+                    raise ApplicationError("The work was deleted.", code="gone")
+                offer_create(
+                    work=work,
+                    actor=job.owner,
+                    terms=terms,
+                    price_amount=job.price_amount,
+                    currency=job.currency,
+                    consent=True,
+                    context=context,
+                    preset=job.preset,
+                )
+            except ApplicationError as exc:
+                skipped.append(
+                    {"work_id": work_id, "title": getattr(work, "title", ""), "reason": exc.message}
+                )
+        job.done += len(remaining[start : start + chunk])
+        job.skipped = [*job.skipped, *skipped]
+        job.save(update_fields=["done", "skipped"])
+    job.status = BulkJobStatus.DONE
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "finished_at"])
+    return job

@@ -1,0 +1,268 @@
+"""Creator pages for offers and consent, and the public license pages."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from accounts.permissions import creator_required
+from config.errors import ApplicationError
+from uploads.models import UploadBatch, Work
+
+from . import documents
+from .consent import ConsentContext
+from .forms import OfferTermsForm
+from .models import BulkOfferJob, Offer
+from .money import format_money, price_floor
+from .selectors import consent_history, is_sellable, live_licenses_for_work, offers_for_work
+from .services import (
+    OFFERABLE_STATUSES,
+    bulk_offer_job_create,
+    offer_create,
+    offer_withdraw,
+    work_consent_withdraw,
+)
+from .terms import PRESETS, LicenseTerms
+
+
+def _own_work(request, work_id: int) -> Work:
+    return get_object_or_404(Work, id=work_id, owner=request.user)
+
+
+def offers_panel(request, work) -> str:
+    """The licensing section of a work's page (registered with uploads in AppConfig.ready)."""
+    from django.template.loader import render_to_string
+
+    context = {
+        "work": work,
+        "offers": offers_for_work(work=work),
+        "can_offer": work.status in OFFERABLE_STATUSES,
+    }
+    return render_to_string("licensing/_offers_panel.html", context, request=request)
+
+
+def _floors() -> list[tuple[str, str]]:
+    from .money import CURRENCY_EXPONENTS
+
+    return [(c, format_money(price_floor(c), c)) for c in sorted(CURRENCY_EXPONENTS)]
+
+
+def _consent_context(form, *, works, creator_name: str) -> dict:
+    terms: LicenseTerms = form.cleaned_data["terms"]
+    sample = works[0] if len(works) == 1 else None
+    return {
+        "form": form,
+        "terms": terms,
+        "works": works,
+        "summary": documents.plain_summary(
+            terms,
+            price_amount=form.cleaned_data["price_amount"],
+            currency=form.cleaned_data["currency"],
+        ),
+        "license_text": documents.license_text(terms, work=sample, creator_name=creator_name),
+        "price_display": format_money(
+            form.cleaned_data["price_amount"], form.cleaned_data["currency"]
+        ),
+    }
+
+
+@creator_required
+def offer_new(request, work_id: int):
+    """Step 1: choose terms and price. Step 2 (`step=review`): read the summary and the
+    license, then confirm (`step=confirm`, with the consent box ticked)."""
+    work = _own_work(request, work_id)
+    form = OfferTermsForm(request.POST or None)
+    base = {"work": work, "presets": PRESETS.values(), "floors": _floors()}
+    if request.method != "POST" or not form.is_valid():
+        return render(request, "licensing/offer_form.html", {**base, "form": form})
+    context = {**base, **_consent_context(form, works=[work], creator_name=work.rights_holder)}
+    if request.POST.get("step") != "confirm":
+        return render(request, "licensing/consent.html", context)
+    try:
+        offer_create(
+            work=work,
+            actor=request.user,
+            terms=form.cleaned_data["terms"],
+            price_amount=form.cleaned_data["price_amount"],
+            currency=form.cleaned_data["currency"],
+            consent=request.POST.get("consent") == "yes",
+            preset=form.preset_key,
+            context=ConsentContext.from_request(request),
+        )
+    except ApplicationError as exc:
+        return render(
+            request, "licensing/consent.html", {**context, "error": exc.message}, status=400
+        )
+    messages.success(
+        request, f"“{work.title}” is offered at {context['price_display']} per license."
+    )
+    return redirect("uploads:work_detail", work_id=work.id)
+
+
+@creator_required
+def offer_withdraw_view(request, work_id: int, offer_id: int):
+    work = _own_work(request, work_id)
+    offer = get_object_or_404(Offer, id=offer_id, work=work)
+    if request.method == "POST":
+        offer_withdraw(
+            offer=offer, actor=request.user, context=ConsentContext.from_request(request)
+        )
+        messages.success(request, "Consent withdrawn: this offer is no longer sold.")
+        return redirect("uploads:work_detail", work_id=work.id)
+    context = {"work": work, "offers": [offer], "licenses": live_licenses_for_work(work=work)}
+    return render(request, "licensing/withdraw.html", context)
+
+
+@creator_required
+def work_withdraw_view(request, work_id: int):
+    work = _own_work(request, work_id)
+    if request.method == "POST":
+        withdrawn = work_consent_withdraw(
+            work=work, actor=request.user, context=ConsentContext.from_request(request)
+        )
+        messages.success(
+            request, f"Consent withdrawn for {len(withdrawn)} offer(s) of “{work.title}”."
+        )
+        return redirect("uploads:work_detail", work_id=work.id)
+    context = {
+        "work": work,
+        "offers": [o for o in offers_for_work(work=work) if o.is_active],
+        "licenses": live_licenses_for_work(work=work),
+    }
+    return render(request, "licensing/withdraw.html", context)
+
+
+@creator_required
+def consent_history_view(request):
+    from django.core.paginator import Paginator
+
+    page = Paginator(consent_history(user=request.user), 50).get_page(request.GET.get("page"))
+    return render(
+        request, "licensing/consent_history.html", {"page": page, "records": page.object_list}
+    )
+
+
+def _bulk_works(request) -> list[Work]:
+    ids = [
+        int(i)
+        for i in request.POST.getlist("works") or request.GET.getlist("work")
+        if str(i).isdigit()
+    ]
+    works = Work.objects.filter(owner=request.user, status__in=OFFERABLE_STATUSES)
+    batch_id = request.POST.get("batch") or request.GET.get("batch")
+    if batch_id and str(batch_id).isdigit():
+        batch = get_object_or_404(UploadBatch, id=int(batch_id), owner=request.user)
+        return list(works.filter(batch=batch).order_by("id"))
+    return list(works.filter(id__in=ids).order_by("id")) if ids else []
+
+
+@creator_required
+def bulk_offer(request):
+    """Apply one set of terms and a price to many works, with the same two-step consent."""
+    works = _bulk_works(request)
+    form = OfferTermsForm(request.POST or None)
+    base = {
+        "presets": PRESETS.values(),
+        "floors": _floors(),
+        "works": works,
+        "batch": request.POST.get("batch") or request.GET.get("batch") or "",
+    }
+    if not works:
+        return render(request, "licensing/bulk_form.html", {**base, "form": form, "nothing": True})
+    if request.method != "POST" or not form.is_valid():
+        return render(request, "licensing/bulk_form.html", {**base, "form": form})
+    profile = getattr(request.user, "creator_profile", None)
+    context = {
+        **base,
+        **_consent_context(form, works=works, creator_name=getattr(profile, "display_name", "")),
+    }
+    if request.POST.get("step") != "confirm":
+        return render(request, "licensing/bulk_consent.html", context)
+    try:
+        job = bulk_offer_job_create(
+            owner=request.user,
+            work_ids=[w.id for w in works],
+            terms=form.cleaned_data["terms"],
+            preset=form.preset_key,
+            price_amount=form.cleaned_data["price_amount"],
+            currency=form.cleaned_data["currency"],
+            consent=request.POST.get("consent") == "yes",
+            context=ConsentContext.from_request(request),
+        )
+    except ApplicationError as exc:
+        return render(
+            request, "licensing/bulk_consent.html", {**context, "error": exc.message}, status=400
+        )
+    return redirect("licensing:bulk_job", job_id=job.id)
+
+
+@creator_required
+def bulk_job(request, job_id: int):
+    job = get_object_or_404(BulkOfferJob, id=job_id, owner=request.user)
+    template = (
+        "licensing/_bulk_progress.html"
+        if request.headers.get("HX-Request")
+        else "licensing/bulk_job.html"
+    )
+    return render(request, template, {"job": job})
+
+
+# --- Public -------------------------------------------------------------------------------
+
+
+def _terms_for_hash(terms_hash: str) -> LicenseTerms:
+    for preset in PRESETS.values():
+        if preset.terms.hash == terms_hash:
+            return preset.terms
+    offer = Offer.objects.filter(terms_hash=terms_hash).first()
+    if offer is None:
+        raise Http404("No license has these terms.")
+    return offer.terms
+
+
+def terms_page(request, terms_hash: str):
+    terms = _terms_for_hash(terms_hash)
+    text = documents.license_text(terms)
+    if request.GET.get("format") == "txt":
+        return HttpResponse(text, content_type="text/plain; charset=utf-8")
+    return render(
+        request,
+        "licensing/terms_page.html",
+        {"terms": terms, "text": text, "text_hash": documents.text_hash(text)},
+    )
+
+
+def _public_offer(request, offer_uuid) -> Offer:
+    offer = get_object_or_404(Offer.objects.select_related("work", "work__owner"), uuid=offer_uuid)
+    if not (
+        is_sellable(offer)
+        or (
+            request.user.is_authenticated
+            and (request.user.id == offer.work.owner_id or request.user.is_staff)
+        )
+    ):
+        raise Http404("No such offer.")
+    return offer
+
+
+def offer_rsl(request, offer_uuid):
+    offer = _public_offer(request, offer_uuid)
+    license_url = settings.SITE_URL + reverse("licensing:terms_page", args=[offer.terms_hash])
+    xml = documents.rsl_xml(
+        offer,
+        content_url=f"{settings.SITE_URL}/offers/{offer.uuid}/",
+        license_url=license_url,
+        copyright_holder=offer.work.rights_holder,
+    )
+    return HttpResponse(xml, content_type="application/rsl+xml; charset=utf-8")
+
+
+def offer_cawg(request, offer_uuid):
+    from django.http import JsonResponse
+
+    offer = _public_offer(request, offer_uuid)
+    license_url = settings.SITE_URL + reverse("licensing:terms_page", args=[offer.terms_hash])
+    return JsonResponse(documents.cawg_training_mining(offer.terms, license_url=license_url))
