@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
@@ -23,6 +24,14 @@ RSL_NS = "https://rslstandard.org/rsl"
 PLUS_NS = "http://ns.useplus.org/ldf/xmp/1.0/"
 PLUS_VOCAB = "http://ns.useplus.org/ldf/vocab/"
 DMI_SEE_CONSTRAINT = PLUS_VOCAB + "DMI-PROHIBITED-SEECONSTRAINT"
+
+
+# Characters XML 1.0 cannot carry at all; a name typed with one must not break a document.
+_NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(text: str) -> str:
+    return _NOT_XML.sub("", text)
 
 
 # --- For people ---------------------------------------------------------------------------
@@ -120,7 +129,9 @@ def rsl_xml(offer, *, content_url: str, license_url: str, copyright_holder: str)
         offer.price_amount, offer.currency
     )
     ET.SubElement(license_el, f"{{{RSL_NS}}}legal", type="terms").text = license_url
-    ET.SubElement(content, f"{{{RSL_NS}}}copyright", type="person").text = copyright_holder
+    ET.SubElement(content, f"{{{RSL_NS}}}copyright", type="person").text = xml_safe(
+        copyright_holder
+    )
     ET.SubElement(content, f"{{{RSL_NS}}}terms").text = license_url
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
@@ -169,7 +180,10 @@ def xmp_packet(
         f"{expires_at.date().isoformat()}; at expiry {terms.on_expiry}. See {license_url}"
     )
     rights = f"© {rights_holder}. Licensed for AI training under {license_url}"
-    e = escape
+
+    def e(value: str) -> str:
+        return escape(xml_safe(value))
+
     return (
         '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
         '<x:xmpmeta xmlns:x="adobe:ns:meta/">\n'

@@ -1,6 +1,12 @@
 from django import forms
 
-from .money import CURRENCY_EXPONENTS, DEFAULT_CURRENCY, to_minor_units
+from .money import (
+    CURRENCY_EXPONENTS,
+    DEFAULT_CURRENCY,
+    format_money,
+    price_floor,
+    to_minor_units,
+)
 from .terms import PRESETS, USE_LABELS, LicenseTerms, OnExpiry, TermsError, Use
 
 CUSTOM = "custom"
@@ -58,6 +64,13 @@ class OfferTermsForm(forms.Form):
                 data["price_amount"] = to_minor_units(data["price"], data["currency"])
             except ValueError as exc:
                 self.add_error("price", str(exc))
+            else:
+                floor = price_floor(data["currency"])
+                if data["price_amount"] < floor:
+                    self.add_error(
+                        "price",
+                        f"The lowest price is {format_money(floor, data['currency'])} per license.",
+                    )
         return data
 
     @property

@@ -20,6 +20,13 @@ class OfferStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "Consent withdrawn"
 
 
+class OfferQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        if set(kwargs) - Offer.MUTABLE_FIELDS:
+            raise PermissionError("An offer's terms and price cannot change; make a new offer.")
+        return super().update(**kwargs)
+
+
 class Offer(models.Model):
     """A work's terms with the creator's price. Created only together with the creator's
     consent, and immutable from then on (a database trigger refuses changes to its terms and
@@ -42,6 +49,11 @@ class Offer(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
 
+    # Only these change after creation; everything else is what the creator consented to.
+    MUTABLE_FIELDS = frozenset({"status", "ended_at"})
+
+    objects = OfferQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(price_amount__gt=0), name="offer_price_positive"),
@@ -59,6 +71,12 @@ class Offer(models.Model):
 
     def __str__(self) -> str:
         return f"Offer {self.id} on {self.work_id} ({self.status})"
+
+    def save(self, *args, **kwargs):
+        fields = kwargs.get("update_fields")
+        if self.pk is not None and (fields is None or set(fields) - self.MUTABLE_FIELDS):
+            raise PermissionError("An offer's terms and price cannot change; make a new offer.")
+        super().save(*args, **kwargs)
 
     @property
     def terms(self) -> LicenseTerms:

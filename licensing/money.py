@@ -61,14 +61,22 @@ def format_money(amount: int, currency: str) -> str:
 
 def to_minor_units(major: str, currency: str) -> int:
     """Parse a price typed by a person ("12", "12.50") into minor units, exactly."""
+    import re
     from decimal import Decimal, InvalidOperation
 
     exponent = CURRENCY_EXPONENTS[currency]
+    text = str(major).strip()
+    if re.search(r",\d{1,2}$", text):
+        # "12,50" is twelve and a half in much of Europe; refusing beats guessing 1,250.
+        raise ValueError("Use a point for decimals: 12.50, not 12,50.")
     try:
-        value = Decimal(str(major).strip().replace(",", ""))
-    except InvalidOperation as exc:
+        value = Decimal(text.replace(",", ""))
+        # adjusted() is the power of ten of the leading digit; no arithmetic, so no overflow.
+        if not value.is_finite() or value.adjusted() >= 12:
+            raise ValueError("Enter a price such as 12 or 12.50.")
+        scaled = value.scaleb(exponent)
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"{currency} prices have at most {exponent} decimal places.")
+    except (InvalidOperation, ArithmeticError) as exc:
         raise ValueError("Enter a price such as 12 or 12.50.") from exc
-    scaled = value * (10**exponent)
-    if scaled != scaled.to_integral_value():
-        raise ValueError(f"{currency} prices have at most {exponent} decimal places.")
     return int(scaled)

@@ -22,7 +22,9 @@ class OfferCreateInput(serializers.Serializer):
     price = serializers.IntegerField(help_text="Per license, in minor units (1200 = $12.00).")
     currency = serializers.ChoiceField(choices=sorted(CURRENCY_EXPONENTS), default="USD")
     consent = serializers.BooleanField(
-        help_text="Must be true: you have read the summary and opt this work in on these terms."
+        required=False,
+        default=False,
+        help_text="Must be true: you have read the summary and opt this work in on these terms.",
     )
 
 

@@ -84,11 +84,28 @@ def price_check(*, price_amount, currency: str) -> tuple[int, str]:
     return price_amount, currency
 
 
+def creator_display_name(user) -> str:
+    profile = getattr(user, "creator_profile", None)
+    return getattr(profile, "display_name", "") or user.email
+
+
+def shown_license_text(terms: LicenseTerms, *, work: Work | None, creator) -> str:
+    """The license text the creator reads before consenting: per work for one work, the
+    general text (naming no work) when many are offered at once. Its hash goes in the record."""
+    return documents.license_text(terms, work=work, creator_name=creator_display_name(creator))
+
+
 def _record(
-    *, offer: Offer, work: Work, user, action: str, context: ConsentContext
+    *,
+    offer: Offer,
+    work: Work,
+    user,
+    action: str,
+    context: ConsentContext,
+    text: str | None = None,
 ) -> ConsentRecord:
     terms = offer.terms
-    text = documents.license_text(terms, work=work, creator_name=work.rights_holder)
+    text = text if text is not None else shown_license_text(terms, work=work, creator=user)
     summary = " ".join(
         documents.plain_summary(terms, price_amount=offer.price_amount, currency=offer.currency)
     )
@@ -120,6 +137,7 @@ def offer_create(
     consent: bool,
     context: ConsentContext,
     preset: str = "",
+    shown_text: str | None = None,
 ) -> Offer:
     """Offer a work on these terms at this price. Without explicit consent nothing is made.
     A live offer on the same terms is replaced (retired), so a price change is a new offer."""
@@ -157,7 +175,14 @@ def offer_create(
             price_amount=price_amount,
             currency=currency,
         )
-        _record(offer=offer, work=work, user=actor, action=ConsentAction.GIVEN, context=context)
+        _record(
+            offer=offer,
+            work=work,
+            user=actor,
+            action=ConsentAction.GIVEN,
+            context=context,
+            text=shown_text,
+        )
     return offer
 
 
@@ -241,15 +266,40 @@ def _enqueue_bulk(job_id: int) -> None:
     bulk_offer_job_run_task.delay(job_id)
 
 
+def _already_offered(*, work: Work, terms: LicenseTerms, job: BulkOfferJob) -> bool:
+    return Offer.objects.filter(
+        work=work,
+        terms_hash=terms.hash,
+        price_amount=job.price_amount,
+        currency=job.currency,
+        created_at__gte=job.created_at,
+    ).exists()
+
+
 def bulk_offer_job_run(*, job_id: int, chunk: int = 50) -> BulkOfferJob | None:
     """Work through the job in chunks, saving progress after each, so a crashed worker's
     redelivery resumes where it stopped (works already done are skipped by `done`)."""
     job = BulkOfferJob.objects.filter(id=job_id).select_related("owner").first()
     if job is None or job.status == BulkJobStatus.DONE:
         return job
+    BulkOfferJob.objects.filter(id=job.id).update(status=BulkJobStatus.RUNNING)
+    try:
+        return _bulk_offer_job_chunks(job=job, chunk=chunk)
+    except Exception:
+        # Leave a clear end state (the progress page stops polling and says so); the task's
+        # own retry or a redelivery can still resume it from `done`.
+        BulkOfferJob.objects.filter(id=job.id).update(
+            status=BulkJobStatus.FAILED, finished_at=timezone.now()
+        )
+        raise
+
+
+def _bulk_offer_job_chunks(*, job: BulkOfferJob, chunk: int) -> BulkOfferJob:
     terms = LicenseTerms.from_dict(job.terms)
     context = ConsentContext(ip_address=job.ip_address, user_agent=job.user_agent)
-    BulkOfferJob.objects.filter(id=job.id).update(status=BulkJobStatus.RUNNING)
+    # The creator consented after reading the general text (no work named); every record
+    # carries that text's hash.
+    shown_text = shown_license_text(terms, work=None, creator=job.owner)
     remaining = job.work_ids[job.done :]
     works = Work.objects.in_bulk(remaining)
     for start in range(0, len(remaining), chunk):
@@ -259,6 +309,8 @@ def bulk_offer_job_run(*, job_id: int, chunk: int = 50) -> BulkOfferJob | None:
             try:
                 if work is None:
                     raise ApplicationError("The work was deleted.", code="gone")
+                if _already_offered(work=work, terms=terms, job=job):
+                    continue  # a redelivered chunk: this work got its offer and consent already
                 offer_create(
                     work=work,
                     actor=job.owner,
@@ -268,6 +320,7 @@ def bulk_offer_job_run(*, job_id: int, chunk: int = 50) -> BulkOfferJob | None:
                     consent=True,
                     context=context,
                     preset=job.preset,
+                    shown_text=shown_text,
                 )
             except ApplicationError as exc:
                 skipped.append(

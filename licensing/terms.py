@@ -138,12 +138,21 @@ class IntendedUse:
     extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
-        uses = frozenset(Use(u) for u in self.uses)
+        try:
+            uses = frozenset(Use(u) for u in self.uses)
+        except ValueError as exc:
+            raise TermsError("use", f"Unknown use: {exc}. Choose from {', '.join(Use)}.") from exc
         if not uses:
             raise TermsError("use", "Say at least one intended use.")
         object.__setattr__(self, "uses", uses)
-        if not MIN_TERM_MONTHS <= int(self.months_needed) <= MAX_TERM_MONTHS:
+        months = self.months_needed
+        if isinstance(months, bool) or not isinstance(months, int):
+            raise TermsError("term_months", "Months needed is a whole number.")
+        if not MIN_TERM_MONTHS <= months <= MAX_TERM_MONTHS:
             raise TermsError("term_months", "Months needed must be 1 to 120.")
+        for name in ("commercial", "can_destroy_models"):
+            if not isinstance(getattr(self, name), bool):
+                raise TermsError(name, f"{name} is true or false.")
 
 
 def satisfies(terms: LicenseTerms, intended: IntendedUse) -> bool:

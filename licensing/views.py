@@ -23,6 +23,7 @@ from .services import (
     bulk_offer_job_create,
     offer_create,
     offer_withdraw,
+    shown_license_text,
     work_consent_withdraw,
 )
 from .terms import PRESETS, LicenseTerms
@@ -50,9 +51,18 @@ def _floors() -> list[tuple[str, str]]:
     return [(c, format_money(price_floor(c), c)) for c in sorted(CURRENCY_EXPONENTS)]
 
 
-def _consent_context(form, *, works, creator_name: str) -> dict:
+def _step(request) -> str:
+    """`edit` wins over anything else posted (the consent page's "Change terms" button adds it
+    to the hidden `step=confirm`); confirmation needs `confirm` alone."""
+    steps = request.POST.getlist("step")
+    if "edit" in steps:
+        return "edit"
+    return "confirm" if steps == ["confirm"] else "review"
+
+
+def _consent_context(form, *, works, creator, per_work: bool) -> dict:
     terms: LicenseTerms = form.cleaned_data["terms"]
-    sample = works[0] if len(works) == 1 else None
+    sample = works[0] if per_work else None
     return {
         "form": form,
         "terms": terms,
@@ -62,7 +72,7 @@ def _consent_context(form, *, works, creator_name: str) -> dict:
             price_amount=form.cleaned_data["price_amount"],
             currency=form.cleaned_data["currency"],
         ),
-        "license_text": documents.license_text(terms, work=sample, creator_name=creator_name),
+        "license_text": shown_license_text(terms, work=sample, creator=creator),
         "price_display": format_money(
             form.cleaned_data["price_amount"], form.cleaned_data["currency"]
         ),
@@ -76,10 +86,13 @@ def offer_new(request, work_id: int):
     work = _own_work(request, work_id)
     form = OfferTermsForm(request.POST or None)
     base = {"work": work, "presets": PRESETS.values(), "floors": _floors()}
-    if request.method != "POST" or not form.is_valid():
+    if request.method != "POST" or not form.is_valid() or _step(request) == "edit":
         return render(request, "licensing/offer_form.html", {**base, "form": form})
-    context = {**base, **_consent_context(form, works=[work], creator_name=work.rights_holder)}
-    if request.POST.get("step") != "confirm":
+    context = {
+        **base,
+        **_consent_context(form, works=[work], creator=request.user, per_work=True),
+    }
+    if _step(request) != "confirm":
         return render(request, "licensing/consent.html", context)
     try:
         offer_create(
@@ -172,14 +185,13 @@ def bulk_offer(request):
     }
     if not works:
         return render(request, "licensing/bulk_form.html", {**base, "form": form, "nothing": True})
-    if request.method != "POST" or not form.is_valid():
+    if request.method != "POST" or not form.is_valid() or _step(request) == "edit":
         return render(request, "licensing/bulk_form.html", {**base, "form": form})
-    profile = getattr(request.user, "creator_profile", None)
     context = {
         **base,
-        **_consent_context(form, works=works, creator_name=getattr(profile, "display_name", "")),
+        **_consent_context(form, works=works, creator=request.user, per_work=False),
     }
-    if request.POST.get("step") != "confirm":
+    if _step(request) != "confirm":
         return render(request, "licensing/bulk_consent.html", context)
     try:
         job = bulk_offer_job_create(

@@ -43,3 +43,76 @@
     });
   });
 })();
+
+// Licensing pages: the offer form (custom terms, the price floor per currency) and the works
+// grid's selection for "Set terms for selected".
+(function () {
+  "use strict";
+
+  function syncOfferForm(form) {
+    var checked = form.querySelector("input[name=preset]:checked");
+    var custom = form.querySelector("[data-custom-terms]");
+    if (custom) custom.hidden = !checked || checked.value !== "custom";
+    var select = form.querySelector("[data-currency-select]");
+    var floor = form.querySelector("[data-floor-text]");
+    if (select && floor) {
+      var option = select.options[select.selectedIndex];
+      if (option && option.dataset.floor) floor.textContent = option.dataset.floor;
+    }
+  }
+
+  // Choosing "Custom terms" after a preset starts from that preset's terms, if none are set yet.
+  function prefillCustom(form, from) {
+    if (!from || !from.dataset.uses) return;
+    var uses = form.querySelectorAll("input[name=uses]");
+    if (Array.prototype.some.call(uses, function (u) { return u.checked; })) return;
+    var wanted = from.dataset.uses.trim().split(/\s+/);
+    uses.forEach(function (u) { u.checked = wanted.indexOf(u.value) !== -1; });
+    var commercial = form.querySelector("input[name=commercial]");
+    if (commercial) commercial.checked = from.dataset.commercial === "true";
+    var attribution = form.querySelector("input[name=attribution_required]");
+    if (attribution) attribution.checked = from.dataset.attribution === "true";
+    var term = form.querySelector("input[name=term_months]");
+    if (term) term.value = from.dataset.term;
+    form.querySelectorAll("input[name=on_expiry]").forEach(function (r) { r.checked = r.value === from.dataset.expiry; });
+  }
+
+  function syncSelection(form) {
+    var boxes = form.querySelectorAll("input[name=work]");
+    var n = Array.prototype.filter.call(boxes, function (b) { return b.checked; }).length;
+    var count = form.querySelector("[data-selected-count]");
+    if (count) count.textContent = n === 0 ? "No works selected" : n + (n === 1 ? " work selected" : " works selected");
+    var submit = form.querySelector("[data-bulk-submit]");
+    if (submit) submit.disabled = n === 0;
+    var all = form.querySelector("[data-select-all]");
+    if (all) {
+      all.checked = n > 0 && n === boxes.length;
+      all.indeterminate = n > 0 && n < boxes.length;
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-offer-form]").forEach(function (form) {
+      var last = form.querySelector("input[name=preset]:checked");
+      form.addEventListener("change", function (event) {
+        var target = event.target;
+        if (target.name === "preset") {
+          if (target.value === "custom") prefillCustom(form, last);
+          else last = target;
+        }
+        syncOfferForm(form);
+      });
+      syncOfferForm(form);
+    });
+
+    document.querySelectorAll("form[data-bulk-select]").forEach(function (form) {
+      form.addEventListener("change", function (event) {
+        if (event.target.matches("[data-select-all]")) {
+          form.querySelectorAll("input[name=work]").forEach(function (b) { b.checked = event.target.checked; });
+        }
+        syncSelection(form);
+      });
+      syncSelection(form);
+    });
+  });
+})();

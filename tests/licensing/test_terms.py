@@ -53,7 +53,9 @@ def stricter_pairs(draw) -> tuple[LicenseTerms, LicenseTerms]:
     a_uses = draw(st.frozensets(st.sampled_from(sorted(b.uses)), min_size=1))
     a_commercial = draw(st.booleans()) if b.commercial else False
     a_months = draw(st.integers(MIN_TERM_MONTHS, b.term_months))
-    a_expiry = OnExpiry.DESTROY_MODELS if b.requires_destruction else draw(st.sampled_from(list(OnExpiry)))
+    a_expiry = (
+        OnExpiry.DESTROY_MODELS if b.requires_destruction else draw(st.sampled_from(list(OnExpiry)))
+    )
     a = LicenseTerms(a_uses, a_commercial, a_months, a_expiry, draw(st.booleans()))
     return a, b
 
@@ -124,7 +126,9 @@ def test_a_buyer_who_cannot_destroy_models_never_matches_destroy_models_terms(te
         assert not satisfies(terms, cannot)
     else:
         # ...and stop-training terms do not care whether the buyer could.
-        assert satisfies(terms, cannot) == satisfies(terms, replace(intended, can_destroy_models=True))
+        assert satisfies(terms, cannot) == satisfies(
+            terms, replace(intended, can_destroy_models=True)
+        )
 
 
 @settings(max_examples=300)

@@ -151,7 +151,8 @@ def _work_submit(*, owner, upload, title, ai_involvement, rights_confirmed, righ
     try:
         with transaction.atomic():
             _check_quota(owner=owner, size=upload.size, lock=True)
-            holder = " ".join((rights_holder or "").split())[:200]
+            printable = "".join(ch for ch in (rights_holder or "") if ch.isprintable())
+            holder = " ".join(printable.split())[:200]
             work = Work(
                 uuid=work_uuid, owner=owner, batch=batch, title=title.strip()[:200],
                 description=(description or "").strip()[:5000], tags=clean_tags(tags),
