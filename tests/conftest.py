@@ -51,6 +51,21 @@ def _clean_cache():
 
 
 @pytest.fixture
+def media_root(settings, tmp_path) -> Path:
+    """File storage in a temporary folder, so a test can see every file left behind."""
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(root)},
+        },
+    }
+    return root
+
+
+@pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
 

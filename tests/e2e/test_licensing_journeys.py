@@ -25,21 +25,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 FINE_TUNE = "fine-tune-commercial-2y"
 
 
-@pytest.fixture
-def media_root(settings, tmp_path):
-    """Originals and renditions go to a temporary folder, not the project's var/media."""
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(root)},
-        },
-    }
-    return root
-
-
 def _work(creator, title: str, seed: int, *, approve_by=None):
     work = upload_work(
         creator, jpeg_bytes(photo(640, 480, seed=seed)), name=f"{title}.jpg", title=title

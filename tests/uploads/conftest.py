@@ -1,24 +1,8 @@
-"""Fixtures for works: storage in a temporary folder, so tests can see every file left."""
+"""Helpers for works tests (the `media_root` fixture is in tests/conftest.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-
-import pytest
-
-
-@pytest.fixture
-def media_root(settings, tmp_path) -> Path:
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(root)},
-        },
-    }
-    return root
 
 
 def stored_files(root: Path) -> list[str]:
