@@ -67,6 +67,7 @@ class Faults:
         self.duplicate_events = 0  # deliver each of the next N events twice
         self.delay_seconds = 0.0  # wait before delivering each event
         self.hold_events = False  # keep events back until released (then out of order)
+        self.timeout_seconds = 35.0  # how long a "timeout" failure hangs before answering
 
     def take_failure(self) -> str | None:
         with self.lock:
@@ -125,7 +126,7 @@ class StripeLocal:
         self._authenticate(headers)
         failure = self.faults.take_failure()
         if failure == "timeout":
-            time.sleep(float(headers.get("x-stripe-local-timeout", "35")))
+            time.sleep(float(headers.get("x-stripe-local-timeout") or self.faults.timeout_seconds))
         if failure:
             raise StripeError(
                 "An unexpected error occurred (injected).", status=500, type="api_error"
@@ -219,13 +220,18 @@ class StripeLocal:
             value = node[head]
         self._expand_path(value, rest)
 
-    def list_response(self, request: Request, items: list[dict], url: str) -> dict:
-        """Newest first, `limit` (1-100, default 10), `starting_after`/`ending_before` cursors."""
+    def list_response(
+        self, request: Request, items: list[dict], url: str, *, newest_first: bool = True
+    ) -> dict:
+        """Newest first (or in creation order, e.g. line items), `limit` (1-100, default 10),
+        `starting_after`/`ending_before` cursors."""
         limit = as_int(request.params, "limit", default=10)
         if not 1 <= limit <= 100:
             raise StripeError("Invalid limit: must be between 1 and 100", param="limit")
         items = sorted(
-            items, key=lambda o: (o["created"], self.store.order.index(o["id"])), reverse=True
+            items,
+            key=lambda o: (o["created"], self.store.order.index(o["id"])),
+            reverse=newest_first,
         )
         after, before = request.params.get("starting_after"), request.params.get("ending_before")
         ids = [o["id"] for o in items]
@@ -233,15 +239,19 @@ class StripeLocal:
             if after not in ids:
                 raise StripeError(f"No such object: '{after}'", param="starting_after")
             items = items[ids.index(after) + 1 :]
+            page, has_more = items[:limit], len(items) > limit
         elif before:
             if before not in ids:
                 raise StripeError(f"No such object: '{before}'", param="ending_before")
-            items = items[: ids.index(before)][-limit:]
-        page = items[:limit]
+            items = items[: ids.index(before)]
+            # Paging backwards: the `limit` items just before the cursor; more lie further back.
+            page, has_more = items[-limit:], len(items) > limit
+        else:
+            page, has_more = items[:limit], len(items) > limit
         return {
             "object": "list",
             "url": url,
-            "has_more": len(items) > limit,
+            "has_more": has_more,
             "data": [public(o) for o in page],
         }
 
@@ -298,7 +308,14 @@ class StripeLocal:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         self.httpd.daemon_threads = True
-        thread = threading.Thread(target=self.httpd.serve_forever, name="stripe-local", daemon=True)
+        # A short poll interval: shutdown() waits up to one interval (tests start and stop
+        # a server per test).
+        thread = threading.Thread(
+            target=self.httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="stripe-local",
+            daemon=True,
+        )
         thread.start()
         actual = self.httpd.server_address[1]
         if not self.public_url:

@@ -29,6 +29,9 @@ PREFIXES = {
     "webhook_endpoint": "we_",
     "balance_transaction": "txn_",
     "payment_method": "pm_",
+    "item": "li_",  # a Checkout Session's line item
+    "price": "price_",
+    "product": "prod_",
 }
 
 

@@ -64,14 +64,14 @@ class Deliverer:
                 faults.duplicate_events -= 1
                 copies = 2
         for _ in range(copies):
-            self.queue.put((event["id"], 1, time.monotonic() + faults.delay_seconds))
+            self.queue.put((event["id"], 1, time.monotonic() + faults.delay_seconds, None))
 
     def release_held(self) -> int:
         """Deliver what was held, newest first."""
         self.server.faults.hold_events = False
         held, self.held = self.held, []
         for event in reversed(held):
-            self.queue.put((event["id"], 1, time.monotonic()))
+            self.queue.put((event["id"], 1, time.monotonic(), None))
         return len(held)
 
     # --- delivery ---------------------------------------------------------------------
@@ -81,7 +81,9 @@ class Deliverer:
             item = self.queue.get()
             if item is None:
                 return
-            event_id, attempt, not_before = item
+            # endpoint_id None: every endpoint that wants the event; a retry names the one
+            # endpoint that failed, so the endpoints that answered 200 don't get it again.
+            event_id, attempt, not_before, endpoint_id = item
             wait = not_before - time.monotonic()
             if wait > 0:
                 # Not due yet: put it back and look again shortly (keeps others moving).
@@ -91,12 +93,15 @@ class Deliverer:
             event = self.server.store.objects.get(event_id)
             if event is None:
                 continue
-            failed = [
-                ep for ep in self._endpoints_for(event) if not self._deliver(ep, event, attempt)
-            ]
-            if failed and attempt < self.max_attempts:
-                delay = self.backoff_base * (2 ** (attempt - 1))
-                self.queue.put((event_id, attempt + 1, time.monotonic() + delay))
+            endpoints = self._endpoints_for(event)
+            if endpoint_id is not None:
+                endpoints = [ep for ep in endpoints if ep["id"] == endpoint_id]
+            for endpoint in endpoints:
+                if not self._deliver(endpoint, event, attempt) and attempt < self.max_attempts:
+                    delay = self.backoff_base * (2 ** (attempt - 1))
+                    self.queue.put(
+                        (event_id, attempt + 1, time.monotonic() + delay, endpoint["id"])
+                    )
 
     def _endpoints_for(self, event: dict) -> list[dict]:
         def wants(endpoint: dict) -> bool:

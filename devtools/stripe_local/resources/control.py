@@ -22,6 +22,8 @@ def register(server) -> None:
                 faults.duplicate_events = as_int(params, "duplicate_events")
             if "delay_seconds" in params:
                 faults.delay_seconds = float(params["delay_seconds"])
+            if "timeout_seconds" in params:  # how long fail_next=timeout hangs
+                faults.timeout_seconds = float(params["timeout_seconds"])
         if "hold_events" in params:
             if params["hold_events"] in ("true", "1"):
                 faults.hold_events = True
@@ -42,8 +44,10 @@ def register(server) -> None:
         with store.lock:
             store.clock_offset += seconds
             store.save()
-        from . import checkout
-
+        try:
+            from . import checkout
+        except ImportError:  # checkout not written yet, or left out
+            checkout = None
         if hasattr(checkout, "expire_due_sessions"):
             checkout.expire_due_sessions(server)
         return Response(body={"now": store.now(), "offset": store.clock_offset})
@@ -85,6 +89,7 @@ def register(server) -> None:
             faults.fail_next.clear()
             faults.duplicate_events = 0
             faults.delay_seconds = 0.0
+            faults.timeout_seconds = 35.0
         faults.hold_events = False
         server.webhooks.held.clear()
         return Response(body={"reset": True})
@@ -100,6 +105,7 @@ def _faults_state(server) -> dict:
         "fail_next": list(faults.fail_next),
         "duplicate_events": faults.duplicate_events,
         "delay_seconds": faults.delay_seconds,
+        "timeout_seconds": faults.timeout_seconds,
         "hold_events": faults.hold_events,
         "held": len(server.webhooks.held),
     }

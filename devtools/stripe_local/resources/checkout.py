@@ -1,0 +1,789 @@
+"""Checkout Sessions (mode `payment`) and their hosted test payment page.
+
+A session is `open` until it is paid (`complete`, `payment_status: paid`) or expires
+(`expired`: at `expires_at`, through `POST /v1/checkout/sessions/{id}/expire`, or with the
+page's "Let it expire" button). As in Stripe's API since 2022-08-01, no PaymentIntent exists
+until the customer first confirms payment on the page; the session's `payment_intent` is set
+then. `url` points at the hosted page and, as at Stripe, is null once the session is no longer
+open. Line items are stored as `item` objects (with a product and an inactive price each, as
+`price_data` creates them)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from .. import pages
+from ..pages import esc, money
+from ..server import Response
+from ..store import public
+from ..wire import StripeError, metadata_of, missing
+from . import payments
+
+MIN_LIFETIME = 30 * 60
+MAX_LIFETIME = 24 * 3600
+# Stripe's minimum charge amounts (docs.stripe.com/currencies#minimum-and-maximum-charge-amounts).
+MINIMUM_AMOUNT = {"usd": 50, "eur": 50, "gbp": 30, "cad": 50, "aud": 50, "chf": 50, "jpy": 50}
+
+SESSION_PARAMS = frozenset(
+    {
+        "mode",
+        "line_items",
+        "metadata",
+        "client_reference_id",
+        "success_url",
+        "cancel_url",
+        "expires_at",
+        "customer_email",
+        "payment_intent_data",
+        # accepted, with no effect beyond being echoed where Stripe echoes them
+        "payment_method_types",
+        "locale",
+        "submit_type",
+        "billing_address_collection",
+        "ui_mode",
+    }
+)
+PAYMENT_INTENT_DATA_PARAMS = frozenset(
+    {
+        "metadata",
+        "transfer_group",
+        "description",
+        "receipt_email",
+        "statement_descriptor",
+        "statement_descriptor_suffix",
+        "capture_method",
+    }
+)
+LINE_ITEM_PARAMS = frozenset({"price_data", "price", "quantity", "metadata"})
+PRICE_DATA_PARAMS = frozenset(
+    {
+        "currency",
+        "unit_amount",
+        "unit_amount_decimal",
+        "product_data",
+        "product",
+        "tax_behavior",
+        "recurring",
+    }
+)
+PRODUCT_DATA_PARAMS = frozenset({"name", "description", "metadata", "images"})
+
+
+# --- expiry -----------------------------------------------------------------------------------
+
+
+def expire_session(server, session: dict) -> bool:
+    """Expire an open session (cancelling its unpaid PaymentIntent, if a payment was attempted)
+    and emit `checkout.session.expired`. Returns False if it was not open."""
+    store = server.store
+    with store.lock:
+        if session["status"] != "open":
+            return False
+        pi = store.objects.get(session.get("payment_intent") or "")
+        if pi is not None and pi["status"] not in ("succeeded", "canceled"):
+            payments.cancel_payment_intent(server, pi, reason="abandoned")
+        store.update(session, status="expired", url=None)
+        store.emit("checkout.session.expired", session, previous={"status": "open"})
+    return True
+
+
+def _expire_if_due(server, session: dict) -> None:
+    if session["status"] == "open" and session["expires_at"] <= server.store.now():
+        expire_session(server, session)
+
+
+def expire_due_sessions(server) -> int:
+    """Expire every open session whose `expires_at` has passed (control.py calls this after
+    moving the clock). Returns how many expired."""
+    store = server.store
+    with store.lock:
+        now = store.now()
+        due = store.all(
+            "checkout.session", lambda s: s["status"] == "open" and s["expires_at"] <= now
+        )
+        return sum(expire_session(server, session) for session in due)
+
+
+# --- creation ---------------------------------------------------------------------------------
+
+
+def _int(value, param: str, *, minimum: int = 0) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise StripeError(f"Invalid integer: {value}", param=param) from None
+    if number < minimum:
+        raise StripeError(
+            f"Invalid {'positive' if minimum > 0 else 'non-negative'} integer", param=param
+        )
+    return number
+
+
+def _url(params: dict, name: str) -> str | None:
+    value = params.get(name)
+    if value in (None, ""):
+        return None
+    if not re.match(r"^https?://[^\s/$.?#][^\s]*$", str(value)):
+        raise StripeError("Not a valid URL", param=name)
+    return str(value)
+
+
+def _parse_line_item(store, raw, i: int) -> dict:
+    """Validate one `line_items[i]`; returns what is needed to create it (nothing created yet)."""
+    prefix = f"line_items[{i}]"
+    if not isinstance(raw, dict):
+        raise StripeError(f"Invalid hash: {prefix}", param=prefix)
+    payments.check_params(raw, LINE_ITEM_PARAMS, prefix=prefix)
+    if raw.get("quantity") in (None, ""):
+        raise missing(f"{prefix}[quantity]")
+    quantity = _int(raw["quantity"], f"{prefix}[quantity]", minimum=1)
+    metadata = metadata_of({"metadata": raw.get("metadata")})
+    if raw.get("price"):
+        if raw.get("price_data"):
+            raise StripeError(
+                f"You may only specify one of these parameters: {prefix}[price], "
+                f"{prefix}[price_data].",
+                param=f"{prefix}[price]",
+            )
+        price = store.objects.get(raw["price"])
+        if price is None or price["object"] != "price":
+            raise StripeError(
+                f"No such price: '{raw['price']}'",
+                status=400,
+                code="resource_missing",
+                param=f"{prefix}[price]",
+            )
+        return {
+            "price": price,
+            "quantity": quantity,
+            "metadata": metadata,
+            "currency": price["currency"],
+            "unit_amount": price["unit_amount"],
+        }
+    data = raw.get("price_data")
+    if not data:
+        raise StripeError(
+            f"You must specify either `price` or `price_data` in {prefix}.",
+            param=f"{prefix}[price_data]",
+        )
+    if not isinstance(data, dict):
+        raise StripeError(f"Invalid hash: {prefix}[price_data]", param=f"{prefix}[price_data]")
+    pd_prefix = f"{prefix}[price_data]"
+    payments.check_params(data, PRICE_DATA_PARAMS, prefix=pd_prefix)
+    if data.get("recurring"):
+        raise StripeError(
+            "You specified `payment` mode but passed a recurring price. Either switch to "
+            "`subscription` mode or use only one-time prices.",
+            param=f"{pd_prefix}[recurring]",
+        )
+    currency = str(data.get("currency") or "").lower()
+    if not currency:
+        raise missing(f"{pd_prefix}[currency]")
+    if not re.fullmatch(r"[a-z]{3}", currency):
+        raise StripeError(f"Invalid currency: {currency}", param=f"{pd_prefix}[currency]")
+    if data.get("unit_amount") not in (None, ""):
+        unit_amount = _int(data["unit_amount"], f"{pd_prefix}[unit_amount]")
+    elif data.get("unit_amount_decimal") not in (None, ""):
+        decimal = str(data["unit_amount_decimal"])
+        if not re.fullmatch(r"\d+(\.0*)?", decimal):
+            raise StripeError(
+                "stripe_local: fractional unit_amount_decimal is not supported.",
+                param=f"{pd_prefix}[unit_amount_decimal]",
+            )
+        unit_amount = int(decimal.split(".")[0])
+    else:
+        raise missing(f"{pd_prefix}[unit_amount]")
+    tax_behavior = data.get("tax_behavior") or "unspecified"
+    if tax_behavior not in ("unspecified", "inclusive", "exclusive"):
+        raise StripeError(
+            "Invalid tax_behavior: must be one of exclusive, inclusive, or unspecified",
+            param=f"{pd_prefix}[tax_behavior]",
+        )
+    product, product_data = None, None
+    if data.get("product"):
+        product = store.objects.get(data["product"])
+        if product is None or product["object"] != "product":
+            raise StripeError(
+                f"No such product: '{data['product']}'",
+                code="resource_missing",
+                param=f"{pd_prefix}[product]",
+            )
+    else:
+        product_data = data.get("product_data")
+        if not isinstance(product_data, dict) or not product_data:
+            raise missing(f"{pd_prefix}[product_data]")
+        payments.check_params(
+            product_data, PRODUCT_DATA_PARAMS, prefix=f"{pd_prefix}[product_data]"
+        )
+        if not product_data.get("name"):
+            raise missing(f"{pd_prefix}[product_data][name]")
+        images = product_data.get("images") or []
+        product_data = {
+            "name": str(product_data["name"]),
+            "description": product_data.get("description") or None,
+            "metadata": metadata_of({"metadata": product_data.get("metadata")}),
+            "images": images if isinstance(images, list) else [images],
+        }
+    return {
+        "price": None,
+        "product": product,
+        "product_data": product_data,
+        "quantity": quantity,
+        "metadata": metadata,
+        "currency": currency,
+        "unit_amount": unit_amount,
+        "tax_behavior": tax_behavior,
+    }
+
+
+def _create_line_item(store, spec: dict, account) -> dict:
+    price = spec["price"]
+    if price is None:
+        product = spec["product"]
+        if product is None:
+            pd = spec["product_data"]
+            product = store.create(
+                "product",
+                {
+                    "active": True,
+                    "default_price": None,
+                    "description": pd["description"],
+                    "images": pd["images"],
+                    "marketing_features": [],
+                    "metadata": pd["metadata"],
+                    "name": pd["name"],
+                    "package_dimensions": None,
+                    "shippable": None,
+                    "statement_descriptor": None,
+                    "tax_code": None,
+                    "type": "service",
+                    "unit_label": None,
+                    "updated": store.now(),
+                    "url": None,
+                },
+                account=account,
+            )
+        price = store.create(
+            "price",
+            {
+                "active": False,  # ad-hoc prices made from price_data are not active
+                "billing_scheme": "per_unit",
+                "currency": spec["currency"],
+                "custom_unit_amount": None,
+                "lookup_key": None,
+                "nickname": None,
+                "product": product["id"],
+                "recurring": None,
+                "tax_behavior": spec["tax_behavior"],
+                "tiers_mode": None,
+                "transform_quantity": None,
+                "type": "one_time",
+                "unit_amount": spec["unit_amount"],
+                "unit_amount_decimal": str(spec["unit_amount"]),
+            },
+            account=account,
+        )
+    product = store.objects.get(price["product"]) or {}
+    amount = spec["unit_amount"] * spec["quantity"]
+    return store.create(
+        "item",
+        {
+            "adjustable_quantity": None,
+            "amount_discount": 0,
+            "amount_subtotal": amount,
+            "amount_tax": 0,
+            "amount_total": amount,
+            "currency": spec["currency"],
+            "description": product.get("name"),
+            "metadata": spec["metadata"],
+            "price": public(price),
+            "quantity": spec["quantity"],
+        },
+        account=account,
+    )
+
+
+def create_session(server, request) -> dict:
+    store, params = server.store, request.params
+    payments.check_params(params, SESSION_PARAMS)
+    mode = params.get("mode")
+    if not mode:
+        raise missing("mode")
+    if mode not in ("payment", "setup", "subscription"):
+        raise StripeError(
+            "Invalid mode: must be one of payment, setup, or subscription", param="mode"
+        )
+    if mode != "payment":
+        raise StripeError(
+            f"stripe_local supports only mode=payment; mode={mode} is not implemented by the "
+            "local Stripe server.",
+            param="mode",
+        )
+    if (params.get("ui_mode") or "hosted") != "hosted":
+        raise StripeError(
+            "stripe_local supports only ui_mode=hosted (the hosted test payment page).",
+            param="ui_mode",
+        )
+    methods = params.get("payment_method_types") or ["card"]
+    if not isinstance(methods, list):
+        raise StripeError("Invalid array", param="payment_method_types")
+    for i, method in enumerate(methods):
+        if method != "card":
+            raise StripeError(
+                f"stripe_local supports only card payments, not {method}.",
+                param=f"payment_method_types[{i}]",
+            )
+    success_url, cancel_url = _url(params, "success_url"), _url(params, "cancel_url")
+
+    raw_items = params.get("line_items")
+    if not raw_items:
+        raise missing("line_items")
+    if not isinstance(raw_items, list):
+        raise StripeError("Invalid array", param="line_items")
+    specs = [_parse_line_item(store, raw, i) for i, raw in enumerate(raw_items)]
+    currency = specs[0]["currency"]
+    for i, spec in enumerate(specs):
+        if spec["currency"] != currency:
+            raise StripeError(
+                "All line items must have the same currency; "
+                f"line_items[{i}] is in {spec['currency']}, not {currency}.",
+                param=f"line_items[{i}]",
+            )
+    total = sum(spec["unit_amount"] * spec["quantity"] for spec in specs)
+    minimum = MINIMUM_AMOUNT.get(currency, 50)
+    if total < minimum:
+        raise StripeError(
+            "The Checkout Session's total amount due must add up to at least "
+            f"{money(minimum, currency)} {currency}",
+            param="line_items",
+        )
+
+    now = store.now()
+    expires_at = now + MAX_LIFETIME
+    if params.get("expires_at") not in (None, ""):
+        expires_at = _int(params["expires_at"], "expires_at")
+        if expires_at < now + MIN_LIFETIME:
+            raise StripeError(
+                "The `expires_at` timestamp must be at least 30 minutes from Checkout Session "
+                "creation.",
+                param="expires_at",
+            )
+        if expires_at > now + MAX_LIFETIME:
+            raise StripeError(
+                "The `expires_at` timestamp must be less than 24 hours from Checkout Session "
+                "creation.",
+                param="expires_at",
+            )
+    email = params.get("customer_email") or None
+    if email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        raise StripeError(f"Invalid email address: {email}", param="customer_email")
+    reference = params.get("client_reference_id") or None
+    if reference is not None and len(reference) > 200:
+        raise StripeError(
+            "Invalid string: client_reference_id must be at most 200 characters",
+            param="client_reference_id",
+        )
+    metadata = metadata_of(params)
+
+    pi_data = params.get("payment_intent_data") or {}
+    if not isinstance(pi_data, dict):
+        raise StripeError("Invalid hash", param="payment_intent_data")
+    payments.check_params(pi_data, PAYMENT_INTENT_DATA_PARAMS, prefix="payment_intent_data")
+    if pi_data.get("capture_method") not in (None, "", "automatic", "automatic_async"):
+        raise StripeError(
+            "stripe_local supports only automatic capture.",
+            param="payment_intent_data[capture_method]",
+        )
+    intent_data = {
+        "metadata": metadata_of({"metadata": pi_data.get("metadata")}),
+        "transfer_group": pi_data.get("transfer_group") or None,
+        "description": pi_data.get("description") or None,
+        "receipt_email": pi_data.get("receipt_email") or None,
+        "statement_descriptor": pi_data.get("statement_descriptor") or None,
+        "statement_descriptor_suffix": pi_data.get("statement_descriptor_suffix") or None,
+    }
+
+    with store.lock:
+        session = store.create(
+            "checkout.session",
+            {
+                "adaptive_pricing": None,
+                "after_expiration": None,
+                "allow_promotion_codes": None,
+                "amount_subtotal": total,
+                "amount_total": total,
+                "automatic_tax": {
+                    "enabled": False,
+                    "liability": None,
+                    "provider": None,
+                    "status": None,
+                },
+                "billing_address_collection": params.get("billing_address_collection"),
+                "cancel_url": cancel_url,
+                "client_reference_id": reference,
+                "client_secret": None,
+                "consent": None,
+                "consent_collection": None,
+                "currency": currency,
+                "currency_conversion": None,
+                "custom_fields": [],
+                "custom_text": {
+                    "after_submit": None,
+                    "shipping_address": None,
+                    "submit": None,
+                    "terms_of_service_acceptance": None,
+                },
+                "customer": None,
+                "customer_creation": "if_required",
+                "customer_details": None,
+                "customer_email": email,
+                "discounts": [],
+                "expires_at": expires_at,
+                "invoice": None,
+                "invoice_creation": None,
+                "locale": params.get("locale"),
+                "metadata": metadata,
+                "mode": "payment",
+                "payment_intent": None,
+                "payment_link": None,
+                "payment_method_collection": "if_required",
+                "payment_method_options": {},
+                "payment_method_types": ["card"],
+                "payment_status": "unpaid",
+                "phone_number_collection": {"enabled": False},
+                "recovered_from": None,
+                "setup_intent": None,
+                "shipping_address_collection": None,
+                "shipping_cost": None,
+                "shipping_options": [],
+                "status": "open",
+                "submit_type": params.get("submit_type"),
+                "subscription": None,
+                "success_url": success_url,
+                "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+                "ui_mode": "hosted",
+                "url": None,
+            },
+            account=request.account,
+        )
+        items = [_create_line_item(store, spec, request.account) for spec in specs]
+        return store.update(
+            session,
+            url=f"{server.public_url}/pay/{session['id']}",
+            _line_items=[item["id"] for item in items],
+            _payment_intent_data=intent_data,
+        )
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def _line_items(store, session: dict) -> list[dict]:
+    return [store.objects[item_id] for item_id in session.get("_line_items", [])]
+
+
+def _session_body(server, request, session: dict) -> dict:
+    """The session as returned by the API; `expand[]=line_items` includes its line items."""
+    body = public(session)
+    expand = request.params.get("expand") or []
+    paths = [str(p) for p in (expand if isinstance(expand, list) else [expand])]
+    if any(p == "line_items" or p.startswith("line_items.") for p in paths):
+        items = _line_items(server.store, session)
+        body["line_items"] = {
+            "object": "list",
+            "url": f"/v1/checkout/sessions/{session['id']}/line_items",
+            "has_more": len(items) > 10,
+            "data": [public(item) for item in items[:10]],
+        }
+    return body
+
+
+# --- the hosted payment page -------------------------------------------------------------------
+
+
+def _parse_expiry(value: str | None) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*", value or "")
+    if not match:
+        return 12, 2034
+    month, year = int(match.group(1)), int(match.group(2))
+    return (month if 1 <= month <= 12 else 12), (year + 2000 if year < 100 else year)
+
+
+def _items_table(store, session: dict) -> str:
+    rows = []
+    for item in _line_items(store, session):
+        product = store.objects.get(item["price"]["product"]) or {}
+        description = product.get("description")
+        quantity = (
+            f' <span class="muted">× {item["quantity"]}</span>' if item["quantity"] > 1 else ""
+        )
+        rows.append(
+            '<tr data-testid="line-item"><td>'
+            f"<strong>{esc(item['description'])}</strong>{quantity}"
+            + (f'<br><span class="muted small">{esc(description)}</span>' if description else "")
+            + f'</td><td class="amount">{esc(money(item["amount_total"], item["currency"]))}'
+            "</td></tr>"
+        )
+    rows.append(
+        '<tr class="total"><td>Total</td><td class="amount" data-testid="total">'
+        f"{esc(money(session['amount_total'], session['currency']))}</td></tr>"
+    )
+    return f'<table class="items">{"".join(rows)}</table>'
+
+
+def _test_cards_help() -> str:
+    rows = "".join(
+        f"<tr><td><code>{esc(' '.join(c.number[i : i + 4] for i in range(0, 16, 4)))}</code>"
+        f"</td><td>{esc(c.label)}</td></tr>"
+        for c in payments.TEST_CARDS.values()
+    )
+    return (
+        "<details><summary>Test cards</summary>"
+        f'<table class="cards">{rows}</table>'
+        '<p class="muted small">Any other well-formed number is declined as a live card; '
+        "the expiry date and CVC are not checked.</p></details>"
+    )
+
+
+def render_pay_page(
+    server,
+    session: dict,
+    *,
+    error: str | None = None,
+    form: dict | None = None,
+    status: int = 200,
+) -> Response:
+    store = server.store
+    form = form or {}
+    sid = esc(session["id"])
+    total = money(session["amount_total"], session["currency"])
+    expires = datetime.fromtimestamp(session["expires_at"], UTC).strftime("%Y-%m-%d %H:%M UTC")
+    footer = (
+        f'<p class="muted small">Checkout Session <code>{sid}</code>'
+        + (f" · expires {esc(expires)}" if session["status"] == "open" else "")
+        + "</p>"
+    )
+    table = _items_table(store, session)
+    if session["status"] == "complete":
+        next_link = ""
+        if session["success_url"]:
+            next_link = (
+                f'<div class="actions"><a class="button secondary" '
+                f'href="{esc(_success_url(session))}">Return to the merchant</a></div>'
+            )
+        body = (
+            pages.message(
+                "success",
+                "This Checkout Session is complete: the payment was received.",
+                testid="session-complete",
+            )
+            + table
+            + next_link
+            + footer
+        )
+        return pages.page("Payment complete", body, heading="Payment complete", status=status)
+    if session["status"] == "expired":
+        back = ""
+        if session["cancel_url"]:
+            back = (
+                f'<div class="actions"><a class="button secondary" '
+                f'href="{esc(session["cancel_url"])}">Return to the merchant</a></div>'
+            )
+        body = (
+            pages.message(
+                "notice",
+                "This Checkout Session has expired and can no longer be paid.",
+                testid="session-expired",
+            )
+            + table
+            + back
+            + footer
+        )
+        return pages.page("Session expired", body, heading="Session expired", status=status)
+
+    email = form.get("email", session["customer_email"] or "")
+    email_input = (
+        f'<input type="email" id="email" name="email" value="{esc(email)}" '
+        'autocomplete="email" placeholder="you@example.com">'
+    )
+    cancel = ""
+    if session["cancel_url"]:
+        cancel = (
+            f'<a class="button link" href="{esc(session["cancel_url"])}" '
+            'data-testid="cancel">Cancel and return</a>'
+        )
+    body = (
+        f'<p class="muted">Pay <strong data-testid="amount">{esc(total)}</strong></p>'
+        + table
+        + (pages.message("error", error, testid="payment-error") if error else "")
+        + f'<form method="post" action="/pay/{sid}" data-testid="pay-form">'
+        '<input type="hidden" name="action" value="pay">'
+        f'<label for="email">Email</label>{email_input}'
+        '<label for="card_number">Card number</label>'
+        '<input type="text" id="card_number" name="card_number" inputmode="numeric" '
+        f'autocomplete="cc-number" value="{esc(form.get("card_number", "4242 4242 4242 4242"))}">'
+        '<div class="row"><div><label for="exp">Expiry (MM / YY)</label>'
+        f'<input type="text" id="exp" name="exp" value="{esc(form.get("exp", "12 / 34"))}">'
+        '</div><div><label for="cvc">CVC</label>'
+        f'<input type="text" id="cvc" name="cvc" value="{esc(form.get("cvc", "123"))}">'
+        "</div></div>"
+        '<label for="name">Name on card</label>'
+        f'<input type="text" id="name" name="name" autocomplete="cc-name" '
+        f'value="{esc(form.get("name", ""))}">'
+        '<div class="actions"><button class="primary" type="submit" data-testid="pay">'
+        f"Pay {esc(total)}</button></div></form>"
+        f'<form method="post" action="/pay/{sid}" class="actions">'
+        '<input type="hidden" name="action" value="expire">'
+        '<button class="secondary" type="submit" data-testid="expire">Let it expire</button>'
+        f"{cancel}</form>" + _test_cards_help() + footer
+    )
+    return pages.page("Checkout", body, heading="Checkout", status=status)
+
+
+def _success_url(session: dict) -> str:
+    return session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"])
+
+
+def _pay(server, session: dict, form: dict) -> Response:
+    """The Pay button: one payment attempt with the typed card."""
+    store = server.store
+    try:
+        card = payments.card_for(form.get("card_number"))
+    except payments.CardInputError as exc:
+        return render_pay_page(server, session, error=str(exc), form=form, status=400)
+    email = (form.get("email") or "").strip() or session["customer_email"]
+    name = (form.get("name") or "").strip() or None
+    pi = store.objects.get(session.get("payment_intent") or "")
+    if pi is None:
+        pi = payments.create_payment_intent(
+            server,
+            amount=session["amount_total"],
+            currency=session["currency"],
+            account=session["_account"],
+            data=session["_payment_intent_data"],
+        )
+        store.update(session, payment_intent=pi["id"])
+    charge = payments.confirm_card(
+        server, pi, card, email=email, name=name, exp=_parse_expiry(form.get("exp"))
+    )
+    if charge["status"] != "succeeded":
+        return render_pay_page(
+            server, session, error=pi["last_payment_error"]["message"], form=form, status=402
+        )
+    previous = {"status": "open", "payment_status": "unpaid", "url": session["url"]}
+    store.update(
+        session,
+        status="complete",
+        payment_status="paid",
+        url=None,
+        customer_details={
+            "address": {
+                "city": None,
+                "country": None,
+                "line1": None,
+                "line2": None,
+                "postal_code": None,
+                "state": None,
+            },
+            "business_name": None,
+            "email": email,
+            "individual_name": None,
+            "name": name,
+            "phone": None,
+            "tax_exempt": "none",
+            "tax_ids": [],
+        },
+    )
+    store.emit("checkout.session.completed", session, previous=previous)
+    if card.outcome == "dispute":
+        payments.open_dispute(server, charge, reason="fraudulent")
+    if session["success_url"]:
+        return Response(redirect=_success_url(session))
+    return render_pay_page(server, session)
+
+
+# --- routes -----------------------------------------------------------------------------------
+
+
+def register(server) -> None:
+    store = server.store
+
+    def owned_session(request, session_id: str) -> dict:
+        session = payments.owned(request, "checkout.session", session_id, "checkout.session")
+        _expire_if_due(server, session)
+        return session
+
+    @server.route("POST", r"/v1/checkout/sessions")
+    def create(request):
+        return _session_body(server, request, create_session(server, request))
+
+    @server.route("GET", r"/v1/checkout/sessions")
+    def list_sessions(request):
+        expire_due_sessions(server)
+        filters = {"payment_intent": "payment_intent", "status": "status"}
+        return payments.listing(
+            server, request, "checkout.session", "/v1/checkout/sessions", filters
+        )
+
+    @server.route("GET", r"/v1/checkout/sessions/(?P<session_id>[^/]+)")
+    def retrieve(request, session_id):
+        return _session_body(server, request, owned_session(request, session_id))
+
+    @server.route("POST", r"/v1/checkout/sessions/(?P<session_id>[^/]+)")
+    def update(request, session_id):
+        session = owned_session(request, session_id)
+        payments.check_params(request.params, {"metadata"})
+        store.update(session, metadata=metadata_of(request.params, session["metadata"]))
+        return _session_body(server, request, session)
+
+    @server.route("GET", r"/v1/checkout/sessions/(?P<session_id>[^/]+)/line_items")
+    def line_items(request, session_id):
+        session = owned_session(request, session_id)
+        return server.list_response(
+            request,
+            _line_items(store, session),
+            f"/v1/checkout/sessions/{session_id}/line_items",
+            newest_first=False,
+        )
+
+    @server.route("POST", r"/v1/checkout/sessions/(?P<session_id>[^/]+)/expire")
+    def expire(request, session_id):
+        session = owned_session(request, session_id)
+        if not expire_session(server, session):
+            raise StripeError(
+                'Only Checkout Sessions with a status in ["open"] can be expired. This Checkout '
+                f"Session has a status of `{session['status']}`.",
+                param="session",
+            )
+        return _session_body(server, request, session)
+
+    @server.route("GET", r"/pay/(?P<session_id>[^/]+)", api=False)
+    def pay_page(request, session_id):
+        session = store.objects.get(session_id)
+        if session is None or session["object"] != "checkout.session":
+            return pages.not_found_page("Checkout Session", session_id)
+        _expire_if_due(server, session)
+        return render_pay_page(server, session)
+
+    @server.route("POST", r"/pay/(?P<session_id>[^/]+)", api=False)
+    def pay_submit(request, session_id):
+        form = request.form
+        action = form.get("action") or "pay"
+        with store.lock:  # one attempt at a time: a double click cannot pay twice
+            session = store.objects.get(session_id)
+            if session is None or session["object"] != "checkout.session":
+                return pages.not_found_page("Checkout Session", session_id)
+            _expire_if_due(server, session)
+            if session["status"] != "open":
+                return render_pay_page(server, session, status=409)
+            if action == "expire":
+                expire_session(server, session)
+                return Response(redirect=f"/pay/{session_id}")
+            if action == "cancel" and session["cancel_url"]:
+                return Response(redirect=session["cancel_url"])
+            if action != "pay":
+                return render_pay_page(
+                    server, session, error=f"Unknown action: {action}", form=form, status=400
+                )
+            return _pay(server, session, form)
