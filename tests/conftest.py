@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -21,6 +22,21 @@ from tests.accounts.factories import BuyerFactory, CreatorFactory, StaffFactory
 from tests.helpers import totp_enable
 
 REQUIRE_SERVICES = os.environ.get("ASSENT_REQUIRE_SERVICES") == "1"
+
+# --- The browser: Playwright drives Debian's Chromium (never a downloaded browser). One per
+# test session: Playwright's sync API allows a single running instance per thread.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[1] / "test-output" / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def pytest_configure(config):
@@ -151,3 +167,35 @@ def s3_server():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("ASSENT_REQUIRE_BROWSER") == "1":
+            pytest.fail(
+                f"Chromium is required (ASSENT_REQUIRE_BROWSER=1) but {CHROMIUM} is missing"
+            )
+        pytest.skip("Chromium is not installed (bin/test installs Debian's chromium as root)")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls tests make between
+    # page actions are still synchronous and safe.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def screenshot(request):
+    """screenshot(page, "name") writes test-output/screenshots/<test>-<name>.png."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str) -> Path:
+        path = SHOTS / f"{request.node.name}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take

@@ -4,45 +4,13 @@ tiny page on 127.0.0.1 that the account link's return_url and refresh_url point 
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 import stripe
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("ASSENT_REQUIRE_BROWSER") == "1":
-            pytest.fail(
-                f"Chromium is required (ASSENT_REQUIRE_BROWSER=1) but {CHROMIUM} is missing"
-            )
-        pytest.skip("Chromium is not installed (bin/test installs Debian's chromium as root)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -52,18 +20,6 @@ def page(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
-
-
-@pytest.fixture
-def screenshot(request):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-
-    def take(page, name: str) -> Path:
-        path = SHOTS / f"{request.node.name}-{name}.png"
-        page.screenshot(path=str(path), full_page=True)
-        return path
-
-    return take
 
 
 @pytest.fixture
