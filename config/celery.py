@@ -18,6 +18,14 @@ app.conf.beat_schedule = {
         "task": "accounts.tasks.invitations_purge_expired",
         "schedule": crontab(minute=17),
     },
+    "payouts-release-holds": {
+        "task": "payouts.tasks.holds_release_due_task",
+        "schedule": crontab(minute=5),  # hourly: a hold ends within the hour it is due
+    },
+    "payouts-weekly-run": {
+        "task": "payouts.tasks.payout_run_task",
+        "schedule": crontab(hour=9, minute=0, day_of_week="mon"),
+    },
 }
 
 # Money-moving tasks opt in per task with acks_late=True, reject_on_worker_lost=True; they are

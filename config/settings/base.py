@@ -323,3 +323,8 @@ LICENSE_PRICE_FLOORS = {
 }  # fmt: skip
 LICENSE_TEXT_VERSION = "2026-11"
 BULK_OFFER_CHUNK = 50
+
+# --- Payouts ----------------------------------------------------------------------------------
+PLATFORM_FEE_BPS = env.int("PLATFORM_FEE_BPS", default=2000)  # 20% of each sale, published
+EARNINGS_HOLD_DAYS = env.int("EARNINGS_HOLD_DAYS", default=14)
+PAYOUT_MINIMUM = env.int("PAYOUT_MINIMUM", default=1000)  # minor units

@@ -1,0 +1,33 @@
+"""Money services: business events posted to the ledger, freezes, payout runs."""
+
+from .events import (
+    SaleItem,
+    dispute_lost_post,
+    dispute_opened_post,
+    dispute_won_post,
+    hold_release,
+    holds_release_due,
+    refund_post,
+    sale_post,
+    split_amount,
+)
+from .freezes import freeze_create, freeze_lift, is_frozen
+from .payout_runs import payout_run_create, payout_send, transfer_reversal_recover
+
+__all__ = [
+    "SaleItem",
+    "dispute_lost_post",
+    "dispute_opened_post",
+    "dispute_won_post",
+    "freeze_create",
+    "freeze_lift",
+    "hold_release",
+    "holds_release_due",
+    "is_frozen",
+    "payout_run_create",
+    "payout_send",
+    "refund_post",
+    "sale_post",
+    "split_amount",
+    "transfer_reversal_recover",
+]
