@@ -5,6 +5,6 @@ from celery import shared_task
 from .services import invitations_purge_expired as purge
 
 
-@shared_task(name="accounts.tasks.invitations_purge_expired", time_limit=120)
+@shared_task(name="accounts.tasks.invitations_purge_expired", time_limit=120, soft_time_limit=110)
 def invitations_purge_expired() -> int:
     return purge()

@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.views import dashboard
+from payouts.webhooks import stripe_webhook
 
 from . import views
 from .health import healthz
@@ -17,6 +18,7 @@ api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("uploads.api_urls")),
     path("", include("licensing.api_urls")),
+    path("", include("payouts.api_urls")),
     # Anything else under /api/ answers a JSON 404, not an HTML page.
     re_path(r"^.*$", views.api_not_found),
 ]
@@ -27,12 +29,14 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("uploads.urls")),
     path("", include("licensing.urls")),
+    path("", include("payouts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
+    path("webhooks/stripe/", stripe_webhook, name="stripe-webhook"),
 ]
 
 handler400 = "config.views.error_400"

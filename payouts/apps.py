@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class PayoutsConfig(AppConfig):
     name = "payouts"
+
+    def ready(self) -> None:
+        # Registers this app's Stripe webhook handlers (account.updated); other apps register
+        # theirs in their own ready() with payouts.webhooks.register.
+        from . import webhooks  # noqa: F401

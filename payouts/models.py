@@ -69,7 +69,7 @@ class LedgerAccount(models.Model):
             ),
             models.CheckConstraint(
                 condition=(
-                    Q(creator__isnull=False, kind__in=[k.value for k in CREATOR_KINDS])
+                    Q(creator__isnull=False, kind__in=sorted(k.value for k in CREATOR_KINDS))
                     | Q(
                         creator__isnull=True,
                         kind__in=[k.value for k in AccountKind if k not in CREATOR_KINDS],
@@ -229,3 +229,29 @@ class Payout(models.Model):
         """Stripe's idempotency key for this payout's transfer: derived from our row, so a
         repeated run (or a redelivered task) asks Stripe for the same transfer again."""
         return f"assent-payout-{self.id}"
+
+
+class StripeEvent(models.Model):
+    """A Stripe webhook event as delivered (signature verified), stored once under its own id.
+
+    `processed_at` is set in the same database transaction as the handler's writes, so a
+    duplicate delivery of a processed event changes nothing; a failed handler leaves `error`
+    and `attempts` here (written after its transaction rolled back) and Stripe delivers again."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100, db_index=True)
+    # The Stripe object the event is about (data.object.id) and when Stripe created the event,
+    # so a handler can tell a late, out-of-order delivery from news.
+    object_id = models.CharField(max_length=255, blank=True, db_index=True)
+    created = models.DateTimeField(null=True, blank=True)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["type", "object_id"], name="stripe_event_type_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"

@@ -37,5 +37,15 @@ def client() -> stripe.StripeClient:
 
 
 def construct_event(payload: bytes, signature_header: str) -> stripe.Event:
-    """Verify a webhook delivery; raises stripe.SignatureVerificationError or ValueError."""
-    return stripe.Webhook.construct_event(payload, signature_header, settings.STRIPE_WEBHOOK_SECRET)
+    """Verify a webhook delivery; raises stripe.SignatureVerificationError or ValueError.
+
+    Stripe signs events about connected accounts (account.updated for creators) with the
+    Connect endpoint's own secret; both secrets are tried when both are set."""
+    secrets = [settings.STRIPE_WEBHOOK_SECRET, settings.STRIPE_CONNECT_WEBHOOK_SECRET]
+    secrets = [secret for secret in secrets if secret]
+    for secret in secrets[:-1]:
+        try:
+            return stripe.Webhook.construct_event(payload, signature_header, secret)
+        except stripe.SignatureVerificationError:
+            continue
+    return stripe.Webhook.construct_event(payload, signature_header, secrets[-1] if secrets else "")

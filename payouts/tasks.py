@@ -1,22 +1,24 @@
 """Worker side of payouts. Money-moving tasks are acks_late with reject-on-worker-lost, and
 idempotent by database uniqueness and Stripe idempotency keys: a redelivery changes nothing."""
 
+import stripe
 from celery import shared_task
 
-from .models import PayoutStatus
+from .models import Payout, PayoutStatus
 from .services import holds_release_due, payout_run_create, payout_send
 
 
-@shared_task(name="payouts.tasks.holds_release_due_task", time_limit=600)
+@shared_task(name="payouts.tasks.holds_release_due_task", time_limit=600, soft_time_limit=590)
 def holds_release_due_task() -> int:
     return holds_release_due()
 
 
-@shared_task(name="payouts.tasks.payout_run_task", time_limit=1800, acks_late=True,
+@shared_task(name="payouts.tasks.payout_run_task", time_limit=1800, soft_time_limit=1780, acks_late=True,
              reject_on_worker_lost=True)  # fmt: skip
 def payout_run_task() -> int:
-    run = payout_run_create()
-    pending = list(run.payouts.filter(status=PayoutStatus.PENDING).values_list("id", flat=True))
+    payout_run_create()
+    # Every payout still pending, this run's and any an earlier outage left behind.
+    pending = list(Payout.objects.filter(status=PayoutStatus.PENDING).values_list("id", flat=True))
     for payout_id in pending:
         payout_send_task.delay(payout_id)
     return len(pending)
@@ -25,9 +27,17 @@ def payout_run_task() -> int:
 @shared_task(
     name="payouts.tasks.payout_send_task",
     time_limit=120,
+    soft_time_limit=110,
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(ConnectionError,),
+    # Network trouble and Stripe's own 5xx/rate limits are worth retrying: the transfer's
+    # idempotency key makes a retry safe. A refusal (InvalidRequestError) is handled inside.
+    autoretry_for=(
+        ConnectionError,
+        stripe.APIConnectionError,
+        stripe.APIError,
+        stripe.RateLimitError,
+    ),
     retry_backoff=True,
     max_retries=5,
 )

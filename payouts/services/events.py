@@ -141,11 +141,24 @@ def _take_back_share(creator_id: int, item_ref: str, currency: str, share: int, 
     ]
 
 
+def _times_taken_back(item_ref: str) -> int:
+    """How many refunds and open disputes currently hold this item's money back."""
+    kinds = LedgerEntry.objects.filter(
+        item_ref=item_ref, account__kind=K.PLATFORM_CASH
+    ).values_list("transaction__kind", flat=True)
+    counted = {"refund": 1, "dispute_opened": 1, "dispute_won": -1}
+    return sum(counted.get(kind, 0) for kind in kinds)
+
+
 def _reverse_item(*, key: str, kind: str, item_ref: str, reference: str):
     share_entry, fee, cash_entry = _sale_entries(item_ref)
     creator_id, currency = share_entry.account.creator_id, share_entry.currency
     if JournalTransaction.objects.filter(idempotency_key=key).exists():
         return JournalTransaction.objects.get(idempotency_key=key), False
+    if _times_taken_back(item_ref) > 0:
+        # A second refund or dispute of money already taken back (another reference for the
+        # same item) must not take the creator's share twice.
+        raise ValueError(f"{item_ref} is already refunded or under dispute.")
     ref = {"item_ref": item_ref, "work_id": share_entry.work_id}
     lines = [
         Line(platform_account(K.PLATFORM_CASH), -cash_entry.amount, currency, **ref),

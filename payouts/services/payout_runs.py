@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from .. import stripe_gateway
 from ..ledger import Line, creator_account, creator_balances, platform_account, post, raw_balance
-from ..models import AccountKind, Payout, PayoutAccount, PayoutRun, PayoutStatus
+from ..models import AccountKind, LedgerAccount, Payout, PayoutAccount, PayoutRun, PayoutStatus
 from .freezes import is_frozen
 
 logger = logging.getLogger(__name__)
@@ -120,12 +120,16 @@ def _payout_failed(payout: Payout, *, reason: str) -> Payout:
         locked = Payout.objects.select_for_update().get(id=payout.id)
         if locked.status != PayoutStatus.PENDING:
             return locked
+        # The money comes back to available, but a debt incurred meanwhile is paid first.
+        debt = max(0, raw_balance(creator_account(c, K.CREATOR_DEBT), cur))
+        repaid = min(a, debt)
         post(
             idempotency_key=f"payout-failed:{payout.id}",
             kind="payout_failed",
             lines=[
                 Line(creator_account(c, K.CREATOR_IN_TRANSIT), a, cur),
-                Line(creator_account(c, K.CREATOR_AVAILABLE), -a, cur),
+                Line(creator_account(c, K.CREATOR_AVAILABLE), -(a - repaid), cur),
+                Line(creator_account(c, K.CREATOR_DEBT), -repaid, cur),
             ],
             reference_type="payout",
             reference_id=str(payout.id),
@@ -139,7 +143,16 @@ def _payout_failed(payout: Payout, *, reason: str) -> Payout:
 def transfer_reversal_recover(*, creator, currency: str = "USD", reason_ref: str) -> int:
     """Recover what a creator owes us by reversing their most recent transfers, up to the debt
     and as far as their connected balance allows. Returns the amount recovered."""
-    debt = raw_balance(creator_account(creator, K.CREATOR_DEBT), currency)
+    with transaction.atomic():
+        # One recovery per creator at a time: two could read the same debt and both reverse.
+        debt_account = LedgerAccount.objects.select_for_update().get(
+            id=creator_account(creator, K.CREATOR_DEBT).id
+        )
+        return _recover(creator=creator, currency=currency, reason_ref=reason_ref,
+                        debt=raw_balance(debt_account, currency))  # fmt: skip
+
+
+def _recover(*, creator, currency: str, reason_ref: str, debt: int) -> int:
     recovered = 0
     for payout in Payout.objects.filter(
         creator=creator, currency=currency, status=PayoutStatus.PAID
@@ -147,7 +160,9 @@ def transfer_reversal_recover(*, creator, currency: str = "USD", reason_ref: str
         if debt - recovered <= 0:
             break
         amount = min(debt - recovered, payout.amount)
-        key = f"reversal:{reason_ref}:{payout.id}"
+        # The amount is part of the key: a retry of the same recovery replays, a recovery of a
+        # different amount (the debt changed) is a new request, not an idempotency conflict.
+        key = f"reversal:{reason_ref}:{payout.id}:{amount}"
         try:
             reversal = stripe_gateway.client().v1.transfers.reversals.create(
                 payout.stripe_transfer_id,

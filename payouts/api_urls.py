@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import apis
+
+urlpatterns = [
+    path("earnings/", apis.EarningsApi.as_view(), name="api-earnings"),
+    path("payouts/", apis.PayoutListApi.as_view(), name="api-payouts"),
+]

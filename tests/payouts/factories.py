@@ -1,0 +1,102 @@
+"""Factories and small helpers for the money tests: payout accounts, freezes, and sales posted
+through the real service (there is no factory for ledger rows: the ledger is written only by
+`payouts.ledger.post`, and tests go through it too)."""
+
+from __future__ import annotations
+
+import itertools
+
+import factory
+
+from devtools.stripe_local.server import DEFAULT_SECRET_KEY
+from payouts.models import Freeze, PayoutAccount
+from payouts.services import SaleItem, sale_post
+from tests.accounts.factories import CreatorFactory, StaffFactory
+from tests.devtools.helpers import control
+
+_refs = itertools.count(1)
+
+
+class PayoutAccountFactory(factory.django.DjangoModelFactory):
+    """A creator's Connect account as our database knows it. Tests that send money give it a
+    real account id from the local Stripe server (`stripe_account_id=...`)."""
+
+    class Meta:
+        model = PayoutAccount
+
+    creator = factory.SubFactory(CreatorFactory)
+    stripe_account_id = factory.Sequence(lambda n: f"acct_test{n:012d}")
+    details_submitted = True
+    charges_enabled = True
+    payouts_enabled = True
+
+
+class FreezeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Freeze
+
+    reason = "Rights claim under review"
+    frozen_by = factory.SubFactory(StaffFactory)
+
+
+def next_ref(prefix: str) -> str:
+    return f"{prefix}:{next(_refs)}"
+
+
+def sell(
+    creator, amount: int, currency: str = "USD", *, work_id: int | None = None, order_ref=None
+) -> str:
+    """Post a one-item sale for `creator`; returns the item's ref."""
+    item_ref = next_ref("order_item")
+    sale_post(
+        order_ref=order_ref or next_ref("order"),
+        items=[
+            SaleItem(
+                creator_id=getattr(creator, "id", creator),
+                item_ref=item_ref,
+                amount=amount,
+                currency=currency,
+                work_id=work_id,
+            )
+        ],
+    )
+    return item_ref
+
+
+# --- The local Stripe server -------------------------------------------------------------------
+
+
+def use_local_stripe(settings, server) -> None:
+    """Point the app's gateway at an in-process local Stripe server. `stripe_gateway._client`
+    is cached by (key, base address), so each server (each port) gets its own client."""
+    settings.STRIPE_SECRET_KEY = DEFAULT_SECRET_KEY
+    settings.STRIPE_API_BASE = server.public_url
+
+
+def connected_account(stripe_client, server, *, onboarded: bool = True) -> str:
+    """A real Express account on the local server, onboarded (transfers capability active)."""
+    account = stripe_client.v1.accounts.create(params={"type": "express"})
+    if onboarded:
+        control(server, f"accounts/{account.id}", {"state": "complete"})
+    return account.id
+
+
+def connected_creator(stripe_client, server, *, creator=None, payouts_enabled: bool = True):
+    """A creator with a connected account on the local server and its PayoutAccount row."""
+    creator = creator or CreatorFactory()
+    PayoutAccountFactory(
+        creator=creator,
+        stripe_account_id=connected_account(stripe_client, server),
+        payouts_enabled=payouts_enabled,
+    )
+    return creator
+
+
+def fund_platform(server, amount: int, currency: str = "usd") -> None:
+    """Available funds on the platform's Stripe balance (a test-mode top-up)."""
+    control(server, "balance/topup", {"amount": amount, "currency": currency.lower()})
+
+
+def stripe_balance(server, account: str | None, currency: str = "usd") -> dict[str, int]:
+    """The server's balance for the platform (None) or a connected account."""
+    return dict(server.store.balance(account, currency))
