@@ -102,3 +102,13 @@ def webhook_sink(stripe_server):
     sink.secret = secret
     yield sink
     sink.httpd.shutdown()
+
+
+@pytest.fixture
+def page(browser):
+    """A browser tab (the session's Chromium) for the server's hosted pages."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()

@@ -74,3 +74,34 @@ def fake_charge(server, amount: int, currency: str = "usd", *, available: bool =
     store.update(txn, source=charge["id"])
     store.move(None, currency, **{status: amount})
     return charge
+
+
+class NamedPages:
+    """A tiny site on 127.0.0.1 standing for the merchant or platform that hosted pages send
+    the browser back to: every GET answers a page whose heading `heading(path)` names."""
+
+    def __init__(self, heading) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                title = heading(self.path)
+                payload = (
+                    f"<!doctype html><title>{title}</title><h1>{title}</h1><p>{self.path}</p>"
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()

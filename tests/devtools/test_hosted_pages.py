@@ -6,13 +6,10 @@ Screenshots go to test-output/screenshots/ for people to look at."""
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from devtools.stripe_local import pages
-from tests.devtools.helpers import fetch
+from tests.devtools.helpers import NamedPages, fetch
 
 
 def create_session(client, merchant_url: str = "http://merchant.test", **overrides):
@@ -128,35 +125,11 @@ def test_a_zero_decimal_currency(stripe_client):
 
 
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1100, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
-
-
-@pytest.fixture
 def merchant():
     """The shop the customer comes back to: any GET answers a small page naming its path."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            body = f"<!doctype html><title>Merchant</title><h1>Merchant</h1><p>{self.path}</p>"
-            payload = body.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    site = NamedPages(lambda path: "Merchant")
+    yield site.url
+    site.close()
 
 
 @pytest.mark.browser

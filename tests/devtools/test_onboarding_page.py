@@ -4,45 +4,20 @@ tiny page on 127.0.0.1 that the account link's return_url and refresh_url point 
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 import stripe
+
+from tests.devtools.helpers import NamedPages
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
-
-
-@pytest.fixture
 def platform():
     """The platform's pages the onboarding flow sends the browser back to."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            body = f"<!doctype html><title>Platform</title><h1>Platform: {self.path}</h1>"
-            payload = body.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    site = NamedPages(lambda path: f"Platform: {path}")
+    yield site.url
+    site.close()
 
 
 def start_onboarding(client: stripe.StripeClient, platform: str) -> tuple[str, str]:
