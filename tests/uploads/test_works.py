@@ -121,3 +121,19 @@ def test_retry_only_for_failed_works(api_client, creator, media_root):
     api_client.force_authenticate(creator)
     response = api_client.post(f"/api/v1/works/{work.id}/retry/")
     assert response.status_code == 400 and response.json()["code"] == "not_failed"
+
+
+def test_work_list_pages_keep_the_filters(client, creator, media_root, monkeypatch):
+    from uploads import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    for seed in range(3):
+        upload_work(creator, jpeg_bytes(photo(seed=20 + seed)), title=f"Work {seed}", process=False)
+    client.force_login(creator)
+    first = client.get("/studio/works/", {"status": "processing"}).content.decode()
+    assert 'aria-current="page"' in first
+    assert "status=processing&amp;page=2" in first
+    second = client.get("/studio/works/", {"status": "processing", "page": 2}).content.decode()
+    # Newest first: two on the first page, the oldest alone on the second.
+    assert "Work 2" in first and "Work 1" in first and "Work 0" not in first
+    assert "Work 0" in second and "Work 1" not in second and "Work 2" not in second
