@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from datetime import timedelta
 
@@ -23,10 +24,13 @@ from .models import (
     Invitation,
     Membership,
     MembershipRole,
+    Notification,
     Organization,
     Role,
     User,
 )
+
+logger = logging.getLogger(__name__)
 
 INVITATION_LIFETIME = timedelta(days=14)
 API_TOKEN_PREFIX = "asnt_"
@@ -308,3 +312,25 @@ def api_token_touch(*, token: ApiToken) -> None:
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(id=token.id).update(last_used_at=now)
         token.last_used_at = now
+
+
+def notify(*, user: User, subject: str, body: str, url: str = "", dedupe_key: str | None = None):
+    """Tell a user something, in the app and by email (sent after the surrounding transaction
+    commits, so a rolled-back event mails nobody). With a dedupe key, a repeat is a no-op."""
+    if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
+        return None
+    notification = Notification.objects.create(
+        user=user, subject=subject[:200], body=body, url=url, dedupe_key=dedupe_key
+    )
+    link = f"\n\n{settings.SITE_URL.rstrip('/')}{url}" if url else ""
+    transaction.on_commit(lambda: _mail_notification(user.email, subject[:200], body + link))
+    return notification
+
+
+def _mail_notification(address: str, subject: str, text: str) -> None:
+    # The in-app notification is the record; a mail server being down must not undo the event
+    # that caused it (this runs after commit), so a failure is logged, not raised.
+    try:
+        send_mail(subject, text, None, [address])
+    except Exception:
+        logger.exception("Could not email notification %r to %s", subject, address)

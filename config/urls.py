@@ -19,6 +19,7 @@ api_v1 = [
     path("", include("uploads.api_urls")),
     path("", include("licensing.api_urls")),
     path("", include("payouts.api_urls")),
+    path("", include("marketplace.api_urls")),
     # Anything else under /api/ answers a JSON 404, not an HTML page.
     re_path(r"^.*$", views.api_not_found),
 ]
@@ -30,6 +31,7 @@ urlpatterns = [
     path("", include("uploads.urls")),
     path("", include("licensing.urls")),
     path("", include("payouts.urls")),
+    path("", include("marketplace.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -12,6 +12,7 @@ from django.utils import timezone
 from uploads.models import Work
 
 from .terms import LicenseTerms, OnExpiry
+from .terms import uses_mask as mask_of_uses
 
 
 class OfferStatus(models.TextChoices):
@@ -35,6 +36,8 @@ class Offer(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="offers")
     uses = models.JSONField()
+    # The uses as bits (terms.USE_BITS), kept with `uses` so the catalog filters in SQL.
+    uses_mask = models.PositiveSmallIntegerField(default=0, db_index=True)
     commercial = models.BooleanField()
     term_months = models.PositiveSmallIntegerField()
     on_expiry = models.CharField(max_length=20, choices=[(e.value, e.value) for e in OnExpiry])
@@ -76,6 +79,8 @@ class Offer(models.Model):
         fields = kwargs.get("update_fields")
         if self.pk is not None and (fields is None or set(fields) - self.MUTABLE_FIELDS):
             raise PermissionError("An offer's terms and price cannot change; make a new offer.")
+        if self.pk is None:
+            self.uses_mask = mask_of_uses(self.uses)
         super().save(*args, **kwargs)
 
     @property
@@ -182,3 +187,74 @@ class BulkOfferJob(models.Model):
     @property
     def percent(self) -> int:
         return int(100 * self.done / self.total) if self.total else 100
+
+
+class GrantStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    EXPIRED = "expired", "Expired"
+    DESTRUCTION_DUE = "destruction-due", "Models must be destroyed"
+    DESTROYED = "destroyed", "Models destroyed"
+    BREACHED = "breached", "Breached"
+    REVOKED = "revoked", "Revoked"
+
+
+class LicenseGrant(models.Model):
+    """What a paid order gives a team: the right to use these works on the frozen terms of each
+    item, from `starts_at` to each item's own expiry. The grant knows its source only as a
+    reference (e.g. "order:<uuid>"): licensing sits below the marketplace."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, related_name="license_grants"
+    )
+    source_reference = models.CharField(max_length=100, unique=True)
+    status = models.CharField(
+        max_length=20, choices=GrantStatus.choices, default=GrantStatus.ACTIVE, db_index=True
+    )
+    starts_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"License {self.uuid} for {self.organization_id}"
+
+
+class LicenseGrantItem(models.Model):
+    """One work in a grant with the exact terms and price it was bought on (the offer may have
+    been retired since), and its own expiry from its term."""
+
+    grant = models.ForeignKey(LicenseGrant, on_delete=models.PROTECT, related_name="items")
+    work = models.ForeignKey(Work, on_delete=models.PROTECT, related_name="license_items")
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="license_items")
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    work_title = models.CharField(max_length=200)
+    terms = models.JSONField()
+    terms_hash = models.CharField(max_length=64)
+    price_amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    # The sold item's reference in the ledger (e.g. "order_item:42").
+    item_ref = models.CharField(max_length=100, unique=True)
+    starts_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    status = models.CharField(
+        max_length=20, choices=GrantStatus.choices, default=GrantStatus.ACTIVE, db_index=True
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoke_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["grant", "work"], name="grant_item_one_per_work"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.work_title} in grant {self.grant_id}"
+
+    @property
+    def license_terms(self) -> LicenseTerms:
+        return LicenseTerms.from_dict(self.terms)

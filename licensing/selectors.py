@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from uploads.models import WorkStatus
 
-from .models import ConsentRecord, Offer, OfferStatus
+from .models import ConsentRecord, GrantStatus, LicenseGrantItem, Offer, OfferStatus
+from .terms import IntendedUse, OnExpiry, uses_mask
 
 
 def offers_for_work(*, work) -> QuerySet[Offer]:
@@ -26,7 +27,42 @@ def consent_history(*, user) -> QuerySet[ConsentRecord]:
     return ConsentRecord.objects.filter(user=user).order_by("-at", "-id")
 
 
-def live_licenses_for_work(*, work) -> list:
-    """Licenses granted on this work that are still running, for the withdrawal screen.
-    License grants arrive with the marketplace (issue 7); until then no work has any."""
-    return []
+def compatible_offers(*, intended: IntendedUse, currency: str | None = None) -> QuerySet[Offer]:
+    """Sellable offers whose terms cover this intended use: `terms.satisfies` said in SQL, so
+    the catalog and dataset quotes can filter and price in the database (a test keeps the two
+    in agreement)."""
+    wanted = uses_mask(intended.uses)
+    offers = (
+        sellable_offers()
+        .annotate(_covered=F("uses_mask").bitand(wanted))
+        .filter(_covered=wanted, term_months__gte=intended.months_needed)
+    )
+    if intended.commercial:
+        offers = offers.filter(commercial=True)
+    if not intended.can_destroy_models:
+        offers = offers.exclude(on_expiry=OnExpiry.DESTROY_MODELS)
+    if currency:
+        offers = offers.filter(currency=currency)
+    return offers
+
+
+def cheapest_compatible_offers(
+    *, work_ids, intended: IntendedUse, currency: str
+) -> dict[int, Offer]:
+    """For each work, its cheapest offer covering the use (ties: the newest); works with none
+    are absent."""
+    best: dict[int, Offer] = {}
+    offers = compatible_offers(intended=intended, currency=currency).filter(work_id__in=work_ids)
+    for offer in offers.order_by("work_id", "price_amount", "-created_at", "-id"):
+        best.setdefault(offer.work_id, offer)
+    return best
+
+
+def live_licenses_for_work(*, work) -> list[LicenseGrantItem]:
+    """License items on this work that are still running (for the withdrawal screen and the
+    deletion guard)."""
+    return list(
+        LicenseGrantItem.objects.filter(work=work, status=GrantStatus.ACTIVE)
+        .select_related("grant__organization")
+        .order_by("expires_at")
+    )

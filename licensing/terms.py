@@ -19,6 +19,15 @@ class Use(StrEnum):
     INPUT = "ai-input"
 
 
+# Each use as one bit, so "does the offer permit every intended use" is one integer test the
+# database can answer on PostgreSQL and SQLite alike: offer_mask & wanted == wanted.
+USE_BITS = {use: 1 << i for i, use in enumerate(Use)}
+
+
+def uses_mask(uses) -> int:
+    return sum(USE_BITS[Use(u)] for u in set(uses))
+
+
 USE_LABELS = {
     Use.GENERATIVE: "train generative models",
     Use.NONGENERATIVE: "train non-generative models (classifiers, embeddings, detectors)",

@@ -245,6 +245,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "data_folder_in": str(CELERY_FILESYSTEM_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_FILESYSTEM_BROKER_DIR / "queue"),
         "processed_folder": str(CELERY_FILESYSTEM_BROKER_DIR / "processed"),
+        # Kombu's default is ./control in the working directory, i.e. the checkout.
+        "control_folder": str(CELERY_FILESYSTEM_BROKER_DIR / "control"),
         "store_processed": False,
         "polling_interval": 0.1,
     }
@@ -330,3 +332,5 @@ BULK_OFFER_CHUNK = 50
 PLATFORM_FEE_BPS = env.int("PLATFORM_FEE_BPS", default=2000)  # 20% of each sale, published
 EARNINGS_HOLD_DAYS = env.int("EARNINGS_HOLD_DAYS", default=14)
 PAYOUT_MINIMUM = env.int("PAYOUT_MINIMUM", default=1000)  # minor units
+# Marketplace: the most works one dataset (one order, one package) may hold.
+DATASET_MAX_ITEMS = env.int("DATASET_MAX_ITEMS", default=5000)

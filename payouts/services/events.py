@@ -171,15 +171,19 @@ def _reverse_item(*, key: str, kind: str, item_ref: str, reference: str):
 
 
 def refund_post(*, refund_ref: str, item_ref: str):
-    """A full refund (or a claw-back on an upheld claim) of one item."""
+    """A full refund (or a claw-back on an upheld claim) of one item. One refund may cover
+    several items: each is posted once under the refund's reference."""
     return _reverse_item(
-        key=f"refund:{refund_ref}", kind="refund", item_ref=item_ref, reference=refund_ref
+        key=f"refund:{refund_ref}:{item_ref}",
+        kind="refund",
+        item_ref=item_ref,
+        reference=refund_ref,
     )
 
 
 def dispute_opened_post(*, dispute_ref: str, item_ref: str):
     return _reverse_item(
-        key=f"dispute-opened:{dispute_ref}",
+        key=f"dispute-opened:{dispute_ref}:{item_ref}",
         kind="dispute_opened",
         item_ref=item_ref,
         reference=dispute_ref,
@@ -189,7 +193,7 @@ def dispute_opened_post(*, dispute_ref: str, item_ref: str):
 def dispute_won_post(*, dispute_ref: str, item_ref: str):
     """Stripe returns the money: the item's share is held again (and released later)."""
     opened = JournalTransaction.objects.filter(
-        idempotency_key=f"dispute-opened:{dispute_ref}"
+        idempotency_key=f"dispute-opened:{dispute_ref}:{item_ref}"
     ).first()
     if opened is None:
         raise LookupError(f"Dispute {dispute_ref} was never opened in the ledger.")
@@ -202,7 +206,7 @@ def dispute_won_post(*, dispute_ref: str, item_ref: str):
         Line(creator_account(creator_id, K.CREATOR_HELD), share_entry.amount, currency, **ref),
     ]
     return post(
-        idempotency_key=f"dispute-won:{dispute_ref}",
+        idempotency_key=f"dispute-won:{dispute_ref}:{item_ref}",
         kind="dispute_won",
         lines=lines,
         reference_type="dispute",
@@ -213,7 +217,7 @@ def dispute_won_post(*, dispute_ref: str, item_ref: str):
 def dispute_lost_post(*, dispute_ref: str, item_ref: str):
     """Nothing moves: the money left when the dispute opened. Recorded so the history says so."""
     return post(
-        idempotency_key=f"dispute-lost:{dispute_ref}",
+        idempotency_key=f"dispute-lost:{dispute_ref}:{item_ref}",
         kind="dispute_lost",
         lines=[],
         reference_type="dispute",

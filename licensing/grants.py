@@ -1,0 +1,104 @@
+"""License grants: what a paid order gives a team, item by item on the terms it was sold on,
+and taking items back (a refund, an upheld claim). Callers name their source by a reference
+string; licensing never imports the marketplace."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import GrantStatus, LicenseGrant, LicenseGrantItem, Offer
+
+
+@dataclass(frozen=True)
+class GrantItemSpec:
+    """One sold work: the offer it was sold on and the frozen terms and price."""
+
+    work_id: int
+    offer_id: int
+    creator_id: int
+    work_title: str
+    terms: dict
+    terms_hash: str
+    price_amount: int
+    currency: str
+    item_ref: str
+
+
+def months_after(start: datetime, months: int) -> datetime:
+    """The same day `months` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return start.replace(year=year, month=month, day=day)
+
+
+def license_grant_create(
+    *, organization, source_reference: str, items: list[GrantItemSpec], starts_at=None
+) -> tuple[LicenseGrant, bool]:
+    """Grant these items to the team, once per source (a replay returns the existing grant).
+    Each item expires after its own term."""
+    existing = LicenseGrant.objects.filter(source_reference=source_reference).first()
+    if existing is not None:
+        return existing, False
+    starts_at = starts_at or timezone.now()
+    with transaction.atomic():
+        grant = LicenseGrant.objects.create(
+            organization=organization, source_reference=source_reference, starts_at=starts_at
+        )
+        LicenseGrantItem.objects.bulk_create(
+            LicenseGrantItem(
+                grant=grant,
+                work_id=spec.work_id,
+                offer_id=spec.offer_id,
+                creator_id=spec.creator_id,
+                work_title=spec.work_title,
+                terms=spec.terms,
+                terms_hash=spec.terms_hash,
+                price_amount=spec.price_amount,
+                currency=spec.currency,
+                item_ref=spec.item_ref,
+                starts_at=starts_at,
+                expires_at=months_after(starts_at, spec.terms["term_months"]),
+            )
+            for spec in items
+        )
+    return grant, True
+
+
+def grant_item_spec(*, offer: Offer, item_ref: str, price_amount: int | None = None):
+    """The spec for selling this offer now, with the terms as they are on the offer."""
+    return GrantItemSpec(
+        work_id=offer.work_id,
+        offer_id=offer.id,
+        creator_id=offer.work.owner_id,
+        work_title=offer.work.title,
+        terms=offer.terms.canonical(),
+        terms_hash=offer.terms_hash,
+        price_amount=offer.price_amount if price_amount is None else price_amount,
+        currency=offer.currency,
+        item_ref=item_ref,
+    )
+
+
+def license_items_revoke(*, item_refs: list[str], reason: str) -> int:
+    """Revoke the running license items for these sold items; the grant is revoked when none of
+    its items is left running. Returns how many items were revoked (0 on a replay)."""
+    now = timezone.now()
+    items = LicenseGrantItem.objects.select_for_update().filter(
+        item_ref__in=item_refs, status=GrantStatus.ACTIVE
+    )
+    grant_ids = set(items.values_list("grant_id", flat=True))
+    revoked = items.update(status=GrantStatus.REVOKED, revoked_at=now, revoke_reason=reason[:300])
+    for grant_id in grant_ids:
+        if not LicenseGrantItem.objects.filter(
+            grant_id=grant_id, status=GrantStatus.ACTIVE
+        ).exists():
+            LicenseGrant.objects.filter(id=grant_id, status=GrantStatus.ACTIVE).update(
+                status=GrantStatus.REVOKED
+            )
+    return revoked

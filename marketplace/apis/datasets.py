@@ -1,0 +1,133 @@
+"""Datasets API: create with an intended use and works (by id or catalog filter), read the
+quote, add and remove works, check out."""
+
+from __future__ import annotations
+
+from django.urls import path
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import IsBuyer
+from accounts.selectors import organization_for_member
+from config.errors import ApplicationError
+
+from .. import serializers as s
+from ..selectors.datasets import dataset_for_member, dataset_quote, datasets_for_member
+from ..services.checkout import order_checkout_start
+from ..services.datasets import (
+    dataset_create,
+    dataset_works_add,
+    dataset_works_remove,
+    intended_use_parse,
+)
+
+
+def team_for(request, slug: str | None = None):
+    organization = organization_for_member(user=request.user, slug=slug)
+    if organization is None:
+        raise ApplicationError(
+            "You are not in a team yet: create one or accept an invitation first.",
+            code="no_team",
+            status=409,
+        )
+    return organization
+
+
+def _dataset_response(dataset, *, skipped=None, status_code=200) -> Response:
+    return Response(
+        s.dataset_data(dataset, dataset_quote(dataset=dataset), skipped=skipped),
+        status=status_code,
+    )
+
+
+class DatasetListCreateApi(ListAPIView):
+    permission_classes = [IsBuyer]
+    serializer_class = s.DatasetSummaryOutput
+
+    def get_queryset(self):
+        return datasets_for_member(user=self.request.user)
+
+    @extend_schema(request=s.DatasetCreateInput, responses={201: s.DatasetOutput})
+    def post(self, request):
+        data = s.DatasetCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        intended = intended_use_parse(
+            uses=values["uses"],
+            commercial=values["commercial"],
+            months_needed=values["months_needed"],
+            can_destroy_models=values["can_destroy_models"],
+        )
+        dataset, skipped = dataset_create(
+            organization=team_for(request, request.data.get("organization")),
+            user=request.user,
+            name=values.get("name", ""),
+            intended=intended,
+            currency=values["currency"],
+            work_ids=values.get("work_ids"),
+            filters=values.get("filters"),
+        )
+        return _dataset_response(dataset, skipped=skipped, status_code=status.HTTP_201_CREATED)
+
+
+class DatasetDetailApi(APIView):
+    permission_classes = [IsBuyer]
+
+    @extend_schema(responses=s.DatasetOutput)
+    def get(self, request, dataset_uuid):
+        return _dataset_response(dataset_for_member(user=request.user, dataset_uuid=dataset_uuid))
+
+
+class DatasetWorksApi(APIView):
+    permission_classes = [IsBuyer]
+
+    @extend_schema(request=s.DatasetWorksInput, responses=s.DatasetOutput)
+    def post(self, request, dataset_uuid):
+        dataset = dataset_for_member(user=request.user, dataset_uuid=dataset_uuid)
+        data = s.DatasetWorksInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        skipped = dataset_works_add(
+            dataset=dataset,
+            work_ids=data.validated_data.get("work_ids"),
+            filters=data.validated_data.get("filters"),
+        )
+        dataset.refresh_from_db()
+        return _dataset_response(dataset, skipped=skipped)
+
+    @extend_schema(request=s.DatasetWorksRemoveInput, responses=s.DatasetOutput)
+    def delete(self, request, dataset_uuid):
+        dataset = dataset_for_member(user=request.user, dataset_uuid=dataset_uuid)
+        data = s.DatasetWorksRemoveInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        dataset_works_remove(dataset=dataset, work_ids=data.validated_data["work_ids"])
+        dataset.refresh_from_db()
+        return _dataset_response(dataset)
+
+
+class DatasetCheckoutApi(APIView):
+    permission_classes = [IsBuyer]
+
+    @extend_schema(request=None, responses={201: s.OrderOutput})
+    def post(self, request, dataset_uuid):
+        dataset = dataset_for_member(user=request.user, dataset_uuid=dataset_uuid)
+        order = order_checkout_start(dataset=dataset, user=request.user)
+        return Response(s.OrderOutput(order).data, status=status.HTTP_201_CREATED)
+
+
+urlpatterns = [
+    path("datasets/", DatasetListCreateApi.as_view(), name="api-datasets"),
+    path("datasets/<uuid:dataset_uuid>/", DatasetDetailApi.as_view(), name="api-dataset"),
+    path(
+        "datasets/<uuid:dataset_uuid>/works/",
+        DatasetWorksApi.as_view(),
+        name="api-dataset-works",
+    ),
+    path(
+        "datasets/<uuid:dataset_uuid>/checkout/",
+        DatasetCheckoutApi.as_view(),
+        name="api-dataset-checkout",
+    ),
+]

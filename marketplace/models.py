@@ -1,0 +1,248 @@
+"""Datasets (a team's selection with its quote), orders (a dataset checked out through Stripe)
+and refunds. What a paid order gives is a licensing.LicenseGrant; its money is in the ledger."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Organization
+from licensing.models import LicenseGrant, Offer
+from licensing.terms import IntendedUse
+from uploads.models import Work
+
+
+class DatasetStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    CHECKING_OUT = "checking_out", "Awaiting payment"
+    PURCHASED = "purchased", "Purchased"
+
+
+class Dataset(models.Model):
+    """A team's selection of works for one intended use, resolved to one compatible offer per
+    work (the cheapest). Editable while a draft; frozen into an order at checkout."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="datasets"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField(max_length=120)
+    # The intended use every item must be licensed for.
+    uses = models.JSONField()
+    commercial = models.BooleanField()
+    months_needed = models.PositiveSmallIntegerField()
+    can_destroy_models = models.BooleanField(default=True)
+    currency = models.CharField(max_length=3, default="USD")
+    # The catalog filter the works were added by, if any (kept so the page can say so).
+    filters = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=16, choices=DatasetStatus.choices, default=DatasetStatus.DRAFT, db_index=True
+    )
+    # What changed in the quote on its own (a work withdrawn, re-priced) since the team last
+    # looked: shown until they acknowledge it, so nothing changes silently.
+    notices = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def intended_use(self) -> IntendedUse:
+        return IntendedUse(
+            uses=frozenset(self.uses),
+            commercial=self.commercial,
+            months_needed=self.months_needed,
+            can_destroy_models=self.can_destroy_models,
+        )
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == DatasetStatus.DRAFT
+
+
+class DatasetItem(models.Model):
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="items")
+    work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="+")
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="+")
+    # The price when the item was added, so a later change is reported, not silently applied.
+    quoted_amount = models.BigIntegerField()
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "work"], name="dataset_item_one_per_work"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.work_id} in dataset {self.dataset_id}"
+
+
+class OrderStatus(models.TextChoices):
+    AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"
+    PAID = "paid", "Paid"
+    PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+    REFUNDED = "refunded", "Refunded"
+    DISPUTED = "disputed", "Disputed"
+    EXPIRED = "expired", "Checkout expired"
+    FAILED = "failed", "Payment failed"
+
+
+class Order(models.Model):
+    """A dataset checked out: its items, offers, prices and terms frozen, paid through one Stripe
+    Checkout Session. Only a verified webhook moves it to paid."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="orders")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="orders")
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        max_length=20,
+        choices=OrderStatus.choices,
+        default=OrderStatus.AWAITING_PAYMENT,
+        db_index=True,
+    )
+    currency = models.CharField(max_length=3)
+    total_amount = models.BigIntegerField()
+    fee_amount = models.BigIntegerField()
+    fee_bps = models.PositiveIntegerField()
+    # The frozen intended use (IntendedUse fields).
+    intended_use = models.JSONField()
+    # NULL until Stripe answers (unique among those set).
+    stripe_checkout_session_id = models.CharField(
+        max_length=255, unique=True, null=True, blank=True
+    )
+    checkout_url = models.URLField(max_length=2000, blank=True)
+    stripe_payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    license_grant = models.OneToOneField(
+        LicenseGrant, on_delete=models.PROTECT, null=True, blank=True, related_name="order"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    status_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(total_amount__gt=0), name="order_total_positive"),
+            # One open checkout per dataset at a time.
+            models.UniqueConstraint(
+                fields=["dataset"],
+                condition=Q(status="awaiting_payment"),
+                name="order_one_open_per_dataset",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.number}"
+
+    @property
+    def number(self) -> str:
+        """What people read and quote: short, stable, not guessable from the id."""
+        return self.uuid.hex[:10].upper()
+
+    @property
+    def reference(self) -> str:
+        return f"order:{self.uuid}"
+
+    @property
+    def is_paid(self) -> bool:
+        return self.status in PAID_STATUSES
+
+
+PAID_STATUSES = {
+    OrderStatus.PAID,
+    OrderStatus.PARTIALLY_REFUNDED,
+    OrderStatus.REFUNDED,
+    OrderStatus.DISPUTED,
+}
+
+
+class OrderItem(models.Model):
+    """One work as sold: the offer it was sold on and a snapshot of its terms and price."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="items")
+    work = models.ForeignKey(Work, on_delete=models.PROTECT, related_name="+")
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="+")
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    work_title = models.CharField(max_length=200)
+    terms = models.JSONField()
+    terms_hash = models.CharField(max_length=64)
+    price_amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    creator_share = models.BigIntegerField()
+    fee_amount = models.BigIntegerField()
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "work"], name="order_item_one_per_work"),
+            models.CheckConstraint(
+                condition=Q(creator_share__gte=0, fee_amount__gte=0)
+                & Q(price_amount=models.F("creator_share") + models.F("fee_amount")),
+                name="order_item_split_adds_up",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.work_title} in order {self.order_id}"
+
+    @property
+    def item_ref(self) -> str:
+        """This item's money in the ledger."""
+        return f"order_item:{self.id}"
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SUCCEEDED = "succeeded", "Refunded"
+    FAILED = "failed", "Failed"
+
+
+class Refund(models.Model):
+    """Money given back for chosen items of an order: by staff here, or seen in a
+    `charge.refunded` webhook when done in Stripe's dashboard. Its Stripe idempotency key comes
+    from this row."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    items = models.ManyToManyField(OrderItem, related_name="refunds")
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=300)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=RefundStatus.choices, default="pending")
+    stripe_refund_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    failure_reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"Refund {self.id} of order {self.order_id}"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"assent-refund-{self.id}"

@@ -1,0 +1,184 @@
+"""Reads for a team's datasets, quotes, orders and licenses. Every lookup is scoped to the
+teams the user belongs to: another team's object is simply not found."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from config.errors import ApplicationError
+from licensing.models import LicenseGrant, LicenseGrantItem
+from licensing.services import creator_display_name
+from payouts.services import split_amount
+
+from ..models import Dataset, DatasetItem, Order, OrderItem, Refund
+
+
+def _not_found(what: str) -> ApplicationError:
+    return ApplicationError(f"No such {what}.", code="not_found", status=404)
+
+
+def datasets_for_member(*, user) -> QuerySet[Dataset]:
+    return (
+        Dataset.objects.filter(organization__memberships__user=user)
+        .select_related("organization")
+        .annotate(item_count=Count("items"))
+        .order_by("-updated_at", "-id")
+    )
+
+
+def dataset_for_member(*, user, dataset_uuid) -> Dataset:
+    dataset = (
+        Dataset.objects.filter(uuid=dataset_uuid, organization__memberships__user=user)
+        .select_related("organization")
+        .first()
+    )
+    if dataset is None:
+        raise _not_found("dataset")
+    return dataset
+
+
+@dataclass
+class QuoteItem:
+    item: DatasetItem
+    price_amount: int
+    share: int
+    fee: int
+    is_sellable: bool  # False: the offer stopped being on sale; checkout will re-price or drop
+
+
+@dataclass
+class CreatorLine:
+    creator_id: int
+    creator_name: str
+    count: int = 0
+    amount: int = 0
+    share: int = 0
+    fee: int = 0
+
+
+@dataclass
+class Quote:
+    currency: str
+    fee_bps: int
+    items: list[QuoteItem] = field(default_factory=list)
+    creators: list[CreatorLine] = field(default_factory=list)
+    subtotal_share: int = 0
+    fee_amount: int = 0
+    total_amount: int = 0
+
+    @property
+    def stale_count(self) -> int:
+        return sum(not i.is_sellable for i in self.items)
+
+    @property
+    def fee_percent(self) -> str:
+        return f"{self.fee_bps / 100:g}%"
+
+
+def dataset_quote(*, dataset: Dataset) -> Quote:
+    """The price as it stands: per item, per creator, the platform fee and the total. Items
+    whose offer is no longer sellable are flagged (checkout re-prices or drops them)."""
+    fee_bps = settings.PLATFORM_FEE_BPS
+    quote = Quote(currency=dataset.currency, fee_bps=fee_bps)
+    items = dataset.items.select_related("offer", "work__owner__creator_profile").order_by(
+        "work__owner_id", "id"
+    )
+    lines: dict[int, CreatorLine] = {}
+    for item in items:
+        share, fee = split_amount(item.offer.price_amount, fee_bps)
+        sellable = item.offer.status == "active" and item.work.status == "listed"
+        quote.items.append(QuoteItem(item, item.offer.price_amount, share, fee, sellable))
+        owner = item.work.owner
+        line = lines.get(owner.id) or lines.setdefault(
+            owner.id, CreatorLine(owner.id, creator_display_name(owner))
+        )
+        line.count += 1
+        line.amount += item.offer.price_amount
+        line.share += share
+        line.fee += fee
+    quote.creators = sorted(lines.values(), key=lambda c: (-c.amount, c.creator_name))
+    quote.total_amount = sum(c.amount for c in quote.creators)
+    quote.fee_amount = sum(c.fee for c in quote.creators)
+    quote.subtotal_share = sum(c.share for c in quote.creators)
+    return quote
+
+
+def orders_for_member(*, user) -> QuerySet[Order]:
+    return (
+        Order.objects.filter(organization__memberships__user=user)
+        .select_related("dataset", "organization", "placed_by")
+        .annotate(item_count=Count("items"))
+        .order_by("-created_at", "-id")
+    )
+
+
+def order_for_member(*, user, order_uuid) -> Order:
+    order = _order_detail(Order.objects.filter(organization__memberships__user=user), order_uuid)
+    if order is None:
+        raise _not_found("order")
+    return order
+
+
+def order_for_staff(*, order_uuid) -> Order:
+    order = _order_detail(Order.objects.all(), order_uuid)
+    if order is None:
+        raise _not_found("order")
+    return order
+
+
+def _order_detail(orders: QuerySet[Order], order_uuid) -> Order | None:
+    return (
+        orders.filter(uuid=order_uuid)
+        .select_related("dataset", "organization", "placed_by", "license_grant")
+        .prefetch_related(
+            Prefetch("items", OrderItem.objects.select_related("creator__creator_profile")),
+            Prefetch("refunds", Refund.objects.prefetch_related("items")),
+        )
+        .first()
+    )
+
+
+def orders_for_staff(*, status: str = "", q: str = "") -> QuerySet[Order]:
+    orders = Order.objects.select_related("organization", "placed_by").annotate(
+        item_count=Count("items")
+    )
+    if status:
+        orders = orders.filter(status=status)
+    if q:
+        orders = orders.filter(
+            Q(organization__name__icontains=q) | Q(placed_by__email__icontains=q)
+        )
+    return orders.order_by("-created_at", "-id")
+
+
+def licenses_for_member(*, user) -> QuerySet[LicenseGrant]:
+    return (
+        LicenseGrant.objects.filter(organization__memberships__user=user)
+        .select_related("organization", "order")
+        .annotate(item_count=Count("items"))
+        .order_by("-created_at", "-id")
+    )
+
+
+def license_for_member(*, user, grant_uuid) -> LicenseGrant:
+    grant = (
+        LicenseGrant.objects.filter(uuid=grant_uuid, organization__memberships__user=user)
+        .select_related("organization", "order")
+        .prefetch_related(Prefetch("items", LicenseGrantItem.objects.order_by("expires_at", "id")))
+        .first()
+    )
+    if grant is None:
+        raise _not_found("license")
+    return grant
+
+
+def sales_for_creator(*, creator) -> QuerySet[OrderItem]:
+    """Every item of a paid order that sold one of this creator's works."""
+    return (
+        OrderItem.objects.filter(creator=creator, order__paid_at__isnull=False)
+        .select_related("order__organization", "work")
+        .order_by("-order__paid_at", "-id")
+    )

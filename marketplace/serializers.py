@@ -1,0 +1,256 @@
+"""API shapes for datasets, quotes, orders and licenses. Amounts are integer minor units with
+their currency, plus a display string."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from licensing.money import format_money
+from licensing.terms import Use
+
+
+class DatasetCreateInput(serializers.Serializer):
+    name = serializers.CharField(required=False, allow_blank=True, max_length=120)
+    uses = serializers.ListField(
+        child=serializers.ChoiceField(choices=[u.value for u in Use]),
+        help_text="The intended uses every work must be licensed for.",
+    )
+    commercial = serializers.BooleanField(help_text="Will the models be used commercially?")
+    months_needed = serializers.IntegerField(help_text="How many months you need the license.")
+    can_destroy_models = serializers.BooleanField(
+        default=True,
+        help_text="False: only works whose terms do not require destroying models at expiry.",
+    )
+    currency = serializers.CharField(default="USD", max_length=3)
+    work_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    filters = serializers.DictField(
+        required=False,
+        help_text="Catalog filters (as GET /api/v1/catalog/ takes them): every matching work "
+        "is added.",
+    )
+
+
+class DatasetWorksInput(serializers.Serializer):
+    work_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    filters = serializers.DictField(required=False)
+
+
+class DatasetWorksRemoveInput(serializers.Serializer):
+    work_ids = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
+
+
+class RefundInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+    item_ids = serializers.ListField(
+        child=serializers.IntegerField(), required=False, help_text="Omit to refund everything."
+    )
+
+
+def money(amount: int, currency: str) -> dict:
+    return {"amount": amount, "currency": currency, "display": format_money(amount, currency)}
+
+
+class MoneyOutput(serializers.Serializer):
+    amount = serializers.IntegerField()
+    currency = serializers.CharField()
+    display = serializers.CharField()
+
+
+class QuoteItemOutput(serializers.Serializer):
+    work_id = serializers.IntegerField()
+    title = serializers.CharField()
+    creator_id = serializers.IntegerField()
+    offer_id = serializers.IntegerField()
+    terms = serializers.DictField()
+    price = MoneyOutput()
+    creator_share = MoneyOutput()
+    fee = MoneyOutput()
+    is_sellable = serializers.BooleanField()
+
+
+class CreatorLineOutput(serializers.Serializer):
+    creator_id = serializers.IntegerField()
+    creator_name = serializers.CharField()
+    works = serializers.IntegerField()
+    amount = MoneyOutput()
+    creator_share = MoneyOutput()
+    fee = MoneyOutput()
+
+
+class QuoteOutput(serializers.Serializer):
+    currency = serializers.CharField()
+    fee_percent = serializers.CharField()
+    items = QuoteItemOutput(many=True)
+    creators = CreatorLineOutput(many=True)
+    fee = MoneyOutput()
+    total = MoneyOutput()
+    stale_items = serializers.IntegerField()
+
+
+def quote_data(quote) -> dict:
+    c = quote.currency
+    return {
+        "currency": c,
+        "fee_percent": quote.fee_percent,
+        "items": [
+            {
+                "work_id": q.item.work_id,
+                "title": q.item.work.title,
+                "creator_id": q.item.work.owner_id,
+                "offer_id": q.item.offer_id,
+                "terms": q.item.offer.terms.canonical(),
+                "price": money(q.price_amount, c),
+                "creator_share": money(q.share, c),
+                "fee": money(q.fee, c),
+                "is_sellable": q.is_sellable,
+            }
+            for q in quote.items
+        ],
+        "creators": [
+            {
+                "creator_id": line.creator_id,
+                "creator_name": line.creator_name,
+                "works": line.count,
+                "amount": money(line.amount, c),
+                "creator_share": money(line.share, c),
+                "fee": money(line.fee, c),
+            }
+            for line in quote.creators
+        ],
+        "fee": money(quote.fee_amount, c),
+        "total": money(quote.total_amount, c),
+        "stale_items": quote.stale_count,
+    }
+
+
+class DatasetOutput(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+    organization = serializers.CharField()
+    intended_use = serializers.DictField()
+    currency = serializers.CharField()
+    notices = serializers.ListField(child=serializers.DictField())
+    quote = QuoteOutput()
+    skipped = serializers.ListField(child=serializers.DictField(), required=False)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+def dataset_data(dataset, quote, *, skipped=None) -> dict:
+    data = {
+        "uuid": str(dataset.uuid),
+        "name": dataset.name,
+        "status": dataset.status,
+        "organization": dataset.organization.slug,
+        "intended_use": {
+            "uses": dataset.uses,
+            "commercial": dataset.commercial,
+            "months_needed": dataset.months_needed,
+            "can_destroy_models": dataset.can_destroy_models,
+        },
+        "currency": dataset.currency,
+        "notices": dataset.notices,
+        "quote": quote_data(quote),
+        "created_at": dataset.created_at,
+        "updated_at": dataset.updated_at,
+    }
+    if skipped is not None:
+        data["skipped"] = skipped
+    return data
+
+
+class DatasetSummaryOutput(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+    works = serializers.IntegerField(source="item_count")
+    currency = serializers.CharField()
+    updated_at = serializers.DateTimeField()
+
+
+class OrderItemOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    work_id = serializers.IntegerField()
+    title = serializers.CharField(source="work_title")
+    terms = serializers.DictField()
+    price = serializers.SerializerMethodField()
+    refunded_at = serializers.DateTimeField()
+
+    def get_price(self, item) -> dict:
+        return money(item.price_amount, item.currency)
+
+
+class RefundOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    amount = serializers.SerializerMethodField()
+    reason = serializers.CharField()
+    item_ids = serializers.SerializerMethodField()
+    failure_reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+    def get_amount(self, refund) -> dict:
+        return money(refund.amount, refund.currency)
+
+    def get_item_ids(self, refund) -> list[int]:
+        return sorted(i.id for i in refund.items.all())
+
+
+class OrderOutput(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    number = serializers.CharField()
+    status = serializers.CharField()
+    status_reason = serializers.CharField()
+    dataset = serializers.UUIDField(source="dataset.uuid")
+    organization = serializers.CharField(source="organization.slug")
+    total = serializers.SerializerMethodField()
+    fee = serializers.SerializerMethodField()
+    checkout_url = serializers.SerializerMethodField()
+    license = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    paid_at = serializers.DateTimeField()
+
+    def get_total(self, order) -> dict:
+        return money(order.total_amount, order.currency)
+
+    def get_fee(self, order) -> dict:
+        return money(order.fee_amount, order.currency)
+
+    def get_checkout_url(self, order) -> str | None:
+        return order.checkout_url if order.status == "awaiting_payment" else None
+
+    def get_license(self, order) -> str | None:
+        return str(order.license_grant.uuid) if order.license_grant_id else None
+
+
+class OrderDetailOutput(OrderOutput):
+    items = OrderItemOutput(many=True)
+    refunds = RefundOutput(many=True)
+
+
+class LicenseItemOutput(serializers.Serializer):
+    work_id = serializers.IntegerField()
+    title = serializers.CharField(source="work_title")
+    terms = serializers.DictField()
+    terms_hash = serializers.CharField()
+    starts_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    status = serializers.CharField()
+
+
+class LicenseOutput(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    status = serializers.CharField()
+    organization = serializers.CharField(source="organization.slug")
+    order = serializers.SerializerMethodField()
+    starts_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()
+
+    def get_order(self, grant) -> str | None:
+        order = getattr(grant, "order", None)
+        return str(order.uuid) if order else None
+
+
+class LicenseDetailOutput(LicenseOutput):
+    items = LicenseItemOutput(many=True)

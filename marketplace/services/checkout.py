@@ -1,0 +1,217 @@
+"""Checkout: freeze a dataset into an order (items, offer snapshots, prices, terms) and open a
+Stripe Checkout Session for it. Nothing is granted here: only the verified webhook does that
+(services/fulfilment.py)."""
+
+from __future__ import annotations
+
+import logging
+
+import stripe
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from config.errors import ApplicationError
+from licensing.money import format_money
+from payouts import stripe_gateway
+from payouts.services import split_amount
+
+from ..models import Dataset, DatasetStatus, Order, OrderItem, OrderStatus
+from .datasets import dataset_refresh
+
+logger = logging.getLogger(__name__)
+
+
+def _site(path: str) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}{path}"
+
+
+def order_checkout_start(*, dataset: Dataset, user) -> Order:
+    """Check out a dataset: the open order with its Checkout URL. Asking again while a checkout
+    is open returns the same order (and the same Stripe session)."""
+    open_order = Order.objects.filter(dataset=dataset, status=OrderStatus.AWAITING_PAYMENT).first()
+    if open_order is None:
+        open_order = _order_freeze(dataset=dataset, user=user)
+    if open_order.checkout_url:
+        return open_order
+    return _session_open(order=open_order)
+
+
+def _order_freeze(*, dataset: Dataset, user) -> Order:
+    with transaction.atomic():
+        dataset = Dataset.objects.select_for_update().get(id=dataset.id)
+        if dataset.status == DatasetStatus.PURCHASED:
+            raise ApplicationError(
+                "This dataset was already bought; copy it to buy again.",
+                code="dataset_purchased",
+                status=409,
+            )
+        changes = dataset_refresh(dataset=dataset)
+    # Committed above, so the team sees the new quote; checking out again accepts it.
+    if changes:
+        raise ApplicationError(
+            f"{len(changes)} work(s) changed since your quote: review the new total and check "
+            "out again.",
+            code="quote_changed",
+            status=409,
+            extra={"changes": [c.as_dict() for c in changes]},
+        )
+    try:
+        with transaction.atomic():
+            dataset = Dataset.objects.select_for_update().get(id=dataset.id)
+            if dataset.status != DatasetStatus.DRAFT:  # someone else just checked it out
+                order = Order.objects.filter(
+                    dataset=dataset, status=OrderStatus.AWAITING_PAYMENT
+                ).first()
+                if order is not None:
+                    return order
+                raise ApplicationError("This dataset cannot be checked out now.", status=409)
+            return _order_create(dataset=dataset, user=user)
+    except IntegrityError:  # a concurrent request froze it first
+        return Order.objects.get(dataset=dataset, status=OrderStatus.AWAITING_PAYMENT)
+
+
+def _order_create(*, dataset: Dataset, user) -> Order:
+    items = list(dataset.items.select_related("work", "offer"))
+    if not items:
+        raise ApplicationError(
+            "This dataset has no works yet: add some from the catalog first.",
+            code="dataset_empty",
+        )
+    fee_bps = settings.PLATFORM_FEE_BPS
+    splits = [split_amount(i.offer.price_amount, fee_bps) for i in items]
+    order = Order.objects.create(
+        dataset=dataset,
+        organization=dataset.organization,
+        placed_by=user,
+        currency=dataset.currency,
+        total_amount=sum(i.offer.price_amount for i in items),
+        fee_amount=sum(fee for _, fee in splits),
+        fee_bps=fee_bps,
+        intended_use={
+            "uses": dataset.uses,
+            "commercial": dataset.commercial,
+            "months_needed": dataset.months_needed,
+            "can_destroy_models": dataset.can_destroy_models,
+        },
+    )
+    OrderItem.objects.bulk_create(
+        OrderItem(
+            order=order,
+            work=item.work,
+            offer=item.offer,
+            creator_id=item.work.owner_id,
+            work_title=item.work.title,
+            terms=item.offer.terms.canonical(),
+            terms_hash=item.offer.terms_hash,
+            price_amount=item.offer.price_amount,
+            currency=item.offer.currency,
+            creator_share=share,
+            fee_amount=fee,
+        )
+        for item, (share, fee) in zip(items, splits, strict=True)
+    )
+    dataset.status = DatasetStatus.CHECKING_OUT
+    dataset.save(update_fields=["status", "updated_at"])
+    return order
+
+
+def _session_open(*, order: Order) -> Order:
+    count = order.items.count()
+    try:
+        session = stripe_gateway.client().v1.checkout.sessions.create(
+            params={
+                "mode": "payment",
+                "client_reference_id": str(order.uuid),
+                "metadata": {"order": str(order.uuid), "assent_reference": order.reference},
+                "payment_intent_data": {
+                    "metadata": {"order": str(order.uuid), "assent_reference": order.reference},
+                    "description": f"Assent order {order.number}",
+                },
+                "customer_email": order.placed_by.email,
+                "line_items": [
+                    {
+                        "quantity": 1,
+                        "price_data": {
+                            "currency": order.currency.lower(),
+                            "unit_amount": order.total_amount,
+                            "product_data": {
+                                "name": f"AI training license: {order.dataset.name}"[:250],
+                                "description": (
+                                    f"{count} work{'s' if count != 1 else ''}, order "
+                                    f"{order.number}; total {format_money(order.total_amount, order.currency)}"
+                                ),
+                            },
+                        },
+                    }
+                ],
+                "success_url": _site(f"/orders/{order.uuid}/?checkout=done"),
+                "cancel_url": _site(f"/datasets/{order.dataset.uuid}/?checkout=cancelled"),
+            },
+            options={"idempotency_key": f"assent-order-{order.id}-checkout"},
+        )
+    except stripe.StripeError as exc:
+        logger.warning("Checkout for order %s failed at Stripe: %s", order.id, exc)
+        _order_close(order=order, status=OrderStatus.FAILED, reason="Stripe refused the checkout.")
+        raise ApplicationError(
+            "Payments are unavailable right now; your dataset is unchanged. Try again shortly.",
+            code="payments_unavailable",
+            status=502,
+        ) from exc
+    Order.objects.filter(id=order.id).update(
+        stripe_checkout_session_id=session.id, checkout_url=session.url or ""
+    )
+    order.refresh_from_db()
+    return order
+
+
+def _order_close(*, order: Order, status: str, reason: str) -> bool:
+    """An unpaid order ends (expired, failed, cancelled): the dataset is a draft again."""
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(id=order.id)
+        if locked.status != OrderStatus.AWAITING_PAYMENT:
+            return False
+        locked.status, locked.status_reason, locked.closed_at = status, reason, timezone.now()
+        locked.save(update_fields=["status", "status_reason", "closed_at"])
+        Dataset.objects.filter(id=locked.dataset_id, status=DatasetStatus.CHECKING_OUT).update(
+            status=DatasetStatus.DRAFT, updated_at=timezone.now()
+        )
+    return True
+
+
+def order_checkout_cancel(*, order: Order) -> Order:
+    """The team changed its mind: expire the Stripe session so it can no longer be paid, then
+    return the dataset to draft. If Stripe says it was paid meanwhile, nothing is cancelled."""
+    if order.status != OrderStatus.AWAITING_PAYMENT:
+        return order
+    if order.stripe_checkout_session_id:
+        try:
+            stripe_gateway.client().v1.checkout.sessions.expire(order.stripe_checkout_session_id)
+        except stripe.InvalidRequestError as exc:
+            session = stripe_gateway.client().v1.checkout.sessions.retrieve(
+                order.stripe_checkout_session_id
+            )
+            if session.status != "expired":
+                raise ApplicationError(
+                    "This checkout was completed and cannot be cancelled; the payment is "
+                    "being confirmed.",
+                    code="checkout_completed",
+                    status=409,
+                ) from exc
+        except stripe.StripeError as exc:
+            raise ApplicationError(
+                "Payments are unavailable right now; try again shortly.",
+                code="payments_unavailable",
+                status=502,
+            ) from exc
+    _order_close(order=order, status=OrderStatus.EXPIRED, reason="Checkout cancelled.")
+    order.refresh_from_db()
+    return order
+
+
+def order_checkout_expired(*, order: Order) -> bool:
+    return _order_close(order=order, status=OrderStatus.EXPIRED, reason="The checkout expired.")
+
+
+def order_payment_failed(*, order: Order, reason: str = "The payment failed.") -> bool:
+    return _order_close(order=order, status=OrderStatus.FAILED, reason=reason)

@@ -1,0 +1,137 @@
+"""A paid order: one license grant (items with their frozen terms and expiries), the sale
+posted to the ledger, creators and the team told. Called only from verified Stripe events, and
+safe to call for every delivery of them: the order row is locked and a paid order is left as
+it is."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.services import notify
+from licensing.grants import GrantItemSpec, license_grant_create
+from licensing.money import format_money
+from licensing.terms import LicenseTerms
+from payouts.services import SaleItem, sale_post
+
+from ..models import Dataset, DatasetStatus, Order, OrderItem, OrderStatus
+
+# An order may be paid from these: a late completion of a checkout we had given up on (the
+# buyer paid on a page that was still open) still gets what was paid for.
+PAYABLE = {OrderStatus.AWAITING_PAYMENT, OrderStatus.EXPIRED, OrderStatus.FAILED}
+
+
+def order_paid(*, order_id: int, payment_intent_id: str = "") -> Order:
+    with transaction.atomic():
+        order = Order.objects.select_for_update().select_related("organization").get(id=order_id)
+        if order.status not in PAYABLE:
+            return order  # already paid (a duplicate or a second event about the same payment)
+        items = list(order.items.select_related("creator"))
+        now = timezone.now()
+        grant, _ = license_grant_create(
+            organization=order.organization,
+            source_reference=order.reference,
+            starts_at=now,
+            items=[_grant_spec(item) for item in items],
+        )
+        sale_post(
+            order_ref=order.reference,
+            fee_bps=order.fee_bps,
+            items=[
+                SaleItem(
+                    creator_id=item.creator_id,
+                    item_ref=item.item_ref,
+                    amount=item.price_amount,
+                    currency=item.currency,
+                    work_id=item.work_id,
+                )
+                for item in items
+            ],
+        )
+        order.status, order.paid_at, order.license_grant = OrderStatus.PAID, now, grant
+        order.status_reason = ""
+        if payment_intent_id:
+            order.stripe_payment_intent_id = payment_intent_id
+        order.save(
+            update_fields=[
+                "status",
+                "paid_at",
+                "license_grant",
+                "status_reason",
+                "stripe_payment_intent_id",
+            ]
+        )
+        Dataset.objects.filter(id=order.dataset_id).update(status=DatasetStatus.PURCHASED)
+        _tell_creators_of_sale(order, items, grant)
+        _tell_team_of_purchase(order, len(items))
+    # The download package (WebDataset shards, manifest, Croissant) is built by the delivery
+    # app of issue 8; until it exists the license page lists the items and their terms.
+    return order
+
+
+def _grant_spec(item: OrderItem) -> GrantItemSpec:
+    return GrantItemSpec(
+        work_id=item.work_id,
+        offer_id=item.offer_id,
+        creator_id=item.creator_id,
+        work_title=item.work_title,
+        terms=item.terms,
+        terms_hash=item.terms_hash,
+        price_amount=item.price_amount,
+        currency=item.currency,
+        item_ref=item.item_ref,
+    )
+
+
+def _uses_text(terms: dict) -> str:
+    return ", ".join(terms["uses"]) + (" (commercial)" if terms["commercial"] else "")
+
+
+def _tell_creators_of_sale(order: Order, items: list[OrderItem], grant) -> None:
+    by_creator: dict[int, list[OrderItem]] = defaultdict(list)
+    for item in items:
+        by_creator[item.creator_id].append(item)
+    expiries = dict(grant.items.values_list("item_ref", "expires_at"))
+    for creator_items in by_creator.values():
+        creator = creator_items[0].creator
+        net = sum(i.creator_share for i in creator_items)
+        lines = [
+            f"- {i.work_title}: {_uses_text(i.terms)}, until "
+            f"{expiries[i.item_ref]:%d %b %Y}; you earn {format_money(i.creator_share, i.currency)}"
+            for i in creator_items
+        ]
+        count = len(creator_items)
+        notify(
+            user=creator,
+            subject=f"{order.organization.name} licensed {count} of your works",
+            body=(
+                f"{order.organization.name} licensed {count} work{'s' if count != 1 else ''} "
+                f"of yours (order {order.number}):\n"
+                + "\n".join(lines)
+                + f"\n\nYou earn {format_money(net, order.currency)} in all, held for the hold "
+                "period and then paid out to your connected account."
+            ),
+            url="/studio/sales/",
+            dedupe_key=f"sale:{order.id}:{creator.id}",
+        )
+
+
+def _tell_team_of_purchase(order: Order, count: int) -> None:
+    notify(
+        user=order.placed_by,
+        subject=f"Your license for {order.dataset.name} is active",
+        body=(
+            f"Order {order.number} is paid: {count} work{'s' if count != 1 else ''} licensed for "
+            f"{format_money(order.total_amount, order.currency)}. Every member of "
+            f"{order.organization.name} can see it under Licenses."
+        ),
+        url=f"/orders/{order.uuid}/",
+        dedupe_key=f"paid:{order.id}",
+    )
+
+
+def terms_summary(terms: dict) -> str:
+    t = LicenseTerms.from_dict(terms)
+    return f"{_uses_text(terms)}; {t.term_label()}; at expiry: {t.on_expiry}"

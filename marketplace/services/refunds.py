@@ -1,0 +1,275 @@
+"""Refunds (by staff, whole order or chosen items; or seen in a `charge.refunded` event when made
+in Stripe's dashboard) and disputes. Each refund is a row first, so its Stripe idempotency key
+comes from our id; the ledger reversal, the revoked licenses and the notices follow once Stripe
+has refunded, and happen once however often that is reported."""
+
+from __future__ import annotations
+
+import logging
+
+import stripe
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.services import notify
+from config.errors import ApplicationError
+from licensing.grants import license_items_revoke
+from licensing.money import format_money
+from payouts import stripe_gateway
+from payouts.services import (
+    dispute_lost_post,
+    dispute_opened_post,
+    dispute_won_post,
+    refund_post,
+    transfer_reversal_recover,
+)
+
+from ..models import Order, OrderItem, OrderStatus, Refund, RefundStatus
+
+logger = logging.getLogger(__name__)
+REFUNDABLE = {OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED}
+
+
+def _refundable_items(order: Order):
+    """Items not refunded and not in a refund still waiting for Stripe."""
+    taken = Refund.objects.filter(order=order).exclude(status=RefundStatus.FAILED)
+    return order.items.filter(refunded_at__isnull=True).exclude(refunds__in=taken)
+
+
+def order_refund(*, order: Order, actor, reason: str, item_ids: list[int] | None = None) -> Refund:
+    """Refund the whole order or the chosen items through Stripe."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(
+            "Say why, for the team and the creators.", fields={"reason": ["Required."]}
+        )
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(id=order.id)
+        if order.status not in REFUNDABLE:
+            raise ApplicationError(
+                f"An order that is {order.get_status_display().lower()} cannot be refunded.",
+                code="not_refundable",
+                status=409,
+            )
+        items = _refundable_items(order)
+        if item_ids is not None:
+            items = items.filter(id__in=item_ids)
+        items = list(items)
+        if not items or (item_ids is not None and len(items) != len(set(item_ids))):
+            raise ApplicationError(
+                "Choose items of this order that are not refunded yet.",
+                code="invalid",
+                fields={"item_ids": ["Not refundable."]},
+            )
+        refund = Refund.objects.create(
+            order=order,
+            amount=sum(i.price_amount for i in items),
+            currency=order.currency,
+            reason=reason[:300],
+            requested_by=actor,
+        )
+        refund.items.set(items)
+    return refund_send(refund=refund)
+
+
+def refund_send(*, refund: Refund) -> Refund:
+    """Ask Stripe for the refund (again, if a first attempt's answer was lost: the idempotency
+    key makes it the same refund) and complete it."""
+    order = refund.order
+    try:
+        stripe_refund = stripe_gateway.client().v1.refunds.create(
+            params={
+                "payment_intent": order.stripe_payment_intent_id,
+                "amount": refund.amount,
+                "reason": "requested_by_customer",
+                "metadata": {
+                    "assent_reference": f"refund:{refund.id}",
+                    "order": str(order.uuid),
+                },
+            },
+            options={"idempotency_key": refund.idempotency_key},
+        )
+    except stripe.InvalidRequestError as exc:
+        Refund.objects.filter(id=refund.id, status=RefundStatus.PENDING).update(
+            status=RefundStatus.FAILED, failure_reason=(exc.user_message or str(exc))[:500]
+        )
+        raise ApplicationError(
+            f"Stripe refused the refund: {exc.user_message or exc}",
+            code="refund_refused",
+            status=409,
+        ) from exc
+    except stripe.StripeError as exc:
+        # The refund stays pending: the same key is sent on the next try, or Stripe's
+        # charge.refunded event completes it.
+        raise ApplicationError(
+            "Stripe did not answer; the refund is pending and will be completed.",
+            code="payments_unavailable",
+            status=502,
+        ) from exc
+    return refund_complete(refund_id=refund.id, stripe_refund_id=stripe_refund.id)
+
+
+def refund_complete(*, refund_id: int, stripe_refund_id: str) -> Refund:
+    with transaction.atomic():
+        order_id = Refund.objects.values_list("order_id", flat=True).get(id=refund_id)
+        order = Order.objects.select_for_update().select_related("organization").get(id=order_id)
+        refund = Refund.objects.select_for_update().get(id=refund_id)
+        if refund.status == RefundStatus.SUCCEEDED:
+            return refund
+        items = list(refund.items.select_related("creator"))
+        for item in items:
+            refund_post(refund_ref=f"refund:{refund.id}", item_ref=item.item_ref)
+        now = timezone.now()
+        OrderItem.objects.filter(id__in=[i.id for i in items]).update(refunded_at=now)
+        license_items_revoke(
+            item_refs=[i.item_ref for i in items], reason=f"Refunded: {refund.reason}"
+        )
+        refund.status, refund.stripe_refund_id = RefundStatus.SUCCEEDED, stripe_refund_id
+        refund.save(update_fields=["status", "stripe_refund_id"])
+        left = order.items.filter(refunded_at__isnull=True).exists()
+        if order.status in REFUNDABLE:
+            order.status = OrderStatus.PARTIALLY_REFUNDED if left else OrderStatus.REFUNDED
+            order.save(update_fields=["status"])
+        _tell_of_refund(order, refund, items)
+        creators = {i.creator for i in items}
+    # Earnings already paid out are taken back from the creators' connected accounts.
+    for creator in creators:
+        _recover(creator=creator, currency=order.currency, reason_ref=f"refund:{refund.id}")
+    return refund
+
+
+def _recover(*, creator, currency: str, reason_ref: str) -> None:
+    try:
+        transfer_reversal_recover(creator=creator, currency=currency, reason_ref=reason_ref)
+    except stripe.StripeError:
+        # The debt stays on the ledger and later earnings pay it first; staff see it there.
+        logger.exception("Could not recover %s from creator %s", reason_ref, creator.id)
+
+
+def _tell_of_refund(order: Order, refund: Refund, items: list[OrderItem]) -> None:
+    for creator in {i.creator for i in items}:
+        mine = [i for i in items if i.creator_id == creator.id]
+        notify(
+            user=creator,
+            subject=f"A license on {len(mine)} of your works was refunded",
+            body=(
+                f"{order.organization.name}'s order {order.number} was refunded for: "
+                + ", ".join(i.work_title for i in mine)
+                + f". Reason: {refund.reason}. Those licenses are revoked, and the "
+                f"{format_money(sum(i.creator_share for i in mine), order.currency)} you earned "
+                "from them is taken back."
+            ),
+            url="/studio/sales/",
+            dedupe_key=f"refund:{refund.id}:{creator.id}",
+        )
+    notify(
+        user=order.placed_by,
+        subject=f"Order {order.number}: {format_money(refund.amount, refund.currency)} refunded",
+        body=(
+            f"{len(items)} item(s) of order {order.number} were refunded "
+            f"({format_money(refund.amount, refund.currency)}). Reason: {refund.reason}. Their "
+            "licenses are revoked: stop using those works and delete their files."
+        ),
+        url=f"/orders/{order.uuid}/",
+        dedupe_key=f"refund:{refund.id}:team",
+    )
+
+
+# --- seen in Stripe's events ------------------------------------------------------------------
+
+
+def order_for_payment_intent(payment_intent_id: str | None) -> Order | None:
+    if not payment_intent_id:
+        return None
+    return Order.objects.filter(stripe_payment_intent_id=payment_intent_id).first()
+
+
+def charge_refunded(*, charge: dict) -> None:
+    """Stripe says a charge was refunded: complete our own refunds it names, and take the
+    dashboard's (no metadata of ours) as refunds of the remaining items when they add up."""
+    order = order_for_payment_intent(charge.get("payment_intent"))
+    if order is None:
+        logger.info("charge.refunded for %s: not one of our orders", charge.get("id"))
+        return
+    refunds = stripe_gateway.client().v1.refunds.list(params={"charge": charge["id"], "limit": 100})
+    for stripe_refund in refunds.auto_paging_iter():
+        if stripe_refund.status != "succeeded":
+            continue
+        metadata = stripe_refund.metadata.to_dict() if stripe_refund.metadata else {}
+        reference = metadata.get("assent_reference", "")
+        if reference.startswith("refund:"):
+            ours = Refund.objects.filter(id=reference.split(":", 1)[1]).first()
+            if ours is not None:
+                refund_complete(refund_id=ours.id, stripe_refund_id=stripe_refund.id)
+                continue
+        if not Refund.objects.filter(stripe_refund_id=stripe_refund.id).exists():
+            _dashboard_refund(order=order, stripe_refund=stripe_refund)
+
+
+def _dashboard_refund(*, order: Order, stripe_refund) -> None:
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(id=order.id)
+        remaining = list(_refundable_items(order))
+        covered, total = [], 0
+        for item in remaining:  # the first items whose prices add up to the refund exactly
+            if total >= stripe_refund.amount:
+                break
+            covered.append(item)
+            total += item.price_amount
+        if total != stripe_refund.amount:
+            order.status_reason = (
+                f"A refund of {format_money(stripe_refund.amount, order.currency)} was made in "
+                f"Stripe ({stripe_refund.id}) that matches no set of items: staff must reconcile."
+            )[:300]
+            order.save(update_fields=["status_reason"])
+            logger.warning("Order %s: unmatched refund %s", order.id, stripe_refund.id)
+            return
+        refund = Refund.objects.create(
+            order=order,
+            amount=total,
+            currency=order.currency,
+            reason="Refunded in Stripe's dashboard",
+        )
+        refund.items.set(covered)
+    refund_complete(refund_id=refund.id, stripe_refund_id=stripe_refund.id)
+
+
+def dispute_opened(*, dispute: dict) -> None:
+    order = order_for_payment_intent(dispute.get("payment_intent"))
+    if order is None:
+        return
+    with transaction.atomic():
+        order = Order.objects.select_for_update().select_related("organization").get(id=order.id)
+        items = list(order.items.filter(refunded_at__isnull=True).select_related("creator"))
+        for item in items:
+            dispute_opened_post(dispute_ref=dispute["id"], item_ref=item.item_ref)
+        order.status = OrderStatus.DISPUTED
+        order.status_reason = f"Payment disputed ({dispute.get('reason') or 'no reason given'})."
+        order.save(update_fields=["status", "status_reason"])
+        creators = {i.creator for i in items}
+    for creator in creators:
+        _recover(creator=creator, currency=order.currency, reason_ref=f"dispute:{dispute['id']}")
+
+
+def dispute_closed(*, dispute: dict) -> None:
+    order = order_for_payment_intent(dispute.get("payment_intent"))
+    if order is None:
+        return
+    won = dispute.get("status") == "won"
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(id=order.id)
+        items = list(order.items.filter(refunded_at__isnull=True))
+        for item in items:
+            post = dispute_won_post if won else dispute_lost_post
+            post(dispute_ref=dispute["id"], item_ref=item.item_ref)
+        if won:
+            refunded = order.items.filter(~Q(refunded_at=None)).exists()
+            order.status = OrderStatus.PARTIALLY_REFUNDED if refunded else OrderStatus.PAID
+            order.status_reason = "Dispute won."
+        else:
+            order.status_reason = "Dispute lost: the payment was returned to the buyer's bank."
+            license_items_revoke(
+                item_refs=[i.item_ref for i in items], reason="The payment was disputed and lost."
+            )
+        order.save(update_fields=["status", "status_reason"])

@@ -1,0 +1,5 @@
+"""Pages: each area's module keeps its own urlpatterns, gathered here."""
+
+from .views import catalog
+
+urlpatterns = [*catalog.urlpatterns]

@@ -1,0 +1,3 @@
+"""The catalog (being written)."""
+
+urlpatterns: list = []

@@ -1,0 +1,240 @@
+"""The purchase, end to end against the local Stripe server: a dataset is frozen into an order,
+Checkout is opened, the buyer pays on the hosted page, and only the verified event grants the
+license, posts the sale and tells the creators. Then refunds and disputes undo it."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+
+from accounts.models import Notification
+from licensing.models import GrantStatus, LicenseGrantItem
+from licensing.services import offer_withdraw
+from marketplace.models import DatasetStatus, Order, OrderStatus, RefundStatus
+from marketplace.services.checkout import order_checkout_cancel, order_checkout_start
+from marketplace.services.refunds import order_refund
+from payouts.ledger import creator_balances, trial_balance
+from payouts.models import JournalTransaction, StripeEvent
+from tests.accounts.factories import BuyerFactory, CreatorFactory, StaffFactory
+from tests.devtools.helpers import control
+from tests.payouts.factories import use_local_stripe
+
+from .factories import CONTEXT, deliver_all, listed_work, make_dataset, pay, stripe_events
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def local_stripe(settings, stripe_server):
+    use_local_stripe(settings, stripe_server)
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_marketplace_tests"
+    settings.PLATFORM_FEE_BPS = 2000
+    return stripe_server
+
+
+@pytest.fixture
+def ada():
+    return CreatorFactory()
+
+
+@pytest.fixture
+def buyer():
+    return BuyerFactory()
+
+
+def balanced() -> bool:
+    return all(sum(kinds.values()) == 0 for kinds in trial_balance().values())
+
+
+def checked_out(buyer, works):
+    dataset = make_dataset(buyer, works)
+    return order_checkout_start(dataset=dataset, user=buyer)
+
+
+def test_checkout_freezes_the_dataset_and_opens_a_stripe_session(buyer, ada, stripe_client):
+    works = [listed_work(ada, price=1500), listed_work(ada, price=999)]
+    order = checked_out(buyer, works)
+
+    assert order.status == OrderStatus.AWAITING_PAYMENT
+    assert order.total_amount == 2499
+    assert order.fee_amount == 300 + 200  # 20% of each, remainders to the platform
+    assert [i.creator_share for i in order.items.all()] == [1200, 799]
+    assert order.dataset.status == DatasetStatus.CHECKING_OUT
+    session = stripe_client.v1.checkout.sessions.retrieve(order.stripe_checkout_session_id)
+    assert session.amount_total == 2499 and session.currency == "usd"
+    assert session.client_reference_id == str(order.uuid)
+    assert session.url == order.checkout_url
+    # Asking again gives the same order and the same session.
+    again = order_checkout_start(dataset=order.dataset, user=buyer)
+    assert again.id == order.id and again.checkout_url == order.checkout_url
+
+
+def test_only_the_verified_event_grants_and_a_replay_changes_nothing(
+    client, buyer, ada, stripe_server, stripe_client
+):
+    works = [listed_work(ada, price=1500), listed_work(ada, price=999)]
+    order = checked_out(buyer, works)
+    assert pay(stripe_server, order) == 303
+    order.refresh_from_db()
+    assert order.status == OrderStatus.AWAITING_PAYMENT  # the success page grants nothing
+
+    responses = deliver_all(client, stripe_client)
+    assert {r.status_code for r in responses} == {200}
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID and order.stripe_payment_intent_id
+    grant = order.license_grant
+    assert grant.organization == order.organization
+    items = list(grant.items.order_by("id"))
+    assert [i.work_id for i in items] == [w.id for w in works]
+    assert all(i.expires_at.year - i.starts_at.year == 3 for i in items)  # 36-month term
+    assert creator_balances(ada, "USD").held == 1200 + 799
+    assert JournalTransaction.objects.filter(kind="sale").count() == 1
+    assert balanced()
+    note = Notification.objects.get(user=ada)
+    assert order.organization.name in note.subject and "until" in note.body
+    assert any(ada.email in m.to for m in mail.outbox)
+
+    # Every event delivered again, as Stripe does on a lost answer: nothing more happens.
+    for event in stripe_events(stripe_client):
+        StripeEvent.objects.filter(event_id=event["id"]).update(processed_at=None)
+    deliver_all(client, stripe_client)
+    assert LicenseGrantItem.objects.count() == 2
+    assert JournalTransaction.objects.filter(kind="sale").count() == 1
+    assert Notification.objects.filter(user=ada).count() == 1
+
+
+def test_a_declined_card_leaves_the_order_open_for_another_try(
+    client, buyer, ada, stripe_server, stripe_client
+):
+    order = checked_out(buyer, [listed_work(ada)])
+    assert pay(stripe_server, order, card="4000000000000002") == 402
+    deliver_all(client, stripe_client)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.AWAITING_PAYMENT and order.license_grant is None
+    assert pay(stripe_server, order) == 303
+    deliver_all(client, stripe_client)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+
+
+def test_an_expired_checkout_returns_the_dataset_to_draft(client, buyer, ada, stripe_client):
+    order = checked_out(buyer, [listed_work(ada)])
+    stripe_client.v1.checkout.sessions.expire(order.stripe_checkout_session_id)
+    deliver_all(client, stripe_client, "checkout.session.expired")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.EXPIRED
+    assert order.dataset.status == DatasetStatus.DRAFT
+    # A new checkout is a new order with a new session.
+    second = order_checkout_start(dataset=order.dataset, user=buyer)
+    assert second.id != order.id and second.stripe_checkout_session_id
+
+
+def test_cancelling_expires_the_session_so_it_cannot_be_paid(buyer, ada, stripe_server):
+    order = checked_out(buyer, [listed_work(ada)])
+    order_checkout_cancel(order=order)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.EXPIRED and order.dataset.status == DatasetStatus.DRAFT
+    assert pay(stripe_server, order) != 303
+
+
+def test_works_that_stop_being_sellable_are_reported_not_silently_changed(buyer, ada):
+    kept, withdrawn, repriced = (listed_work(ada, price=p) for p in (1000, 1100, 1200))
+    dataset = make_dataset(buyer, [kept, withdrawn, repriced])
+    offer_withdraw(offer=withdrawn.offers.get(), actor=ada, context=CONTEXT)
+    listed_work_reprice(repriced, ada, 1500)
+
+    from config.errors import ApplicationError
+
+    with pytest.raises(ApplicationError) as refused:
+        order_checkout_start(dataset=dataset, user=buyer)
+    assert refused.value.code == "quote_changed"
+    changes = {c["work_id"]: c for c in refused.value.extra["changes"]}
+    assert changes[withdrawn.id]["change"] == "dropped"
+    assert changes[repriced.id]["change"] == "repriced"
+    assert (changes[repriced.id]["old_amount"], changes[repriced.id]["new_amount"]) == (1200, 1500)
+    dataset.refresh_from_db()
+    assert len(dataset.notices) == 2
+    order = order_checkout_start(dataset=dataset, user=buyer)  # the new quote, accepted
+    assert order.total_amount == 1000 + 1500
+
+
+def listed_work_reprice(work, creator, price):
+    from licensing.services import offer_create
+
+    offer = work.offers.get(status="active")
+    offer_create(work=work, actor=creator, terms=offer.terms, price_amount=price, currency="USD",
+                 consent=True, context=CONTEXT, preset=offer.preset)  # fmt: skip
+
+
+def paid_order(client, buyer, works, stripe_server, stripe_client) -> Order:
+    order = checked_out(buyer, works)
+    assert pay(stripe_server, order) == 303
+    deliver_all(client, stripe_client)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    return order
+
+
+def test_staff_refund_of_chosen_items_reverses_them_and_revokes_their_licenses(
+    client, buyer, ada, stripe_server, stripe_client
+):
+    ben = CreatorFactory()
+    order = paid_order(client, buyer, [listed_work(ada, price=1000), listed_work(ben, price=2000)],
+                       stripe_server, stripe_client)  # fmt: skip
+    bens_item = order.items.get(creator=ben)
+    refund = order_refund(order=order, actor=StaffFactory(), reason="Bought twice",
+                          item_ids=[bens_item.id])  # fmt: skip
+
+    assert refund.status == RefundStatus.SUCCEEDED and refund.amount == 2000
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PARTIALLY_REFUNDED
+    stripe_refund = stripe_client.v1.refunds.retrieve(refund.stripe_refund_id)
+    assert stripe_refund.amount == 2000
+    assert creator_balances(ben, "USD").held == 0
+    assert creator_balances(ada, "USD").held == 800
+    statuses = dict(LicenseGrantItem.objects.values_list("creator_id", "status"))
+    assert statuses == {ada.id: GrantStatus.ACTIVE, ben.id: GrantStatus.REVOKED}
+    assert Notification.objects.filter(user=ben, subject__contains="refunded").exists()
+    assert Notification.objects.filter(user=buyer, subject__contains="refunded").exists()
+    # Stripe's charge.refunded arrives afterwards: nothing is reversed twice.
+    deliver_all(client, stripe_client, "charge.refunded")
+    assert JournalTransaction.objects.filter(kind="refund").count() == 1
+    assert balanced()
+
+
+def test_a_refund_made_in_stripes_dashboard_is_applied_from_the_event(
+    client, buyer, ada, stripe_server, stripe_client
+):
+    order = paid_order(client, buyer, [listed_work(ada, price=1000)], stripe_server, stripe_client)
+    stripe_client.v1.refunds.create(params={"payment_intent": order.stripe_payment_intent_id})
+    deliver_all(client, stripe_client, "charge.refunded")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.REFUNDED
+    assert order.refunds.get().reason == "Refunded in Stripe's dashboard"
+    assert creator_balances(ada, "USD").held == 0
+    assert not LicenseGrantItem.objects.filter(status=GrantStatus.ACTIVE).exists()
+
+
+@pytest.mark.parametrize("outcome", ["won", "lost"])
+def test_a_dispute_takes_the_money_back_and_its_outcome_settles_it(
+    client, buyer, ada, stripe_server, stripe_client, outcome
+):
+    order = checked_out(buyer, [listed_work(ada, price=1000)])
+    assert pay(stripe_server, order, card="4000000000000259") == 303  # disputed after paying
+    deliver_all(client, stripe_client)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.DISPUTED
+    assert creator_balances(ada, "USD").held == 0
+
+    dispute = stripe_client.v1.disputes.list().data[0]
+    control(stripe_server, f"disputes/{dispute.id}", {"status": outcome})
+    deliver_all(client, stripe_client, "charge.dispute.closed")
+    order.refresh_from_db()
+    item = LicenseGrantItem.objects.get()
+    if outcome == "won":
+        assert order.status == OrderStatus.PAID
+        assert creator_balances(ada, "USD").held == 800 and item.status == GrantStatus.ACTIVE
+    else:
+        assert order.status == OrderStatus.DISPUTED
+        assert creator_balances(ada, "USD").held == 0 and item.status == GrantStatus.REVOKED
+    assert balanced()
