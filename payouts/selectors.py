@@ -159,6 +159,7 @@ class EarningsEvent:
     items: list[tuple[str, int | None]]  # (item_ref, work_id)
     memo: str
     works: dict = field(default_factory=dict)  # work_id -> title, filled in by the view
+    sales: dict = field(default_factory=dict)  # item_ref -> registry.SaleDescription, likewise
 
     @property
     def is_move(self) -> bool:

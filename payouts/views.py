@@ -24,6 +24,7 @@ from config.errors import ApplicationError
 
 from .connect import payout_account_onboarding_link, payout_account_refresh
 from .models import Freeze, PayoutAccount
+from .registry import sales_describe
 from .selectors import (
     AccountStatus,
     creator_balances_all,
@@ -71,7 +72,15 @@ def earnings(request):
     )
     events = [event for journal in lines_page.object_list for event in earnings_events(journal)]
     titles = _work_titles(creator, [w for e in events for _, w in e.items])
-    events = [replace(e, works={w: titles[w] for _, w in e.items if w in titles}) for e in events]
+    sales = sales_describe(ref for e in events for ref, _ in e.items)
+    events = [
+        replace(
+            e,
+            works={w: titles[w] for _, w in e.items if w in titles},
+            sales={ref: sales[ref] for ref, _ in e.items if ref in sales},
+        )
+        for e in events
+    ]
     payouts_page = Paginator(creator_payouts(creator=creator), PAYOUTS_PER_PAGE).get_page(
         request.GET.get("payouts_page")
     )
@@ -156,6 +165,37 @@ def _cell(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+def _chunks(iterable, size: int):
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _csv_row(entry, sale, exponents) -> list:
+    line = ledger_line(entry)
+    exponent = exponents.get(line.currency, 2)
+    return [
+        timezone.localtime(line.at).isoformat(timespec="seconds"),
+        entry.transaction_id,
+        _cell(line.label),
+        _cell(line.account),
+        f"{line.amount / 10**exponent:.{exponent}f}",
+        line.amount,
+        line.currency,
+        _cell(line.item_ref),
+        line.work_id or "",
+        _cell(line.reference),
+        _cell(sale.buyer if sale else ""),
+        _cell(sale.license_ref if sale else ""),
+        _cell(sale.terms if sale else ""),
+    ]
+
+
 @creator_required
 def earnings_csv(request):
     """Every entry on the creator's accounts, newest first; amounts as the creator reads them
@@ -177,26 +217,18 @@ def earnings_csv(request):
                 "item",
                 "work_id",
                 "reference",
+                "buyer",
+                "license",
+                "terms",
             ]
         )
         entries = creator_ledger_lines(creator=request.user).iterator(chunk_size=2000)
-        for entry in entries:
-            line = ledger_line(entry)
-            exponent = CURRENCY_EXPONENTS.get(line.currency, 2)
-            yield writer.writerow(
-                [
-                    timezone.localtime(line.at).isoformat(timespec="seconds"),
-                    entry.transaction_id,
-                    _cell(line.label),
-                    _cell(line.account),
-                    f"{line.amount / 10**exponent:.{exponent}f}",
-                    line.amount,
-                    line.currency,
-                    _cell(line.item_ref),
-                    line.work_id or "",
-                    _cell(line.reference),
-                ]
-            )
+        for chunk in _chunks(entries, 2000):
+            sales = sales_describe(e.item_ref for e in chunk)
+            for entry in chunk:
+                yield writer.writerow(
+                    _csv_row(entry, sales.get(entry.item_ref), CURRENCY_EXPONENTS)
+                )
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localdate().isoformat()

@@ -13,7 +13,6 @@ from django.utils import timezone
 from accounts.services import notify
 from licensing.grants import GrantItemSpec, license_grant_create
 from licensing.money import format_money
-from licensing.terms import LicenseTerms
 from payouts.services import SaleItem, sale_post
 
 from ..models import Dataset, DatasetStatus, Order, OrderItem, OrderStatus
@@ -130,8 +129,3 @@ def _tell_team_of_purchase(order: Order, count: int) -> None:
         url=f"/orders/{order.uuid}/",
         dedupe_key=f"paid:{order.id}",
     )
-
-
-def terms_summary(terms: dict) -> str:
-    t = LicenseTerms.from_dict(terms)
-    return f"{_uses_text(terms)}; {t.term_label()}; at expiry: {t.on_expiry}"

@@ -65,7 +65,7 @@ def generative_use(months: int = 12, commercial: bool = True):
 
 
 def make_dataset(buyer, works, *, intended=None, name="Test set"):
-    dataset, skipped = dataset_create(
+    dataset, _ = dataset_create(
         organization=buyer.memberships.first().organization,
         user=buyer,
         name=name,

@@ -238,3 +238,22 @@ def test_a_dispute_takes_the_money_back_and_its_outcome_settles_it(
         assert order.status == OrderStatus.DISPUTED
         assert creator_balances(ada, "USD").held == 0 and item.status == GrantStatus.REVOKED
     assert balanced()
+
+
+def test_the_creators_earnings_name_the_work_team_license_and_terms_of_each_sale(
+    client, buyer, ada, stripe_server, stripe_client
+):
+    work = listed_work(ada, price=1500, title="Harbour at dawn")
+    order = paid_order(client, buyer, [work], stripe_server, stripe_client)
+    client.force_login(ada)
+
+    page = client.get("/studio/earnings/").content.decode()
+    license_ref = order.license_grant.uuid.hex[:10].upper()
+    assert "Harbour at dawn" in page and order.organization.name in page
+    assert license_ref in page and "train-generative" in page and "3 years" in page
+    assert "$15.00" in page and "$3.00" in page and "$12.00" in page  # price − fee = net
+
+    rows = b"".join(client.get("/studio/earnings.csv").streaming_content).decode().splitlines()
+    assert rows[0].endswith("buyer,license,terms")
+    sale_rows = [r for r in rows if order.organization.name in r]
+    assert sale_rows and all(license_ref in r for r in sale_rows)

@@ -1,0 +1,44 @@
+"""What the marketplace tells lower apps about its sales: payouts' earnings page names the work,
+the team, the license and the terms of each sold item through this describer."""
+
+from __future__ import annotations
+
+from licensing.terms import LicenseTerms
+from payouts.registry import SaleDescription
+
+from .models import OrderItem
+
+PREFIX = "order_item:"
+
+
+def terms_in_words(terms: dict) -> str:
+    t = LicenseTerms.from_dict(terms)
+    uses = ", ".join(sorted(str(u).removeprefix("ai-") for u in t.uses))
+    commercial = "commercial" if t.commercial else "non-commercial"
+    return f"{uses}; {commercial}; {t.term_label()}; at expiry {t.on_expiry}"
+
+
+def describe_order_items(item_refs: list[str]) -> dict[str, SaleDescription]:
+    ids = [
+        int(ref[len(PREFIX) :])
+        for ref in item_refs
+        if ref.startswith(PREFIX) and ref[len(PREFIX) :].isdigit()
+    ]
+    items = OrderItem.objects.filter(id__in=ids).select_related(
+        "order__organization", "order__license_grant"
+    )
+    found = {}
+    for item in items:
+        grant = item.order.license_grant
+        found[item.item_ref] = SaleDescription(
+            work_title=item.work_title,
+            buyer=item.order.organization.name,
+            license_ref=grant.uuid.hex[:10].upper() if grant else f"order {item.order.number}",
+            terms=terms_in_words(item.terms),
+            price=item.price_amount,
+            fee=item.fee_amount,
+            net=item.creator_share,
+            currency=item.currency,
+            status="refunded" if item.refunded_at else "",
+        )
+    return found
