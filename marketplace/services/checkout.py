@@ -31,13 +31,15 @@ def order_checkout_start(*, dataset: Dataset, user) -> Order:
     is open returns the same order (and the same Stripe session)."""
     open_order = Order.objects.filter(dataset=dataset, status=OrderStatus.AWAITING_PAYMENT).first()
     if open_order is None:
-        open_order = _order_freeze(dataset=dataset, user=user)
+        open_order = order_freeze(dataset=dataset, user=user)
     if open_order.checkout_url:
         return open_order
     return _session_open(order=open_order)
 
 
-def _order_freeze(*, dataset: Dataset, user) -> Order:
+def order_freeze(*, dataset: Dataset, user) -> Order:
+    """Freeze the dataset into an order awaiting payment (no Stripe call): items, offer
+    snapshots, prices and terms, after re-checking what is still on sale."""
     with transaction.atomic():
         dataset = Dataset.objects.select_for_update().get(id=dataset.id)
         if dataset.status == DatasetStatus.PURCHASED:

@@ -45,6 +45,7 @@ class Command(BaseCommand):
             created.append(spec["email"])
         self._seed_invitation()
         works = self._seed_works()
+        self._seed_purchases()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready ({len(created)} new accounts, {works} new works). Sign in with password "
@@ -94,6 +95,37 @@ class Command(BaseCommand):
         ]:
             offer_create(work=work, actor=work.owner, terms=PRESETS[key].terms, preset=key,
                          price_amount=price, currency="USD", consent=True, context=context)  # fmt: skip
+
+    def _seed_purchases(self) -> None:
+        """Orbit Lab has bought one small dataset (so earnings, sales and licenses have
+        something to show) and is building another. The demo sale is marked paid here without
+        a payment: real orders are paid only by Stripe's verified event."""
+        from marketplace.models import Dataset
+        from marketplace.services.checkout import order_freeze
+        from marketplace.services.datasets import dataset_create, intended_use_parse
+        from marketplace.services.fulfilment import order_paid
+
+        lead = User.objects.get(email="lead@orbitlab.demo")
+        team = lead.memberships.get().organization
+        if Dataset.objects.filter(organization=team).exists():
+            return
+        evaluation = intended_use_parse(uses=["ai-evaluate"], commercial=True, months_needed=12)
+        from uploads.models import Work
+
+        listed = list(Work.objects.filter(status="listed").values_list("id", flat=True))
+        bought, _ = dataset_create(organization=team, user=lead, name="Landscape eval set",
+                                   intended=evaluation, work_ids=listed[:4])  # fmt: skip
+        if bought.items.exists():
+            order = order_freeze(dataset=bought, user=lead)
+            order_paid(order_id=order.id)
+            type(order).objects.filter(id=order.id).update(
+                status_reason="Demo data: seeded as paid without a payment."
+            )
+        generative = intended_use_parse(
+            uses=["ai-train-generative"], commercial=True, months_needed=24
+        )
+        dataset_create(organization=team, user=lead, name="Generative pre-training",
+                       intended=generative, work_ids=listed[4:])  # fmt: skip
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Run even with DEBUG off.")
