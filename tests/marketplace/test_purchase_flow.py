@@ -257,3 +257,31 @@ def test_the_creators_earnings_name_the_work_team_license_and_terms_of_each_sale
     assert rows[0].endswith("buyer,license,terms")
     sale_rows = [r for r in rows if order.organization.name in r]
     assert sale_rows and all(license_ref in r for r in sale_rows)
+
+
+def test_a_refund_after_payout_takes_the_share_back_from_the_connected_account(
+    client, buyer, stripe_server, stripe_client, settings
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from payouts.services import holds_release_due, payout_run_create, payout_send
+    from tests.payouts.factories import connected_creator, fund_platform
+
+    settings.PAYOUT_MINIMUM = 100
+    fund_platform(stripe_server, 1_000_000)
+    ada = connected_creator(stripe_client, stripe_server)
+    order = paid_order(client, buyer, [listed_work(ada, price=1000)], stripe_server, stripe_client)
+    holds_release_due(now=timezone.now() + timedelta(days=settings.EARNINGS_HOLD_DAYS + 1))
+    payout = payout_run_create().payouts.get()
+    payout = payout_send(payout_id=payout.id)
+    assert payout.status == "paid" and payout.amount == 800
+
+    order_refund(order=order, actor=StaffFactory(), reason="Licensed by mistake")
+
+    transfer = stripe_client.v1.transfers.retrieve(payout.stripe_transfer_id)
+    assert transfer.amount_reversed == 800
+    balances = creator_balances(ada, "USD")
+    assert (balances.owed, balances.paid) == (0, 0)
+    assert balanced()
