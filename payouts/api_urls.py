@@ -5,4 +5,5 @@ from . import apis
 urlpatterns = [
     path("earnings/", apis.EarningsApi.as_view(), name="api-earnings"),
     path("payouts/", apis.PayoutListApi.as_view(), name="api-payouts"),
+    path("staff/reconciliation/", apis.StaffReconciliationApi.as_view(), name="api-reconciliation"),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_reconciliation
 
 app_name = "payouts"
 
@@ -16,4 +16,9 @@ urlpatterns = [
     path("staff/ledger/freezes/", views.staff_freeze_create, name="freeze_create"),
     path("staff/ledger/freezes/<int:freeze_id>/lift/", views.staff_freeze_lift, name="freeze_lift"),
     path("staff/ledger/payout-run/", views.staff_payout_run, name="payout_run"),
+    path(
+        "staff/reconciliation/",
+        views_reconciliation.staff_reconciliation,
+        name="staff_reconciliation",
+    ),
 ]
