@@ -202,3 +202,37 @@ def token_revoke_view(request, token_id: int):
 @staff_required
 def staff_home(request):
     return render(request, "accounts/staff_home.html")
+
+
+# --- notifications ------------------------------------------------------------------------------
+
+
+@login_required
+def notifications(request):
+    from django.core.paginator import Paginator
+
+    from .models import Notification
+
+    page = Paginator(Notification.objects.filter(user=request.user), 30).get_page(
+        request.GET.get("page")
+    )
+    unread = sum(1 for n in page.object_list if n.read_at is None)
+    return render(request, "accounts/notifications.html", {"page": page, "unread": unread})
+
+
+@login_required
+@require_POST
+def notifications_read(request):
+    """Mark one notification (`id`) or all of them read; only the user's own."""
+    from django.utils import timezone
+
+    from .models import Notification
+
+    mine = Notification.objects.filter(user=request.user, read_at__isnull=True)
+    if request.POST.get("id"):
+        mine = mine.filter(id=request.POST["id"] if request.POST["id"].isdigit() else 0)
+    mine.update(read_at=timezone.now())
+    target = request.POST.get("url", "")
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect("accounts:notifications")

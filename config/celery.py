@@ -26,6 +26,14 @@ app.conf.beat_schedule = {
         "task": "payouts.tasks.payout_run_task",
         "schedule": crontab(hour=9, minute=0, day_of_week="mon"),
     },
+    "moderation-screen-unscreened": {
+        "task": "moderation.tasks.works_screen_unscreened_task",
+        "schedule": crontab(minute="*/10"),  # works whose screening could not be queued
+    },
+    "marketplace-resume-stalled-packages": {
+        "task": "marketplace.tasks.packages_resume_stalled_task",
+        "schedule": crontab(minute="*/10"),
+    },
 }
 
 # Money-moving tasks opt in per task with acks_late=True, reject_on_worker_lost=True; they are

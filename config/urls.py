@@ -20,6 +20,8 @@ api_v1 = [
     path("", include("licensing.api_urls")),
     path("", include("payouts.api_urls")),
     path("", include("marketplace.api_urls")),
+    path("", include("moderation.api_urls")),
+    path("", include("moderation.api_urls_claims")),
     # Anything else under /api/ answers a JSON 404, not an HTML page.
     re_path(r"^.*$", views.api_not_found),
 ]
@@ -32,6 +34,8 @@ urlpatterns = [
     path("", include("licensing.urls")),
     path("", include("payouts.urls")),
     path("", include("marketplace.urls")),
+    path("", include("moderation.urls")),
+    path("", include("moderation.urls_claims")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -246,3 +246,137 @@ class Refund(models.Model):
     @property
     def idempotency_key(self) -> str:
         return f"assent-refund-{self.id}"
+
+
+# --- delivery -----------------------------------------------------------------------------------
+
+
+class PackageStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    BUILDING = "building", "Building"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class Package(models.Model):
+    """The files a paid order delivers: WebDataset shards, a Parquet index, Croissant metadata,
+    a manifest and the license summary. Built by a worker in steps that survive a crash; a
+    rebuild (after a refund removed items) is a new version, the old one kept for the record."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="packages")
+    version = models.PositiveIntegerField(default=1)
+    status = models.CharField(
+        max_length=10, choices=PackageStatus.choices, default=PackageStatus.QUEUED, db_index=True
+    )
+    total_items = models.PositiveIntegerField(default=0)
+    done_items = models.PositiveIntegerField(default=0)
+    shard_target_bytes = models.BigIntegerField()
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "version"], name="package_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Package v{self.version} of order {self.order_id}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == PackageStatus.READY:
+            return 100
+        return int(100 * self.done_items / self.total_items) if self.total_items else 0
+
+    @property
+    def storage_prefix(self) -> str:
+        """Under a generated key: the path says nothing about the team or the works."""
+        return f"packages/{self.uuid.hex}/"
+
+
+class PackageFileKind(models.TextChoices):
+    SHARD = "shard", "WebDataset shard"
+    INDEX = "index", "Parquet index"
+    CROISSANT = "croissant", "Croissant metadata"
+    MANIFEST = "manifest", "Manifest"
+    LICENSE = "license", "License summary"
+
+
+class PackageFile(models.Model):
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="files")
+    kind = models.CharField(max_length=10, choices=PackageFileKind.choices)
+    name = models.CharField(max_length=200)
+    storage_key = models.CharField(max_length=400)
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    # Shards only: the order items they hold, so a shard stops being downloadable when one of
+    # its items' licenses ends, and a resumed build starts after the last one written.
+    shard_index = models.PositiveIntegerField(null=True, blank=True)
+    item_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["kind", "shard_index", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["package", "name"], name="package_file_name_unique"),
+            models.UniqueConstraint(
+                fields=["package", "shard_index"],
+                condition=Q(kind="shard"),
+                name="package_shard_index_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PackageItem(models.Model):
+    """One delivered sample: which order item, in which shard under which key, and the hashes
+    of the original and of the delivered (license-marked) file."""
+
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="items")
+    order_item = models.ForeignKey(OrderItem, on_delete=models.PROTECT, related_name="+")
+    shard = models.ForeignKey(PackageFile, on_delete=models.CASCADE, related_name="samples")
+    key = models.CharField(max_length=100)
+    member = models.CharField(max_length=200)
+    original_sha256 = models.CharField(max_length=64)
+    delivered_sha256 = models.CharField(max_length=64)
+    delivered_size = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["package", "order_item"], name="package_item_once_per_package"
+            ),
+            models.UniqueConstraint(fields=["package", "key"], name="package_item_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.member
+
+
+class DownloadLog(models.Model):
+    """Every download of a package file: who, what, when, from where."""
+
+    package_file = models.ForeignKey(
+        PackageFile, on_delete=models.PROTECT, related_name="downloads"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} downloaded {self.package_file_id}"

@@ -252,5 +252,60 @@ class LicenseOutput(serializers.Serializer):
         return str(order.uuid) if order else None
 
 
+class PackageFileOutput(serializers.Serializer):
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    is_available = serializers.BooleanField()
+    unavailable_reason = serializers.CharField(allow_blank=True)
+    url = serializers.URLField(allow_null=True, help_text="Signed; expires (see `expires`).")
+
+
+class PackageOutput(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    version = serializers.IntegerField()
+    status = serializers.CharField()
+    percent = serializers.IntegerField()
+    total_items = serializers.IntegerField()
+    done_items = serializers.IntegerField()
+    error = serializers.CharField(allow_blank=True)
+    files = PackageFileOutput(many=True)
+
+
+def package_data(package, user) -> dict | None:
+    from .services.delivery import download_url, file_state
+
+    if package is None:
+        return None
+    files = []
+    for package_file in package.files.all():
+        state = file_state(package_file)
+        files.append(
+            {
+                "name": package_file.name,
+                "kind": package_file.kind,
+                "size": package_file.size,
+                "sha256": package_file.sha256,
+                "is_available": state.is_available,
+                "unavailable_reason": state.reason,
+                "url": download_url(package_file=package_file, user=user)
+                if state.is_available
+                else None,
+            }
+        )
+    return {
+        "uuid": str(package.uuid),
+        "version": package.version,
+        "status": package.status,
+        "percent": package.percent,
+        "total_items": package.total_items,
+        "done_items": package.done_items,
+        "error": "The build failed; staff have been told." if package.error else "",
+        "files": files,
+    }
+
+
 class LicenseDetailOutput(LicenseOutput):
     items = LicenseItemOutput(many=True)
+    package = PackageOutput(allow_null=True)

@@ -1,5 +1,13 @@
 """Pages: each area's module keeps its own urlpatterns, gathered here."""
 
-from .views import catalog
+from django.urls import include, path
 
-urlpatterns = [*catalog.urlpatterns]
+from .views import catalog, datasets, downloads, orders, staff
+
+urlpatterns = [
+    *catalog.urlpatterns,
+    *downloads.urlpatterns,
+    path("", include((datasets.urlpatterns, "datasets"))),
+    path("", include((orders.urlpatterns, "orders"))),
+    path("", include((staff.urlpatterns, "staff_market"))),
+]

@@ -3,3 +3,24 @@ from django.apps import AppConfig
 
 class ModerationConfig(AppConfig):
     name = "moderation"
+
+    def ready(self) -> None:
+        from uploads import registry
+
+        from .services.bans import ban_upload_guard
+        from .tasks import queue_screening
+        from .views import work_case_section
+        from .views_claims import claim_panel
+
+        def register(hooks: list, hook) -> None:
+            if hook not in hooks:  # ready() may run twice (tests, autoreload)
+                hooks.append(hook)
+
+        # Every processed upload is screened before it can be listed.
+        register(registry.after_processing, queue_screening)
+        # A banned account is refused at the door.
+        register(registry.upload_guards, ban_upload_guard)
+        # The work page shows the creator why it is held and lets them answer once.
+        register(registry.work_page_sections, work_case_section)
+        # ... and, under a rights claim, lets the uploader answer the claim once.
+        register(registry.work_page_sections, claim_panel)

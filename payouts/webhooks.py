@@ -185,3 +185,17 @@ def account_updated(event: dict) -> None:
     from .connect import payout_account_sync
 
     payout_account_sync(event["data"]["object"], event=event)
+
+
+# --- staff ------------------------------------------------------------------------------------
+
+
+def event_replay(*, event_id: str) -> str:
+    """Run a stored event's handler again (staff, after fixing what made it fail): the same
+    once-only processing as a redelivery, so a processed event is left alone."""
+    row = StripeEvent.objects.filter(event_id=event_id).first()
+    if row is None:
+        from config.errors import ApplicationError
+
+        raise ApplicationError("No such Stripe event.", code="not_found", status=404)
+    return event_process(row)

@@ -22,6 +22,7 @@ class WorkStatus(models.TextChoices):
     PENDING_REVIEW = "pending_review", "Waiting for review"
     LISTED = "listed", "Approved"
     REJECTED = "rejected", "Rejected"
+    REMOVED = "removed", "Removed (rights claim upheld or account banned)"
 
 
 class UploadBatch(models.Model):

@@ -19,3 +19,21 @@ def deletion_blocker(work) -> str | None:
 
 # Sections a higher app adds to a work's page: each gets (request, work) and returns HTML.
 work_page_sections: list[Callable[[object, object], str]] = []
+
+
+# Called with a work id after processing committed (fingerprints and metadata stored): the
+# moderation app screens the work from here.
+after_processing: list[Callable[[int], None]] = []
+
+
+# Each guard gets the uploading user and returns why they may not upload, or None (moderation
+# refuses banned accounts). Called at the start of intake, before anything is stored.
+upload_guards: list[Callable[[object], str | None]] = []
+
+
+def upload_blocker(user) -> str | None:
+    for guard in upload_guards:
+        reason = guard(user)
+        if reason:
+            return reason
+    return None

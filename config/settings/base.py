@@ -209,6 +209,7 @@ REST_FRAMEWORK = {
         "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
         "user": env.str("API_THROTTLE_USER", default="1200/minute"),
         "token_create": env.str("API_THROTTLE_TOKEN_CREATE", default="20/minute"),
+        "claims": env.str("API_THROTTLE_CLAIMS", default="10/hour"),
     },
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -334,3 +335,45 @@ EARNINGS_HOLD_DAYS = env.int("EARNINGS_HOLD_DAYS", default=14)
 PAYOUT_MINIMUM = env.int("PAYOUT_MINIMUM", default=1000)  # minor units
 # Marketplace: the most works one dataset (one order, one package) may hold.
 DATASET_MAX_ITEMS = env.int("DATASET_MAX_ITEMS", default=5000)
+# Packages: WebDataset shards close at about this size (and at most this many samples); each
+# worker task writes this many shards before handing the build on (progress, fair queues).
+PACKAGE_SHARD_TARGET_BYTES = env.int("PACKAGE_SHARD_TARGET_BYTES", default=256 * 1024 * 1024)
+PACKAGE_SHARD_MAX_ITEMS = env.int("PACKAGE_SHARD_MAX_ITEMS", default=10_000)
+PACKAGE_SHARDS_PER_TASK = env.int("PACKAGE_SHARDS_PER_TASK", default=4)
+# How long a download link works.
+PACKAGE_LINK_MAX_AGE = env.int("PACKAGE_LINK_MAX_AGE", default=15 * 60)
+
+# --- Moderation: screening policy ---------------------------------------------------------------
+# Risk score (0-100, the sum of each signal kind's strongest weight, capped) at or above which an
+# upload is held for a member of staff, and at or above which it is rejected outright.
+MODERATION_HOLD_SCORE = env.int("MODERATION_HOLD_SCORE", default=30)
+MODERATION_REJECT_SCORE = env.int("MODERATION_REJECT_SCORE", default=90)
+# A near duplicate this close (PDQ Hamming distance) is "the same picture"; up to the index's
+# match threshold (NEARDUP_THRESHOLD, 31 by Meta's guidance) it is "probably the same".
+MODERATION_NEAR_CLOSE_DISTANCE = env.int("MODERATION_NEAR_CLOSE_DISTANCE", default=10)
+# Flood: this many other works of the same account within the match threshold of an upload.
+MODERATION_FLOOD_MIN_SIMILAR = env.int("MODERATION_FLOOD_MIN_SIMILAR", default=4)
+# Velocity: an account younger than this many days, or with fewer listed works than the next
+# setting, is "new" and gets the lower upload limits per hour and per day.
+MODERATION_NEW_ACCOUNT_DAYS = env.int("MODERATION_NEW_ACCOUNT_DAYS", default=7)
+MODERATION_ESTABLISHED_MIN_LISTED = env.int("MODERATION_ESTABLISHED_MIN_LISTED", default=20)
+MODERATION_NEW_ACCOUNT_MAX_PER_HOUR = env.int("MODERATION_NEW_ACCOUNT_MAX_PER_HOUR", default=20)
+MODERATION_NEW_ACCOUNT_MAX_PER_DAY = env.int("MODERATION_NEW_ACCOUNT_MAX_PER_DAY", default=50)
+MODERATION_MAX_PER_HOUR = env.int("MODERATION_MAX_PER_HOUR", default=100)
+MODERATION_MAX_PER_DAY = env.int("MODERATION_MAX_PER_DAY", default=400)
+# An established account is also flagged when a day's uploads exceed this multiple of its
+# average per active day over the previous 30 days (and the new-account daily limit).
+MODERATION_HISTORY_BURST_FACTOR = env.int("MODERATION_HISTORY_BURST_FACTOR", default=10)
+
+# --- Moderation: near-duplicate index ---------------------------------------------------------
+# Two PDQ hashes within this many bits (of 256) are the same picture: Meta's guidance is 31.
+# The in-process index is built for this radius; a larger one at search time is refused.
+NEARDUP_THRESHOLD = env.int("NEARDUP_THRESHOLD", default=31)
+# Hashes read since the last rebuild are scanned by brute force (about 1 ms per 30,000); past
+# this many the multi-index table is rebuilt with them.
+NEARDUP_TAIL_MAX = env.int("NEARDUP_TAIL_MAX", default=50_000)
+# An id below the highest one read may still commit (ids are taken at insert, rows show at
+# commit): such gaps are re-read for this long, then taken to be rolled-back inserts.
+NEARDUP_GAP_SECONDS = env.int("NEARDUP_GAP_SECONDS", default=3600)
+# Only the newest this-many ids below the highest one read are tracked as gaps.
+NEARDUP_GAP_WINDOW = env.int("NEARDUP_GAP_WINDOW", default=10_000)

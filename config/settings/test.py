@@ -14,4 +14,5 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {  # noqa: F405
     "anon": "1000/minute",
     "user": "5000/minute",
     "token_create": "1000/minute",
+    "claims": "1000/minute",
 }

@@ -1,3 +1,248 @@
-"""The catalog (being written)."""
+"""GET /api/v1/catalog/: the public catalog as JSON, with the same filters as the page."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+from django.urls import path, reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+from rest_framework.views import APIView
+
+from licensing.money import CURRENCY_EXPONENTS, format_money
+from licensing.serializers import TermsOutput
+from licensing.terms import MAX_TERM_MONTHS, Use
+
+from ..selectors.catalog import (
+    COUNT_CAP,
+    MAX_PER_PAGE,
+    MEDIA_TYPES,
+    SORTS,
+    catalog_page,
+    catalog_query_from_params,
+    creator_public_name,
+    page_from_params,
+)
+
+
+class CatalogOfferOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    uuid = serializers.UUIDField()
+    terms = serializers.SerializerMethodField()
+    price_amount = serializers.IntegerField(help_text="Minor units of `currency` (1250 = $12.50).")
+    currency = serializers.CharField()
+    price_display = serializers.SerializerMethodField()
+    license_url = serializers.SerializerMethodField()
+
+    @extend_schema_field(TermsOutput)
+    def get_terms(self, offer) -> dict:
+        return {**offer.terms.canonical(), "hash": offer.terms_hash}
+
+    def get_price_display(self, offer) -> str:
+        return format_money(offer.price_amount, offer.currency)
+
+    def get_license_url(self, offer) -> str:
+        return self.context["request"].build_absolute_uri(
+            reverse("licensing:terms_page", args=[offer.terms_hash])
+        )
+
+
+class CatalogCreatorOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    display_name = serializers.CharField()
+
+
+class CatalogWorkOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    uuid = serializers.UUIDField()
+    title = serializers.CharField()
+    creator = serializers.SerializerMethodField()
+    tags = serializers.ListField(child=serializers.CharField())
+    media_type = serializers.CharField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    thumbnail_url = serializers.SerializerMethodField()
+    preview_url = serializers.SerializerMethodField()
+    offers = serializers.SerializerMethodField()
+
+    @extend_schema_field(CatalogCreatorOutput)
+    def get_creator(self, work) -> dict:
+        return {"id": work.owner_id, "display_name": creator_public_name(work)}
+
+    def _file_url(self, work, kind: str) -> str | None:
+        field = getattr(work, kind)
+        if not field:
+            return None
+        url = reverse("catalog_work_file", args=[work.id, kind])
+        return self.context["request"].build_absolute_uri(url)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_thumbnail_url(self, work) -> str | None:
+        return self._file_url(work, "thumbnail")
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_preview_url(self, work) -> str | None:
+        return self._file_url(work, "preview")
+
+    @extend_schema_field(CatalogOfferOutput(many=True))
+    def get_offers(self, work) -> list[dict]:
+        return CatalogOfferOutput(work.catalog_offers, many=True, context=self.context).data
+
+
+class CatalogPageOutput(serializers.Serializer):
+    count = serializers.IntegerField(
+        help_text=f"Works matching; counted up to {COUNT_CAP:,} (or the page asked for), beyond "
+        "which it is a lower bound and `count_is_exact` is false."
+    )
+    count_is_exact = serializers.BooleanField()
+    page = serializers.IntegerField()
+    num_pages = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    filters = serializers.DictField(
+        help_text="The filters as understood (prices in minor units); send them back as they "
+        "are, e.g. as a dataset's `filters`."
+    )
+    ranked_newest = serializers.IntegerField(
+        allow_null=True,
+        help_text="Set when a search sorted by relevance matches more works than the count "
+        "cap: only this many newest matches are ranked; the rest follow, newest first.",
+    )
+    results = CatalogWorkOutput(many=True)
+
+
+ERROR_OUTPUT = inline_serializer(
+    "CatalogErrorOutput",
+    {
+        "code": serializers.CharField(),
+        "message": serializers.CharField(),
+        "fields": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+    },
+)
+
+
+def _param(name, type_, description, **extra) -> OpenApiParameter:
+    return OpenApiParameter(name, type_, OpenApiParameter.QUERY, description=description, **extra)
+
+
+CATALOG_PARAMETERS = [
+    _param(
+        "use",
+        str,
+        "An intended use; repeat (or comma-separate) for several. Only offers "
+        "permitting every one are shown.",
+        many=True,
+        enum=[u.value for u in Use],
+    ),
+    _param("commercial", bool, "The models will be used commercially (needs `use`)."),
+    _param("term_months", int, f"Months you need the works, 1–{MAX_TERM_MONTHS} (needs `use`)."),
+    _param(
+        "can_destroy_models",
+        bool,
+        "false: only terms where training stops at expiry, "
+        "not terms that require destroying models (needs `use`). Default true.",
+    ),
+    _param(
+        "q",
+        str,
+        "Full-text search in titles, descriptions and tags (PostgreSQL websearch "
+        'syntax: "a phrase", -excluded).',
+    ),
+    _param("tag", str, "A tag; repeat for several: a work must carry all.", many=True),
+    _param(
+        "media_type",
+        str,
+        "A file type; repeat for any of several.",
+        many=True,
+        enum=list(MEDIA_TYPES),
+    ),
+    _param(
+        "currency",
+        str,
+        "Price currency (default USD); offers in others are not shown.",
+        enum=sorted(CURRENCY_EXPONENTS),
+    ),
+    _param("min_price", int, "Lowest price per license, minor units."),
+    _param("max_price", int, "Highest price per license, minor units."),
+    _param(
+        "price_from",
+        str,
+        "Lowest price as a person types it (12.50), in `currency`; "
+        "the page's form sends it. Not with `min_price`.",
+    ),
+    _param("price_to", str, "Highest price as a person types it; not with `max_price`."),
+    _param("min_width", int, "Minimum width in pixels."),
+    _param("min_height", int, "Minimum height in pixels."),
+    _param("creator", int, "Only works by this creator (their id)."),
+    _param(
+        "sort",
+        str,
+        "Order of results; default `relevance` with `q`, else `newest`.",
+        enum=list(SORTS),
+    ),
+    _param("page", int, "Page number, from 1."),
+    _param("per_page", int, f"Works per page, 1–{MAX_PER_PAGE} (default 24)."),
+]
+
+
+class CatalogApi(APIView):
+    """Anyone may read the catalog (it is what creators chose to make public); the default
+    anonymous and user throttles apply."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="catalog_list",
+        summary="Browse the catalog",
+        description="Listed works with at least one offer on sale that fits the intended use, "
+        "each with only those offers, cheapest first. Bad filters answer 400 with code "
+        "`invalid_filter` and the offending parameters in `fields`.",
+        parameters=CATALOG_PARAMETERS,
+        responses={
+            200: CatalogPageOutput,
+            400: OpenApiResponse(ERROR_OUTPUT, description="A filter cannot be used."),
+            404: OpenApiResponse(ERROR_OUTPUT, description="No such page."),
+        },
+    )
+    def get(self, request):
+        query = catalog_query_from_params(request.query_params)
+        number, per_page = page_from_params(request.query_params)
+        page = catalog_page(query, page=number, per_page=per_page, clamp=False)
+        url = request.build_absolute_uri()
+        return Response(
+            {
+                "count": page.paginator.count,
+                "count_is_exact": page.paginator.count_is_exact,
+                "page": page.number,
+                "num_pages": page.paginator.num_pages,
+                "next": replace_query_param(url, "page", page.next_page_number())
+                if page.has_next()
+                else None,
+                "previous": _previous_url(url, page),
+                "filters": query.to_params(),
+                "ranked_newest": page.ranked_newest,
+                "results": CatalogWorkOutput(
+                    page.object_list, many=True, context={"request": request}
+                ).data,
+            }
+        )
+
+
+def _previous_url(url: str, page) -> str | None:
+    if not page.has_previous():
+        return None
+    number = page.previous_page_number()
+    return (
+        remove_query_param(url, "page") if number == 1 else replace_query_param(url, "page", number)
+    )
+
+
+urlpatterns = [path("catalog/", CatalogApi.as_view(), name="api-catalog")]

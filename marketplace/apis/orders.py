@@ -19,6 +19,7 @@ from ..selectors.datasets import (
     order_for_staff,
     orders_for_member,
 )
+from ..services.delivery import current_package, package_request
 from ..services.refunds import order_refund
 
 
@@ -70,7 +71,22 @@ class LicenseDetailApi(APIView):
     @extend_schema(responses=s.LicenseDetailOutput)
     def get(self, request, license_uuid):
         grant = license_for_member(user=request.user, grant_uuid=license_uuid)
-        return Response(s.LicenseDetailOutput(grant).data)
+        data = s.LicenseDetailOutput(grant).data
+        order = getattr(grant, "order", None)
+        data["package"] = s.package_data(current_package(order), request.user) if order else None
+        return Response(data)
+
+
+class LicensePackageApi(APIView):
+    """Rebuild the package (e.g. after a refund removed items): a new version is built."""
+
+    permission_classes = [IsBuyer]
+
+    @extend_schema(request=None, responses={202: s.PackageOutput})
+    def post(self, request, license_uuid):
+        grant = license_for_member(user=request.user, grant_uuid=license_uuid)
+        package = package_request(order=grant.order, user=request.user)
+        return Response(s.package_data(package, request.user), status=status.HTTP_202_ACCEPTED)
 
 
 urlpatterns = [
@@ -79,4 +95,9 @@ urlpatterns = [
     path("orders/<uuid:order_uuid>/refunds/", OrderRefundApi.as_view(), name="api-order-refunds"),
     path("licenses/", LicenseListApi.as_view(), name="api-licenses"),
     path("licenses/<uuid:license_uuid>/", LicenseDetailApi.as_view(), name="api-license"),
+    path(
+        "licenses/<uuid:license_uuid>/package/",
+        LicensePackageApi.as_view(),
+        name="api-license-package",
+    ),
 ]

@@ -168,18 +168,21 @@ def _matching_work_ids(dataset: Dataset, filters: dict) -> list[int]:
     currency (the filter cannot widen what the dataset is licensed for)."""
     from ..selectors.catalog import catalog_query_from_params, catalog_works
 
-    params = {k: v for k, v in filters.items() if k not in {"use", "commercial", "term_months"}}
+    own = {"use", "commercial", "term_months", "can_destroy_models", "currency", "sort"}
+    params = {k: v for k, v in filters.items() if k not in own}
     params.update(
         {
             "use": ",".join(dataset.uses),
             "commercial": "true" if dataset.commercial else "false",
             "term_months": str(dataset.months_needed),
+            "can_destroy_models": "true" if dataset.can_destroy_models else "false",
             "currency": dataset.currency,
         }
     )
     query = catalog_query_from_params(params)
     limit = settings.DATASET_MAX_ITEMS + 1
-    return list(catalog_works(query).values_list("id", flat=True)[:limit])
+    # Unordered: a price or relevance sort would rank every match only to take the ids.
+    return list(catalog_works(query).order_by().values_list("id", flat=True)[:limit])
 
 
 def dataset_works_remove(*, dataset: Dataset, work_ids: list[int]) -> int:

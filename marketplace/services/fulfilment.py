@@ -16,9 +16,11 @@ from licensing.money import format_money
 from payouts.services import SaleItem, sale_post
 
 from ..models import Dataset, DatasetStatus, Order, OrderItem, OrderStatus
+from .delivery import package_request
 
 # An order may be paid from these: a late completion of a checkout we had given up on (the
 # buyer paid on a page that was still open) still gets what was paid for.
+MAX_LINES_IN_NOTICE = 20  # a sale of thousands of works is summed up, not listed in full
 PAYABLE = {OrderStatus.AWAITING_PAYMENT, OrderStatus.EXPIRED, OrderStatus.FAILED}
 
 
@@ -65,8 +67,8 @@ def order_paid(*, order_id: int, payment_intent_id: str = "") -> Order:
         Dataset.objects.filter(id=order.dataset_id).update(status=DatasetStatus.PURCHASED)
         _tell_creators_of_sale(order, items, grant)
         _tell_team_of_purchase(order, len(items))
-    # The download package (WebDataset shards, manifest, Croissant) is built by the delivery
-    # app of issue 8; until it exists the license page lists the items and their terms.
+        # The download package is built by the worker once this commits.
+        package_request(order=order, user=order.placed_by)
     return order
 
 
@@ -102,6 +104,8 @@ def _tell_creators_of_sale(order: Order, items: list[OrderItem], grant) -> None:
             for i in creator_items
         ]
         count = len(creator_items)
+        if len(lines) > MAX_LINES_IN_NOTICE:
+            lines = [*lines[:MAX_LINES_IN_NOTICE], f"- … and {count - MAX_LINES_IN_NOTICE} more"]
         notify(
             user=creator,
             subject=f"{order.organization.name} licensed {count} of your works",

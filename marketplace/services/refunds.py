@@ -233,6 +233,26 @@ def _dashboard_refund(*, order: Order, stripe_refund) -> None:
         )
         refund.items.set(covered)
     refund_complete(refund_id=refund.id, stripe_refund_id=stripe_refund.id)
+    _name_in_stripe(stripe_refund.id, refund)
+
+
+def _name_in_stripe(stripe_refund_id: str, refund: Refund) -> None:
+    """Write our reference onto a refund made in Stripe's dashboard, so reconciliation pairs it
+    with its ledger postings like any other. Best effort: without it the report lists it."""
+    try:
+        stripe_gateway.client().v1.refunds.update(
+            stripe_refund_id,
+            params={
+                "metadata": {
+                    "assent_reference": f"refund:{refund.id}",
+                    "order": str(refund.order.uuid),
+                }
+            },
+        )
+    except stripe.StripeError:
+        logger.warning(
+            "Could not label Stripe refund %s with refund:%s", stripe_refund_id, refund.id
+        )
 
 
 def dispute_opened(*, dispute: dict) -> None:

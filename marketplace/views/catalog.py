@@ -1,3 +1,200 @@
-"""The catalog (being written)."""
+"""The public catalog page (/catalog/) and the renditions it shows: facets, search, sort,
+pagination, each work with the offers that fit the chosen use, priced."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path
+
+from config.errors import ApplicationError
+from licensing.money import CURRENCY_EXPONENTS, format_money
+from licensing.terms import MAX_TERM_MONTHS, USE_LABELS, Use
+from uploads import storage
+from uploads.renditions import RENDITION_MEDIA_TYPE
+
+from ..selectors.catalog import (
+    MEDIA_TYPES,
+    SORTS,
+    CatalogQuery,
+    catalog_creator_name,
+    catalog_page,
+    catalog_query_from_params,
+    creator_public_name,
+    popular_tags,
+    sellable_work,
+)
+
+PER_PAGE = 24
+# Short names for the facet checkboxes; the long ones (USE_LABELS) explain them.
+USE_NAMES = {
+    Use.GENERATIVE: "Generative training",
+    Use.NONGENERATIVE: "Non-generative training",
+    Use.FINE_TUNE: "Fine-tuning",
+    Use.EVALUATE: "Evaluation",
+    Use.INPUT: "Model input",
+}
+RENDITIONS = ("thumbnail", "preview")
+
+
+def catalog(request):
+    try:
+        query = catalog_query_from_params(request.GET)
+    except ApplicationError as exc:
+        return render(request, "marketplace/catalog.html", _context(request, None, exc), status=400)
+    return render(request, "marketplace/catalog.html", _context(request, query, None))
+
+
+def _context(request, query: CatalogQuery | None, error: ApplicationError | None) -> dict:
+    params = request.GET
+    context = {
+        "query": query,
+        "error": error,
+        "field_errors": error.fields if error else {},
+        "uses": [(str(u), USE_NAMES[u], USE_LABELS[u]) for u in Use],
+        "selected_uses": _many(params, "use"),
+        "selected_media_types": _many(params, "media_type"),
+        "selected_tags": list(query.tags) if query else _many(params, "tag"),
+        "price_from_value": _typed_price(params, query, "price_from", "min_price"),
+        "price_to_value": _typed_price(params, query, "price_to", "max_price"),
+        "media_types": MEDIA_TYPES.items(),
+        "sorts": SORTS.items(),
+        "currencies": sorted(CURRENCY_EXPONENTS),
+        "currency": (query.currency if query else params.get("currency")) or "USD",
+        "max_term_months": MAX_TERM_MONTHS,
+        "popular_tags": popular_tags(),
+        "form": params,
+    }
+    if query is None:
+        return context
+    page = catalog_page(query, page=params.get("page") or 1, per_page=PER_PAGE)
+    for work in page.object_list:
+        work.public_creator_name = creator_public_name(work)
+    creator_name = catalog_creator_name(query.creator) if query.creator else ""
+    context.update(
+        page=page,
+        works=page.object_list,
+        creator_name=creator_name,
+        active_filters=_active_filters(request, query, creator_name),
+        intended_summary=_intended_summary(query),
+    )
+    return context
+
+
+def _many(params, name: str) -> list[str]:
+    return [p.strip() for v in params.getlist(name) for p in v.split(",") if p.strip()]
+
+
+def _norm(value: str) -> str:
+    return " ".join(value.split()).lower()
+
+
+def _typed_price(params, query: CatalogQuery | None, typed: str, minor: str) -> str:
+    """The price box shows what was typed, or a minor-unit bound from a link in major units."""
+    if params.get(typed) or query is None:
+        return params.get(typed, "")
+    amount = getattr(query, minor)
+    if amount is None:
+        return ""
+    exponent = CURRENCY_EXPONENTS.get(query.currency, 2)
+    return f"{Decimal(amount).scaleb(-exponent):f}"
+
+
+def _without(request, name: str, value: str | None = None, *also: str) -> str:
+    """The current address without one filter (one value of it, for lists), from page 1."""
+    params = request.GET.copy()
+    for key in ("page", *also):
+        params.pop(key, None)
+    if value is None:
+        params.pop(name, None)
+    else:
+        params.setlist(name, [v for v in _many(params, name) if _norm(v) != _norm(value)])
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else request.path
+
+
+def _active_filters(request, query: CatalogQuery, creator_name: str) -> list[dict]:
+    """Each filter in force as a chip that removes it: the empty state uses them to say what
+    to loosen."""
+    chips = []
+
+    def chip(label: str, url: str, icon: str) -> None:
+        chips.append({"label": label, "url": url, "icon": icon})
+
+    if query.intended is not None:
+        for use in sorted(query.intended.uses):
+            chip(USE_NAMES[use], _without(request, "use", str(use)), "bi-cpu")
+        if query.intended.commercial:
+            chip("Commercial use", _without(request, "commercial"), "bi-briefcase")
+        if query.intended.months_needed > 1:
+            chip(f"At least {query.intended.months_needed} months",
+                 _without(request, "term_months"), "bi-calendar3")  # fmt: skip
+        if not query.intended.can_destroy_models:
+            chip("No model destruction", _without(request, "can_destroy_models"), "bi-sign-stop")
+    if query.q:
+        chip(f"“{query.q}”", _without(request, "q"), "bi-search")
+    for tag in query.tags:
+        chip(f"#{tag}", _without(request, "tag", tag), "bi-tag")
+    for media_type in query.media_types:
+        chip(MEDIA_TYPES[media_type], _without(request, "media_type", media_type), "bi-file-image")
+    if query.min_price is not None:
+        chip(f"From {format_money(query.min_price, query.currency)}",
+             _without(request, "price_from", None, "min_price"), "bi-tag")  # fmt: skip
+    if query.max_price is not None:
+        chip(f"Up to {format_money(query.max_price, query.currency)}",
+             _without(request, "price_to", None, "max_price"), "bi-tag")  # fmt: skip
+    if query.min_width:
+        chip(f"Width ≥ {query.min_width:,} px", _without(request, "min_width"), "bi-arrows")
+    if query.min_height:
+        chip(
+            f"Height ≥ {query.min_height:,} px",
+            _without(request, "min_height"),
+            "bi-arrows-vertical",
+        )
+    if query.creator:
+        chip(f"By {creator_name or f'creator #{query.creator}'}",
+             _without(request, "creator"), "bi-person")  # fmt: skip
+    return chips
+
+
+def _intended_summary(query: CatalogQuery) -> str:
+    intended = query.intended
+    if intended is None:
+        return ""
+    names = [USE_NAMES[u].lower() for u in sorted(intended.uses)]
+    uses = " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
+    months = intended.months_needed
+    parts = [uses, "in commercial use" if intended.commercial else "in non-commercial use"]
+    if months > 1:
+        parts.append(f"for {months} months")
+    if not intended.can_destroy_models:
+        parts.append("without destroying models")
+    return ", ".join(parts)
+
+
+def catalog_work_file(request, work_id: int, kind: str):
+    """A listed work's thumbnail or watermarked preview, for anyone: both are renditions with
+    every metadata field stripped. Originals are never served here."""
+    if kind not in RENDITIONS:
+        raise Http404("No such file.")
+    work = sellable_work(work_id=work_id)
+    name = getattr(work, kind).name if work is not None else ""
+    if not name:
+        raise Http404("No such file.")
+    url = storage.signed_url(name, media_type=RENDITION_MEDIA_TYPE)
+    if url:
+        return HttpResponseRedirect(url)
+    response = FileResponse(storage.open_file(name), content_type=RENDITION_MEDIA_TYPE)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    # Short: a work whose consent is withdrawn drops out of the catalog within minutes.
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+urlpatterns = [
+    path("catalog/", catalog, name="catalog"),
+    path("catalog/works/<int:work_id>/<str:kind>/", catalog_work_file, name="catalog_work_file"),
+]

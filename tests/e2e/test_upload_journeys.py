@@ -162,7 +162,14 @@ def test_creator_uploads_a_batch_and_follows_it_to_a_work(
 
     works = Work.objects.filter(owner=creator)
     assert works.count() == 3
-    assert set(works.values_list("status", flat=True)) == {WorkStatus.PENDING_REVIEW}
+    # Screening ran after processing: the two clean files are listed; the PNG that says an AI
+    # made it, against its "no AI" declaration, is held for a person with a plain reason.
+    assert dict(works.values_list("title", "status")) == {
+        "Sunrise over the bay": WorkStatus.LISTED,
+        "forest-study": WorkStatus.PENDING_REVIEW,
+        "portrait_03": WorkStatus.LISTED,
+    }
+    assert works.get(title="forest-study").status_reason.startswith("Held for review because")
     assert sorted(works.values_list("title", flat=True)) == [
         "Sunrise over the bay",
         "forest-study",
@@ -181,7 +188,8 @@ def test_creator_uploads_a_batch_and_follows_it_to_a_work(
     page.wait_for_url(re.compile(r"/studio/works/$"))
     cards = page.locator(".work-card")
     expect(cards).to_have_count(3)
-    expect(cards.first).to_contain_text("Waiting for review")
+    expect(cards.filter(has_text="forest-study")).to_contain_text("Waiting for review")
+    expect(cards.filter(has_text="portrait_03")).to_contain_text("Approved")
     for image in cards.locator("img").all():
         expect(image).to_have_js_property("complete", True)
         assert image.evaluate("img => img.naturalWidth") > 0
@@ -207,7 +215,7 @@ def test_creator_uploads_a_batch_and_follows_it_to_a_work(
     expect(page.locator("body")).to_contain_text("Ada Okafor")
     expect(page.locator("body")).to_contain_text("Krita 5.2")
     expect(page.locator("body")).to_contain_text("640 × 480 px")
-    expect(page.locator(".timeline-item")).to_have_count(2)
+    expect(page.locator(".timeline-item")).to_have_count(3)  # processing, review, listed
     screenshot(page, "8-work-detail")
 
     # The PNG's own metadata says AI made it, against the declaration: the page points it out.
@@ -216,6 +224,9 @@ def test_creator_uploads_a_batch_and_follows_it_to_a_work(
     page.goto(f"/studio/works/{forest.id}/")
     expect(page.get_by_text("This file says it was made with AI")).to_be_visible()
     expect(page.get_by_text("You declared that no AI was used")).to_be_visible()
+    expect(page.locator(".work-status.alert-info")).to_contain_text(
+        "Held for review because: It was declared as made without AI"
+    )
     screenshot(page, "9-work-detail-ai-metadata")
     page.goto(f"/studio/works/{sunrise.id}/")
 
@@ -273,6 +284,9 @@ def test_works_in_every_state_and_a_batch_that_updates_itself(
     _set_status(failed, WorkStatus.FAILED, "We could not finish processing this file. You can retry.",
                 thumbnail="", preview="")  # fmt: skip
     _set_status(processing, WorkStatus.PROCESSING, thumbnail="", preview="")
+    # Screening listed the clean upload on commit; this page needs one work still waiting for a
+    # person, as a held one would be.
+    _set_status(waiting, WorkStatus.PENDING_REVIEW, "Waiting for a member of staff to review it.")
 
     _sign_in(page, creator.email)
     # The studio links to the works (and counts them when the view passes `counts`).
@@ -306,9 +320,11 @@ def test_works_in_every_state_and_a_batch_that_updates_itself(
     screenshot(page, "4-work-failed")
     page.get_by_role("button", name="Retry processing").click()
     expect(page.get_by_text("Processing again")).to_be_visible()
-    expect(page.locator(".work-status.alert-info")).to_contain_text("Waiting for review")
+    # Processed again, then screened: nothing against it, so it is listed without waiting.
+    expect(page.locator(".work-status.alert-success")).to_contain_text("Approved")
     failed.refresh_from_db()
-    assert failed.status == WorkStatus.PENDING_REVIEW
+    assert failed.status == WorkStatus.LISTED
+    assert failed.status_reason == "Checked on upload; nothing needed a person to look."
 
     # Processing: the page refreshes itself until the work is done.
     page.goto(f"/studio/works/{processing.id}/")

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import itertools
 import json
 import time
@@ -10,6 +12,7 @@ import urllib.parse
 import urllib.request
 
 from django.conf import settings
+from PIL import Image
 
 from devtools.stripe_local.webhooks import sign
 from licensing.consent import ConsentContext
@@ -17,6 +20,8 @@ from licensing.services import offer_create
 from licensing.terms import PRESETS, LicenseTerms
 from marketplace.services.datasets import dataset_create, intended_use_parse
 from tests.accounts.factories import CreatorFactory
+from tests.uploads.images import jpeg_bytes, photo
+from uploads import storage
 from uploads.models import Work, WorkStatus
 
 _n = itertools.count(1)
@@ -25,23 +30,29 @@ CONTEXT = ConsentContext(ip_address="127.0.0.1", user_agent="tests")
 
 def listed_work(creator=None, *, price: int = 1500, preset: str = "generative-commercial-3y",
                 terms: LicenseTerms | None = None, currency: str = "USD", title: str | None = None,
-                status: str = WorkStatus.LISTED, **fields) -> Work:  # fmt: skip
-    """A listed work with one offer (consent recorded). The file fields are placeholders: these
-    tests are about selling, not intake (tests/uploads covers the files)."""
+                status: str = WorkStatus.LISTED, data: bytes | None = None,
+                media_type: str = "image/jpeg", **fields) -> Work:  # fmt: skip
+    """A listed work with one offer (consent recorded), its original stored as given (a small
+    JPEG by default). Intake itself is tested in tests/uploads; here it is only the input."""
     creator = creator or CreatorFactory()
     n = next(_n)
+    data = data or jpeg_bytes(photo(64, 48, seed=n))
+    extension = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}[media_type]
+    key = storage.store(f"originals/test/{n}.{extension}", data)
+    with Image.open(io.BytesIO(data)) as image:
+        width, height = image.size
     work = Work.objects.create(
         owner=creator,
         declared_by=creator,
         title=title or f"Work {n}",
         rights_holder=creator.email,
         ai_involvement="none",
-        original=f"originals/test/{n}.jpg",
-        media_type="image/jpeg",
-        byte_size=1000,
-        width=fields.pop("width", 1024),
-        height=fields.pop("height", 768),
-        sha256=f"{n:064x}",
+        original=key,
+        media_type=media_type,
+        byte_size=len(data),
+        width=width,
+        height=height,
+        sha256=hashlib.sha256(data).hexdigest(),
         status=status,
         **fields,
     )

@@ -210,7 +210,11 @@ def test_a_refund_made_in_stripes_dashboard_is_applied_from_the_event(
     deliver_all(client, stripe_client, "charge.refunded")
     order.refresh_from_db()
     assert order.status == OrderStatus.REFUNDED
-    assert order.refunds.get().reason == "Refunded in Stripe's dashboard"
+    refund = order.refunds.get()
+    assert refund.reason == "Refunded in Stripe's dashboard"
+    # Labelled in Stripe with our reference, so reconciliation pairs it with the postings.
+    labelled = stripe_client.v1.refunds.retrieve(refund.stripe_refund_id)
+    assert labelled.metadata["assent_reference"] == f"refund:{refund.id}"
     assert creator_balances(ada, "USD").held == 0
     assert not LicenseGrantItem.objects.filter(status=GrantStatus.ACTIVE).exists()
 

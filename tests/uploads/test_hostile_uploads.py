@@ -225,12 +225,14 @@ def test_accepted_file_is_stored_under_a_generated_key_and_processed(
     assert response.json()["original_filename"] == work.original_filename
 
     work.refresh_from_db()
-    assert work.status == WorkStatus.PENDING_REVIEW, (work.status, work.processing_error)
+    # Processed, then screened on commit: nothing in these files asks for a person, so listed.
+    assert work.status == WorkStatus.LISTED, (work.status, work.processing_error)
     assert work.thumbnail and work.preview
     assert stored_files(media) == sorted([key, work.thumbnail.name, work.preview.name])
     assert list(work.status_changes.values_list("to_status", flat=True)) == [
         WorkStatus.PROCESSING,
         WorkStatus.PENDING_REVIEW,
+        WorkStatus.LISTED,
     ]
 
 

@@ -40,12 +40,14 @@ def test_upload_records_declarations_and_processes(api_client, creator, media_ro
     assert work.ai_involvement == "assisted"
     assert work.declared_by == creator and work.declared_at is not None
     assert work.tags == ["dusk", "sea"]
-    assert work.status == WorkStatus.PENDING_REVIEW
+    # The on-commit hooks ran: processed, then screened and listed (nothing asked for a person).
+    assert work.status == WorkStatus.LISTED
     assert work.thumbnail and work.preview and len(work.pdq_hash) == 64 and len(work.phash) == 16
-    assert [c.to_status for c in work.status_changes.all()] == ["processing", "pending_review"]
+    history = ["processing", "pending_review", "listed"]
+    assert [c.to_status for c in work.status_changes.all()] == history
     detail = api_client.get(f"/api/v1/works/{work.id}/").json()
     assert detail["fingerprints"]["sha256"] == work.sha256
-    assert [h["to_status"] for h in detail["history"]] == ["processing", "pending_review"]
+    assert [h["to_status"] for h in detail["history"]] == history
 
 
 def test_rights_holder_defaults_to_the_creator(creator, media_root):

@@ -22,6 +22,7 @@ from .. import errors, storage
 from ..errors import UploadRefused
 from ..fingerprints import sha256_of_chunks
 from ..models import AiInvolvement, UploadBatch, UploadRefusal, Work, WorkStatus, original_key
+from ..registry import upload_blocker
 from ..validation import validate_image
 from .history import work_status_set
 
@@ -130,6 +131,9 @@ def _work_submit(*, owner, upload, title, ai_involvement, rights_confirmed, righ
                  description, tags, batch) -> SubmitResult:  # fmt: skip
     if not owner.is_creator:
         raise ApplicationError("Only creators upload works.", code="not_creator", status=403)
+    blocked = upload_blocker(owner)
+    if blocked:
+        raise ApplicationError(blocked, code="upload_refused", status=403)
     if batch is not None and batch.owner_id != owner.id:
         raise ApplicationError("No such upload batch.", code="not_found", status=404)
     _check_declarations(

@@ -73,17 +73,25 @@ def work_process(*, work_id: int) -> Work | None:
             locked.pdq_hash, locked.pdq_quality, locked.phash = pdq_hex, pdq_quality, phash_hex
             locked.processing_error = ""
             locked.processing_attempts += 1
-            # Screening (a later issue) decides list/hold/reject; until then staff review all.
+            # Waiting for screening (moderation), which lists, holds or rejects it next.
             work_status_set(
                 work=locked, status=WorkStatus.PENDING_REVIEW,
-                reason="Waiting for a member of staff to review it.",
+                reason="Being checked before it can be listed.",
             )  # fmt: skip
             locked.save()
+            transaction.on_commit(lambda: _after_processing(locked.id))
         return locked
     except Exception as exc:
         logger.exception("processing work %s failed", work_id)
         storage.delete_quietly(stored)
         return _mark_failed(work_id=work_id, error=exc)
+
+
+def _after_processing(work_id: int) -> None:
+    from ..registry import after_processing
+
+    for hook in after_processing:
+        hook(work_id)
 
 
 def _mark_failed(*, work_id: int, error: Exception) -> Work | None:

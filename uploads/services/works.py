@@ -44,7 +44,13 @@ def work_delete(*, work: Work) -> None:
         transaction.on_commit(lambda: storage.delete_quietly(names))
 
 
-REVIEWABLE = (WorkStatus.PENDING_REVIEW, WorkStatus.LISTED, WorkStatus.REJECTED)
+# Removed works (a ban, an upheld claim) can be approved again by staff, e.g. after an unban.
+REVIEWABLE = (
+    WorkStatus.PENDING_REVIEW,
+    WorkStatus.LISTED,
+    WorkStatus.REJECTED,
+    WorkStatus.REMOVED,
+)
 
 
 def work_review_decide(*, work: Work, approve: bool, reason: str, actor) -> Work:

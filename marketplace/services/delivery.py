@@ -1,0 +1,197 @@
+"""Delivery: a package per paid order (rebuilt on request as a new version), built by the
+worker; download links that expire, only for members of the licensed team, every download
+logged, and no new download of an item whose license has ended."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from config.errors import ApplicationError
+from licensing.models import GrantStatus, LicenseGrantItem
+
+from ..models import (
+    DownloadLog,
+    Order,
+    Package,
+    PackageFile,
+    PackageFileKind,
+    PackageItem,
+    PackageStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def package_request(*, order: Order, user=None) -> Package:
+    """Queue a build of this order's package: the first, or a new version (after a refund
+    removed items). A build already queued or running is returned as it is."""
+    if order.license_grant_id is None:
+        raise ApplicationError(
+            "This order is not paid, so there is nothing to deliver.", status=409
+        )
+    running = order.packages.filter(status__in=[PackageStatus.QUEUED, PackageStatus.BUILDING])
+    existing = running.first()
+    if existing is not None:
+        return existing
+    version = (order.packages.aggregate(v=Max("version"))["v"] or 0) + 1
+    try:
+        with transaction.atomic():
+            package = Package.objects.create(
+                order=order,
+                version=version,
+                requested_by=user,
+                shard_target_bytes=settings.PACKAGE_SHARD_TARGET_BYTES,
+            )
+    except IntegrityError:  # two requests at once: the other one made it
+        return order.packages.get(version=version)
+    _enqueue(package.id)
+    return package
+
+
+def _enqueue(package_id: int) -> None:
+    transaction.on_commit(lambda: package_build_enqueue(package_id))
+
+
+def package_build_enqueue(package_id: int) -> None:
+    """Hand the build to the worker. A broker that is down must not fail the payment that
+    asked for it: the package stays queued and the beat task below picks it up."""
+    from ..tasks import package_build_task
+
+    try:
+        package_build_task.delay(package_id)
+    except Exception:
+        logger.exception("Could not queue the build of package %s; beat will retry", package_id)
+
+
+def packages_resume_stalled(*, older_than_seconds: int = 900) -> int:
+    """Re-queue builds that made no progress for a while (a broker outage, a lost task)."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    stalled = Package.objects.filter(
+        status__in=[PackageStatus.QUEUED, PackageStatus.BUILDING], created_at__lt=cutoff
+    ).exclude(files__created_at__gte=cutoff)
+    ids = list(stalled.values_list("id", flat=True).distinct())
+    for package_id in ids:
+        package_build_enqueue(package_id)
+    return len(ids)
+
+
+def current_package(order: Order) -> Package | None:
+    """The newest package: the one being built, else the newest ready one."""
+    return order.packages.order_by("-version").first()
+
+
+# --- links --------------------------------------------------------------------------------------
+
+
+def _signature(file_id: int, user_id: int, expires: int) -> str:
+    message = f"package-file:{file_id}:{user_id}:{expires}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def download_url(*, package_file: PackageFile, user, now: float | None = None) -> str:
+    """A link to one file for one user, good for PACKAGE_LINK_MAX_AGE seconds: its expiry is
+    in its parameters and signed with the user and the file."""
+    expires = int((now or time.time()) + settings.PACKAGE_LINK_MAX_AGE)
+    query = urlencode(
+        {
+            "user": user.id,
+            "expires": expires,
+            "signature": _signature(package_file.id, user.id, expires),
+        }
+    )
+    return f"{settings.SITE_URL.rstrip('/')}/downloads/{package_file.id}/?{query}"
+
+
+@dataclass(frozen=True)
+class FileState:
+    file: PackageFile
+    is_available: bool
+    reason: str = ""
+
+
+def _ended_items(package_file: PackageFile) -> int:
+    """How many of a shard's items no longer have a running license."""
+    refs = [
+        f"order_item:{i}"
+        for i in PackageItem.objects.filter(shard=package_file).values_list(
+            "order_item_id", flat=True
+        )
+    ]
+    return (
+        LicenseGrantItem.objects.filter(item_ref__in=refs)
+        .exclude(status=GrantStatus.ACTIVE)
+        .count()
+    )
+
+
+def file_state(package_file: PackageFile) -> FileState:
+    package = package_file.package
+    if package.status != PackageStatus.READY:
+        return FileState(package_file, False, "The package is still being built.")
+    if package_file.kind == PackageFileKind.SHARD and _ended_items(package_file):
+        return FileState(
+            package_file,
+            False,
+            "Some items in this shard are no longer licensed (ended or refunded): rebuild the "
+            "package to download what is still licensed.",
+        )
+    newer = package.order.packages.filter(status=PackageStatus.READY, version__gt=package.version)
+    if newer.exists():
+        return FileState(package_file, False, "A newer version of this package replaced it.")
+    return FileState(package_file, True)
+
+
+def download_authorize(*, file_id: int, params, request_user=None) -> tuple[PackageFile, object]:
+    """Check a download link (signature, expiry), that its user is still in the licensed team,
+    and that the file may still be downloaded. Returns (file, user) or raises."""
+    from accounts.models import User
+
+    try:
+        user_id, expires = int(params.get("user", "")), int(params.get("expires", ""))
+    except ValueError as exc:
+        raise ApplicationError(
+            "This download link is incomplete.", code="bad_link", status=403
+        ) from exc
+    expected = _signature(file_id, user_id, expires)
+    if not hmac.compare_digest(expected, str(params.get("signature", ""))):
+        raise ApplicationError("This download link is not valid.", code="bad_link", status=403)
+    if expires < time.time():
+        raise ApplicationError(
+            "This download link has expired: open the license page for a fresh one.",
+            code="link_expired",
+            status=410,
+        )
+    package_file = (
+        PackageFile.objects.select_related("package__order__organization")
+        .filter(id=file_id)
+        .first()
+    )
+    user = User.objects.filter(id=user_id, is_active=True).first()
+    organization = package_file.package.order.organization if package_file else None
+    if (
+        package_file is None
+        or user is None
+        or not organization.memberships.filter(user=user).exists()
+    ):
+        raise ApplicationError("No such file.", code="not_found", status=404)
+    state = file_state(package_file)
+    if not state.is_available:
+        raise ApplicationError(state.reason, code="not_available", status=410)
+    return package_file, user
+
+
+def download_log(*, package_file: PackageFile, user, ip_address: str | None, user_agent: str):
+    return DownloadLog.objects.create(
+        package_file=package_file, user=user, ip_address=ip_address, user_agent=user_agent[:400]
+    )

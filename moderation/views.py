@@ -1,0 +1,275 @@
+"""Staff moderation pages (the review queue, a case with its evidence, the decision log), the
+ban forms, and the creator's answer on their work's page. Writes go through services."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+from accounts.permissions import creator_required, staff_required
+from config.errors import ApplicationError
+from uploads.models import Work
+
+from .models import CaseKind, CaseStatus, DecisionAction, ReviewCase
+from .selectors import (
+    account_history,
+    case_get,
+    case_signals,
+    decision_log,
+    open_case_count,
+    open_cases,
+    work_open_case,
+)
+from .services.bans import account_ban, account_unban
+from .services.decisions import case_answer, case_decide, cases_decide_bulk
+
+CASES_PER_PAGE = 50
+DECISIONS_PER_PAGE = 50
+
+REASON_WIDGET = forms.Textarea(attrs={"rows": 2, "class": "form-control"})
+
+
+class DecisionForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[(DecisionAction.APPROVE, "Approve"), (DecisionAction.REJECT, "Reject")]
+    )
+    reason = forms.CharField(max_length=2000, widget=REASON_WIDGET)
+
+
+class BulkDecisionForm(DecisionForm):
+    case_ids = forms.TypedMultipleChoiceField(coerce=int, choices=[], required=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Any id is accepted here; the service says which do not exist or are decided.
+        self.fields["case_ids"].valid_value = lambda value: str(value).isdigit()
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=2000, widget=REASON_WIDGET)
+
+
+class AnswerForm(forms.Form):
+    text = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+def _form_errors(form) -> str:
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)
+
+
+def _back(request, default: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
+
+
+# --- the queue ---------------------------------------------------------------------------------
+
+
+@staff_required
+def review_queue(request):
+    kind = request.GET.get("kind", "")
+    if kind not in CaseKind.values:
+        kind = ""
+    page = Paginator(open_cases(kind=kind or None), CASES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context = {"page": page, "kind": kind, "kinds": CaseKind.choices}
+    return render(request, "moderation/queue.html", context)
+
+
+@staff_required
+def review_count(request):
+    """The nav's badge: how many cases are open (fetched by htmx after each staff page)."""
+    return render(request, "moderation/_count_badge.html", {"count": open_case_count()})
+
+
+@staff_required
+@require_POST
+def review_bulk(request):
+    form = BulkDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Nothing was decided. {_form_errors(form)}")
+        return redirect(_back(request, reverse("moderation:queue")))
+    data = form.cleaned_data
+    try:
+        batch = cases_decide_bulk(case_ids=data["case_ids"], actor=request.user,
+                                  action=data["action"], reason=data["reason"])  # fmt: skip
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        verb = "Approved" if data["action"] == DecisionAction.APPROVE else "Rejected"
+        count = len(set(data["case_ids"]))
+        messages.success(
+            request, f"{verb} {count} case{'s' if count != 1 else ''} (batch {batch})."
+        )
+    return redirect(_back(request, reverse("moderation:queue")))
+
+
+# --- a case ------------------------------------------------------------------------------------
+
+
+def _pretty_metadata(work: Work) -> str:
+    return json.dumps(work.metadata or {}, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+@staff_required
+def review_case(request, case_id: int):
+    case = case_get(case_id=case_id)
+    if case is None:
+        raise Http404("No such case.")
+    signals = case_signals(case=case)
+    context = {
+        "case": case,
+        "work": case.work,
+        "signals": signals,
+        "matches": [s for s in signals if s.related_work_id],
+        "metadata_json": _pretty_metadata(case.work),
+        "history": account_history(user=case.work.owner, exclude_work_id=case.work_id),
+        "case_decisions": case.decisions.select_related("actor"),
+        "is_open": case.status == CaseStatus.OPEN,
+        "decision_form": DecisionForm(),
+        "is_claim": case.kind == CaseKind.CLAIM,
+    }
+    return render(request, "moderation/case.html", context)
+
+
+@staff_required
+@require_POST
+def review_case_decide(request, case_id: int):
+    case = get_object_or_404(ReviewCase.objects.select_related("work__owner"), id=case_id)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Nothing was decided. {_form_errors(form)}")
+        return redirect("moderation:case", case_id=case.id)
+    try:
+        case_decide(case=case, actor=request.user, **form.cleaned_data)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("moderation:case", case_id=case.id)
+    verb = "approved" if form.cleaned_data["action"] == DecisionAction.APPROVE else "rejected"
+    messages.success(request, f"Case {case.id} {verb}: “{case.work.title}”.")
+    return redirect("moderation:queue")
+
+
+# --- bans --------------------------------------------------------------------------------------
+
+
+@staff_required
+@require_POST
+def account_ban_view(request, user_id: int):
+    user = get_object_or_404(User, id=user_id)
+    form = ReasonForm(request.POST)
+    back = _back(request, reverse("moderation:log") + f"?account={user.id}")
+    if not form.is_valid():
+        messages.error(request, "Say why the account is banned.")
+        return redirect(back)
+    try:
+        account_ban(user=user, actor=request.user, reason=form.cleaned_data["reason"])
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Banned {user.email}: works removed, earnings frozen.")
+    return redirect(back)
+
+
+@staff_required
+@require_POST
+def account_unban_view(request, user_id: int):
+    user = get_object_or_404(User, id=user_id)
+    form = ReasonForm(request.POST)
+    back = _back(request, reverse("moderation:log") + f"?account={user.id}")
+    if not form.is_valid():
+        messages.error(request, "Say why the ban is lifted.")
+        return redirect(back)
+    try:
+        account_unban(user=user, actor=request.user, reason=form.cleaned_data["reason"])
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Lifted the ban on {user.email}; its works stay removed.")
+    return redirect(back)
+
+
+# --- the log -----------------------------------------------------------------------------------
+
+
+def _int_param(request, name: str) -> int | None:
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+@staff_required
+def review_log(request):
+    action = request.GET.get("action", "")
+    if action not in DecisionAction.values:
+        action = ""
+    batch = request.GET.get("batch", "").strip()
+    try:
+        batch = uuid.UUID(batch) if batch else None
+    except ValueError:
+        batch = None
+    filters = {
+        "action": action,
+        "actor_id": _int_param(request, "actor"),
+        "account_id": _int_param(request, "account"),
+        "work_id": _int_param(request, "work"),
+        "batch": batch,
+    }
+    page = Paginator(decision_log(**filters), DECISIONS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "filters": filters,
+        "is_filtered": any(filters.values()),
+        "actions": DecisionAction.choices,
+        "staff": User.objects.filter(is_staff=True).order_by("email").only("id", "email"),
+    }
+    return render(request, "moderation/log.html", context)
+
+
+# --- the creator's answer ----------------------------------------------------------------------
+
+
+def work_case_section(request, work) -> str:
+    """The review section of a creator's work page (registered with uploads in
+    AppConfig.ready): why the work is held or rejected, and the one answer they may give."""
+    case = work_open_case(work=work)
+    # A decided case without an answer adds nothing to the status banner's reason.
+    if case is None or (case.status != CaseStatus.OPEN and case.answered_at is None):
+        return ""
+    context = {"case": case, "work": work, "form": AnswerForm(), "is_open": case.status == "open"}
+    return render_to_string("moderation/_work_case_section.html", context, request=request)
+
+
+@creator_required
+@require_POST
+def work_case_answer(request, work_id: int):
+    work = get_object_or_404(Work, id=work_id, owner=request.user)
+    case = work_open_case(work=work)
+    form = AnswerForm(request.POST)
+    back = reverse("uploads:work_detail", args=[work.id]) + "#review"
+    if case is None:
+        messages.error(request, "There is no review to answer on this work.")
+        return redirect(back)
+    if not form.is_valid():
+        messages.error(request, "Write your answer (up to 5,000 characters).")
+        return redirect(back)
+    try:
+        case_answer(case=case, creator=request.user, text=form.cleaned_data["text"])
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Your answer was sent to the review team.")
+    return redirect(back)
