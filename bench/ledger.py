@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 os.environ.setdefault("LOG_LEVEL", "WARNING")  # the Stripe library logs every request at INFO
+os.environ.setdefault("DEBUG", "False")  # DEBUG keeps every query's SQL in memory
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/assent_bench")
 
 import django
@@ -134,13 +135,25 @@ def bench_queries(users) -> dict:
     }
 
 
+class QueryCounter:
+    """Counts the queries run while it is installed (connection.execute_wrapper)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
 def bench_payout_run(users, payouts: int) -> dict:
     """Release every held share, then pay `payouts` creators through the local Stripe server."""
     from django.conf import settings
+    from django.db.models import Sum
 
     from devtools.stripe_local.server import DEFAULT_SECRET_KEY, StripeLocal
-    from payouts.ledger import Line, creator_account, post
-    from payouts.models import AccountKind, Payout, PayoutAccount
+    from payouts.ledger import Line, creator_accounts, post
+    from payouts.models import AccountKind, LedgerEntry, Payout, PayoutAccount
     from payouts.services import payout_run_create, payout_send
 
     server = StripeLocal()
@@ -159,25 +172,39 @@ def bench_payout_run(users, payouts: int) -> dict:
                                       payouts_enabled=True, details_submitted=True))  # fmt: skip
     PayoutAccount.objects.bulk_create(accounts)
     store.move(None, "usd", available=10**12)
+    held_account = creator_accounts(chosen, AccountKind.CREATOR_HELD)
+    available_account = creator_accounts(chosen, AccountKind.CREATOR_AVAILABLE)
+    held = dict(
+        LedgerEntry.objects.filter(account__in=held_account.values())
+        .values("account__creator_id")
+        .annotate(total=Sum("amount"))
+        .values_list("account__creator_id", "total")
+    )
     for user in chosen:  # make each creator's held money available in one posting
-        held = -sum(e.amount for e in creator_account(user, AccountKind.CREATOR_HELD).entries.all())
         post(idempotency_key=f"bench-release:{user.id}", kind="hold_release", lines=[
-            Line(creator_account(user, AccountKind.CREATOR_HELD), held, "USD"),
-            Line(creator_account(user, AccountKind.CREATOR_AVAILABLE), -held, "USD"),
+            Line(held_account[user.id], -held[user.id], "USD"),
+            Line(available_account[user.id], held[user.id], "USD"),
         ])  # fmt: skip
-    started = time.perf_counter()
-    run = payout_run_create()
-    created_s = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    counter = QueryCounter()
+    with connection.execute_wrapper(counter):
+        started = time.perf_counter()
+        run = payout_run_create()
+        created_s = time.perf_counter() - started
+    create_queries, counter.count = counter.count, 0
     ids = list(run.payouts.values_list("id", flat=True))
-    started = time.perf_counter()
-    for payout_id in ids:
-        payout_send(payout_id=payout_id)
-    send_s = time.perf_counter() - started
+    with connection.execute_wrapper(counter):
+        started = time.perf_counter()
+        for payout_id in ids:
+            payout_send(payout_id=payout_id)
+        send_s = time.perf_counter() - started
     paid = Payout.objects.filter(run=run, status="paid").count()
     transfers = len(store.all("transfer"))
     server.shutdown()
     return {"payouts": len(ids), "paid": paid, "transfers": transfers, "create_s": created_s,
-            "send_s": send_s}  # fmt: skip
+            "send_s": send_s, "create_queries": create_queries,
+            "send_queries": counter.count}  # fmt: skip
 
 
 def main() -> None:
@@ -202,10 +229,13 @@ def main() -> None:
     print(f"trial balance (naive, Python sum):     {q['trial_naive_ms']:8.0f} ms"
           f"   ratio {q['trial_naive_ms'] / q['trial_ms']:,.1f}x")  # fmt: skip
     p = bench_payout_run(users, min(args.payouts, args.creators))
+    n = max(1, p["payouts"])
     print(
-        f"payout run: {p['payouts']:,} payouts created in {p['create_s']:.1f} s; "
+        f"payout run: {p['payouts']:,} payouts created in {p['create_s']:.1f} s "
+        f"({p['payouts'] / p['create_s']:,.0f}/s, {p['create_queries'] / n:.1f} queries each); "
         f"{p['paid']:,} paid with {p['transfers']:,} transfers in {p['send_s']:.1f} s "
-        f"({p['paid'] / p['send_s']:.0f} payouts/s against the local Stripe server)"
+        f"({p['paid'] / p['send_s']:,.0f}/s, {p['send_queries'] / n:.1f} queries each, "
+        "against the local Stripe server)"
     )
 
 

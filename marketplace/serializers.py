@@ -279,7 +279,11 @@ def package_data(package, user) -> dict | None:
     if package is None:
         return None
     files = []
-    for package_file in package.files.all():
+    order = {"shard": 0, "index": 1, "croissant": 2, "manifest": 3, "license": 4}
+    listed = sorted(
+        package.files.all(), key=lambda f: (order.get(f.kind, 9), f.shard_index or 0, f.name)
+    )
+    for package_file in listed:
         state = file_state(package_file)
         files.append(
             {

@@ -1,14 +1,18 @@
 """Posting to the ledger and reading balances. Every write goes through `post`: it is
 idempotent by key, checks that the entries balance per currency (PostgreSQL checks it again at
-commit), and never updates or deletes anything."""
+commit), and never updates or deletes anything.
+
+A creator's available money is kept per sold item: every entry on an available account
+carries the item (and work) the money came from, so `available_buckets` can say how much of it
+each work earned, and a frozen work's share can be kept back (see services/payout_runs.py)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db import connection, transaction
+from django.db.models import Min, Q, Sum
 
 from .models import CREDIT_NORMAL, AccountKind, JournalTransaction, LedgerAccount, LedgerEntry
 
@@ -37,6 +41,47 @@ def creator_account(creator, kind: AccountKind) -> LedgerAccount:
     return account
 
 
+def creator_accounts(
+    creator_ids, kind: AccountKind, platform: tuple[AccountKind, ...] = ()
+) -> dict:
+    """One account kind for many creators (a sale's items may have many), by creator id, and
+    the platform accounts of `platform`, by kind, in one query; any missing one is created."""
+    ids = {getattr(c, "id", c) for c in creator_ids}
+    wanted = Q(kind=kind, creator_id__in=ids)
+    if platform:
+        wanted |= Q(creator__isnull=True, kind__in=platform)
+    found: dict = {}
+    for account in LedgerAccount.objects.filter(wanted):
+        found[account.creator_id if account.creator_id else account.kind] = account
+    for creator_id in ids - set(found):
+        found[creator_id] = creator_account(creator_id, kind)
+    for platform_kind in platform:
+        if platform_kind not in found:
+            found[platform_kind] = platform_account(platform_kind)
+    return found
+
+
+def ledger_accounts(
+    creator=None, kinds: tuple[AccountKind, ...] = (), platform: tuple[AccountKind, ...] = ()
+) -> dict[AccountKind, LedgerAccount]:
+    """A creator's accounts of `kinds` and the platform accounts of `platform`, by kind, in one
+    query (the kinds of the two never overlap); any missing one is created."""
+    creator_id = getattr(creator, "id", creator)
+    wanted = Q(pk__in=[])
+    if kinds:
+        wanted |= Q(creator_id=creator_id, kind__in=kinds)
+    if platform:
+        wanted |= Q(creator__isnull=True, kind__in=platform)
+    found = {account.kind: account for account in LedgerAccount.objects.filter(wanted)}
+    for kind in kinds:
+        if kind not in found:
+            found[kind] = creator_account(creator_id, kind)
+    for kind in platform:
+        if kind not in found:
+            found[kind] = platform_account(kind)
+    return found
+
+
 def post(
     *,
     idempotency_key: str,
@@ -56,36 +101,61 @@ def post(
         totals[line.currency.upper()] += line.amount
     if any(totals.values()):
         raise UnbalancedTransaction(f"Entries do not balance: {dict(totals)}")
-    existing = JournalTransaction.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing, False
-    try:
-        with transaction.atomic():
-            journal = JournalTransaction.objects.create(
+    # Atomic without a savepoint of its own: inside a caller's transaction, the posting stands
+    # or falls with it (and costs no SAVEPOINT round trips); alone, it is its own transaction.
+    with transaction.atomic(savepoint=False):
+        journal = _journal_insert(
+            JournalTransaction(
                 idempotency_key=idempotency_key,
                 kind=kind,
                 reference_type=reference_type,
                 reference_id=str(reference_id),
                 memo=memo[:500],
             )
-            LedgerEntry.objects.bulk_create(
-                LedgerEntry(
-                    transaction=journal,
-                    account=line.account,
-                    amount=line.amount,
-                    currency=line.currency.upper(),
-                    item_ref=line.item_ref,
-                    work_id=line.work_id,
-                )
-                for line in lines
+        )
+        if journal is None:
+            # Posted before (a replay), or just now by a concurrent delivery of the same event
+            # (PostgreSQL waits for that one to commit): the first transaction is the answer.
+            return JournalTransaction.objects.get(idempotency_key=idempotency_key), False
+        LedgerEntry.objects.bulk_create(
+            LedgerEntry(
+                transaction=journal,
+                account=line.account,
+                amount=line.amount,
+                currency=line.currency.upper(),
+                item_ref=line.item_ref,
+                work_id=line.work_id,
             )
-    except IntegrityError:
-        # The same event posted concurrently: the other one won; it is the answer.
-        existing = JournalTransaction.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is None:
-            raise
-        return existing, False
+            for line in lines
+        )
     return journal, True
+
+
+def _journal_insert(journal: JournalTransaction) -> JournalTransaction | None:
+    """Insert the row unless its key exists: the saved row, or None. ON CONFLICT DO NOTHING
+    (PostgreSQL, and SQLite from 3.35) instead of catching the unique violation, which would
+    need a savepoint around the insert."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO payouts_journaltransaction "
+            "(idempotency_key, kind, reference_type, reference_id, memo, created_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+            [
+                journal.idempotency_key,
+                journal.kind,
+                journal.reference_type,
+                journal.reference_id,
+                journal.memo,
+                connection.ops.adapt_datetimefield_value(journal.created_at),
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    journal.id = row[0]
+    journal._state.adding, journal._state.db = False, connection.alias
+    return journal
 
 
 # --- Reading ---------------------------------------------------------------------------------
@@ -96,6 +166,60 @@ def raw_balance(account: LedgerAccount, currency: str, *, item_ref: str | None =
     if item_ref is not None:
         entries = entries.filter(item_ref=item_ref)
     return entries.aggregate(total=Sum("amount"))["total"] or 0
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """The part of a creator's available money that one sold item brought in."""
+
+    item_ref: str  # "" for money posted without an item (none of the services do)
+    work_id: int | None
+    amount: int  # as shown: positive is money the creator has available
+    first_entry_id: int  # buckets are taken oldest first
+
+
+def available_buckets(creator, currency: str) -> list[Bucket]:
+    """The creator's available money per item, oldest first, empty buckets left out. One grouped
+    query over the creator's available entries (index on account, currency)."""
+    rows = (
+        LedgerEntry.objects.filter(
+            account__creator=creator,
+            account__kind=AccountKind.CREATOR_AVAILABLE,
+            currency=currency.upper(),
+        )
+        .values("item_ref", "work_id")
+        .annotate(total=Sum("amount"), first=Min("id"))
+        .exclude(total=0)
+        .order_by("first")
+    )
+    return [Bucket(r["item_ref"], r["work_id"], -r["total"], r["first"]) for r in rows]
+
+
+def take_from(
+    buckets: list[Bucket], amount: int, *, frozen_works=frozenset(), own_item: str = ""
+) -> list[tuple[Bucket, int]]:
+    """Which buckets give `amount` (or as much of it as they hold), and how much each: the
+    item's own money first, then money of works not frozen, oldest first, and a frozen work's
+    money last, so a freeze keeps back as much as it can of what may have to be clawed back."""
+    order = sorted(
+        buckets,
+        key=lambda b: (b.item_ref != own_item or not own_item, b.work_id in frozen_works),
+    )
+    taken = []
+    for bucket in order:
+        if amount <= 0:
+            break
+        part = min(amount, bucket.amount)
+        if part > 0:
+            taken.append((bucket, part))
+            amount -= part
+    return taken
+
+
+def account_lock(account: LedgerAccount) -> None:
+    """Serialize the services that take money from this account (inside their transaction).
+    FOR NO KEY UPDATE: it does not block inserting entries that refer to the account."""
+    LedgerAccount.objects.select_for_update(no_key=True).only("id").get(id=account.id)
 
 
 def shown(kind: str, raw: int) -> int:

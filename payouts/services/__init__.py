@@ -12,7 +12,8 @@ from .events import (
     split_amount,
 )
 from .freezes import freeze_create, freeze_lift, is_frozen
-from .payout_runs import payout_run_create, payout_send, transfer_reversal_recover
+from .payout_runs import payout_run_create, payout_send
+from .recovery import transfer_reversal_recover
 
 __all__ = [
     "SaleItem",

@@ -1,4 +1,10 @@
-"""Staff freezes: a frozen creator or work earns on, but nothing of it is released or paid."""
+"""Staff freezes: a frozen creator or work earns on, but nothing of it is released or paid.
+
+A freeze moves no money. While it stands, the hold release leaves the work's held shares held,
+and the payout run leaves out its available money, which the ledger keeps per item (see
+services/payout_runs.py), including what the work earned and was released before the freeze.
+Lifting the freeze is all it takes for that money to flow again: the next hold release and
+payout run take it, as if it had never stopped."""
 
 from __future__ import annotations
 
@@ -19,6 +25,18 @@ def is_frozen(*, creator_id: int | None = None, work_id: int | None = None) -> b
     if not match:
         return False
     return Freeze.objects.filter(match, lifted_at__isnull=True).exists()
+
+
+def frozen_scope(*, creator_id: int, work_ids) -> tuple[bool, set[int]]:
+    """Whether the creator is frozen, and which of `work_ids` are, in one query."""
+    works = {w for w in work_ids if w is not None}
+    rows = list(
+        Freeze.objects.filter(
+            Q(creator_id=creator_id) | Q(work_id__in=works), lifted_at__isnull=True
+        ).values_list("creator_id", "work_id")
+    )
+    creator_frozen = any(creator == creator_id for creator, _ in rows)
+    return creator_frozen, {work for _, work in rows if work in works}
 
 
 def freeze_create(*, actor, reason: str, creator=None, work_id: int | None = None) -> Freeze:

@@ -1,7 +1,16 @@
 """Payout runs: one payout row per creator and run, one Stripe transfer per payout whose
 idempotency key derives from that row. Sending twice (a redelivered task, a worker killed
 between the Stripe call and our commit) asks Stripe for the same transfer again and gets the
-same one back, and the ledger keys make the postings happen once."""
+same one back, and the ledger keys make the postings happen once.
+
+Freezes: a run pays nothing to a frozen creator, and leaves out the available money of a
+frozen work. The ledger keeps available money per item (payouts/ledger.py), so what a work
+earned is a sum by item; the payout moves each payable item's money from available to in
+transit on its own line, and a frozen work's stays available, still the creator's and shown as
+theirs, until the freeze is lifted and a later run pays it. No posting is made to freeze or
+unfreeze, so there is nothing to undo.
+
+Recovering a creator's debt from their transfers lives in services/recovery.py."""
 
 from __future__ import annotations
 
@@ -11,12 +20,29 @@ from datetime import date
 import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from .. import stripe_gateway
-from ..ledger import Line, creator_account, creator_balances, platform_account, post, raw_balance
-from ..models import AccountKind, LedgerAccount, Payout, PayoutAccount, PayoutRun, PayoutStatus
-from .freezes import is_frozen
+from ..ledger import (
+    Bucket,
+    Line,
+    account_lock,
+    available_buckets,
+    ledger_accounts,
+    post,
+    raw_balance,
+    take_from,
+)
+from ..models import (
+    AccountKind,
+    LedgerEntry,
+    Payout,
+    PayoutAccount,
+    PayoutRun,
+    PayoutStatus,
+)
+from .freezes import frozen_scope
 
 logger = logging.getLogger(__name__)
 K = AccountKind
@@ -25,47 +51,81 @@ K = AccountKind
 def payout_run_create(
     *, on: date | None = None, started_by=None, currency: str = "USD"
 ) -> PayoutRun:
-    """Create today's run (once) and a payout for each eligible creator; the money moves from
+    """Create the day's run (once) and a payout for each eligible creator; the money moves from
     available to in transit in the same database transaction as the payout row."""
     on = on or timezone.localdate()
+    currency = currency.upper()
+    run = PayoutRun.objects.filter(scheduled_for=on).first()
+    if run is None:
+        try:
+            with transaction.atomic():
+                run = PayoutRun.objects.create(scheduled_for=on, started_by=started_by)
+        except IntegrityError:  # started twice at once: the other one made it
+            run = PayoutRun.objects.get(scheduled_for=on)
+    for creator_id in _creators_to_pay(run, currency):
+        _payout_start(run=run, creator_id=creator_id, currency=currency)
+    return run
+
+
+def _creators_to_pay(run: PayoutRun, currency: str) -> list[int]:
+    """Creators with payouts enabled, not yet paid in this run, whose available balance
+    reaches the minimum: one grouped query over the available accounts' entries (each creator
+    is checked again, under a lock and with freezes, by _payout_start)."""
+    rows = (
+        LedgerEntry.objects.filter(
+            account__kind=K.CREATOR_AVAILABLE,
+            currency=currency,
+            account__creator_id__in=PayoutAccount.objects.filter(payouts_enabled=True).values(
+                "creator_id"
+            ),
+        )
+        .exclude(account__creator_id__in=run.payouts.filter(currency=currency).values("creator_id"))
+        .values("account__creator_id")
+        .annotate(total=Sum("amount"))
+        .filter(total__lte=-settings.PAYOUT_MINIMUM)
+        .order_by("account__creator_id")
+    )
+    return [row["account__creator_id"] for row in rows]
+
+
+def _payout_start(*, run: PayoutRun, creator_id: int, currency: str) -> Payout | None:
+    accounts = ledger_accounts(creator_id, (K.CREATOR_AVAILABLE, K.CREATOR_IN_TRANSIT))
     try:
         with transaction.atomic():
-            run, _ = PayoutRun.objects.get_or_create(
-                scheduled_for=on, defaults={"started_by": started_by}
+            # A refund taking from the same money at this moment waits for us (and we for it).
+            account_lock(accounts[K.CREATOR_AVAILABLE])
+            buckets = available_buckets(creator_id, currency)
+            creator_frozen, frozen = frozen_scope(
+                creator_id=creator_id, work_ids=[b.work_id for b in buckets]
             )
+            payable = [b for b in buckets if b.work_id not in frozen]
+            amount = sum(b.amount for b in payable)
+            if creator_frozen or amount < settings.PAYOUT_MINIMUM:
+                return None
+            payout = Payout.objects.create(
+                run=run, creator_id=creator_id, currency=currency, amount=amount
+            )
+            post(
+                idempotency_key=f"payout-start:{payout.id}",
+                kind="payout_start",
+                lines=[
+                    *(
+                        Line(
+                            accounts[K.CREATOR_AVAILABLE], b.amount, currency, b.item_ref, b.work_id
+                        )
+                        for b in payable
+                    ),
+                    Line(accounts[K.CREATOR_IN_TRANSIT], -amount, currency),
+                ],
+                reference_type="payout",
+                reference_id=str(payout.id),
+            )
+            return payout
     except IntegrityError:
-        run = PayoutRun.objects.get(scheduled_for=on)
-    eligible = PayoutAccount.objects.filter(payouts_enabled=True).select_related("creator")
-    for account in eligible:
-        if is_frozen(creator_id=account.creator_id):
-            continue
-        available = creator_balances(account.creator, currency).available
-        if available < settings.PAYOUT_MINIMUM:
-            continue
-        with transaction.atomic():
-            payout, created = Payout.objects.get_or_create(
-                run=run, creator=account.creator, currency=currency, defaults={"amount": available}
-            )
-            if created:
-                post(
-                    idempotency_key=f"payout-start:{payout.id}",
-                    kind="payout_start",
-                    lines=[
-                        Line(
-                            creator_account(account.creator_id, K.CREATOR_AVAILABLE),
-                            available,
-                            currency,
-                        ),
-                        Line(
-                            creator_account(account.creator_id, K.CREATOR_IN_TRANSIT),
-                            -available,
-                            currency,
-                        ),
-                    ],
-                    reference_type="payout",
-                    reference_id=str(payout.id),
-                )
-    return run
+        # The same run started twice at once: the other one made this creator's payout.
+        if not Payout.objects.filter(run=run, creator_id=creator_id, currency=currency).exists():
+            raise
+        return None
 
 
 def payout_send(*, payout_id: int) -> Payout:
@@ -92,6 +152,11 @@ def payout_send(*, payout_id: int) -> Payout:
 
 def _payout_paid(payout: Payout, *, transfer_id: str) -> Payout:
     c, cur, a = payout.creator_id, payout.currency, payout.amount
+    accounts = ledger_accounts(
+        c,
+        (K.CREATOR_IN_TRANSIT, K.CREATOR_PAID),
+        platform=(K.PLATFORM_CASH, K.TRANSFERS_OUT),
+    )
     with transaction.atomic():
         locked = Payout.objects.select_for_update().get(id=payout.id)
         if locked.status != PayoutStatus.PENDING:
@@ -100,10 +165,10 @@ def _payout_paid(payout: Payout, *, transfer_id: str) -> Payout:
             idempotency_key=f"payout-paid:{payout.id}",
             kind="payout_paid",
             lines=[
-                Line(creator_account(c, K.CREATOR_IN_TRANSIT), a, cur),
-                Line(creator_account(c, K.CREATOR_PAID), -a, cur),
-                Line(platform_account(K.PLATFORM_CASH), -a, cur),
-                Line(platform_account(K.TRANSFERS_OUT), a, cur),
+                Line(accounts[K.CREATOR_IN_TRANSIT], a, cur),
+                Line(accounts[K.CREATOR_PAID], -a, cur),
+                Line(accounts[K.PLATFORM_CASH], -a, cur),
+                Line(accounts[K.TRANSFERS_OUT], a, cur),
             ],
             reference_type="payout",
             reference_id=str(payout.id),
@@ -116,20 +181,36 @@ def _payout_paid(payout: Payout, *, transfer_id: str) -> Payout:
 
 def _payout_failed(payout: Payout, *, reason: str) -> Payout:
     c, cur, a = payout.creator_id, payout.currency, payout.amount
+    accounts = ledger_accounts(c, (K.CREATOR_IN_TRANSIT, K.CREATOR_AVAILABLE, K.CREATOR_DEBT))
     with transaction.atomic():
         locked = Payout.objects.select_for_update().get(id=payout.id)
         if locked.status != PayoutStatus.PENDING:
             return locked
-        # The money comes back to available, but a debt incurred meanwhile is paid first.
-        debt = max(0, raw_balance(creator_account(c, K.CREATOR_DEBT), cur))
-        repaid = min(a, debt)
+        account_lock(accounts[K.CREATOR_DEBT])
+        # The money goes back to the items it came from, but a debt incurred meanwhile is paid
+        # first (from works not frozen first, as a refund would take it).
+        returned = _payout_buckets(payout)
+        debt = max(0, raw_balance(accounts[K.CREATOR_DEBT], cur))
+        _, frozen = frozen_scope(creator_id=c, work_ids=[b.work_id for b in returned])
+        repaid = dict(
+            (b.item_ref, part) for b, part in take_from(returned, debt, frozen_works=frozen)
+        )
         post(
             idempotency_key=f"payout-failed:{payout.id}",
             kind="payout_failed",
             lines=[
-                Line(creator_account(c, K.CREATOR_IN_TRANSIT), a, cur),
-                Line(creator_account(c, K.CREATOR_AVAILABLE), -(a - repaid), cur),
-                Line(creator_account(c, K.CREATOR_DEBT), -repaid, cur),
+                Line(accounts[K.CREATOR_IN_TRANSIT], a, cur),
+                *(
+                    Line(
+                        accounts[K.CREATOR_AVAILABLE],
+                        -(b.amount - repaid.get(b.item_ref, 0)),
+                        cur,
+                        b.item_ref,
+                        b.work_id,
+                    )
+                    for b in returned
+                ),
+                Line(accounts[K.CREATOR_DEBT], -sum(repaid.values()), cur),
             ],
             reference_type="payout",
             reference_id=str(payout.id),
@@ -140,49 +221,10 @@ def _payout_failed(payout: Payout, *, reason: str) -> Payout:
     return locked
 
 
-def transfer_reversal_recover(*, creator, currency: str = "USD", reason_ref: str) -> int:
-    """Recover what a creator owes us by reversing their most recent transfers, up to the debt
-    and as far as their connected balance allows. Returns the amount recovered."""
-    with transaction.atomic():
-        # One recovery per creator at a time: two could read the same debt and both reverse.
-        debt_account = LedgerAccount.objects.select_for_update().get(
-            id=creator_account(creator, K.CREATOR_DEBT).id
-        )
-        return _recover(creator=creator, currency=currency, reason_ref=reason_ref,
-                        debt=raw_balance(debt_account, currency))  # fmt: skip
-
-
-def _recover(*, creator, currency: str, reason_ref: str, debt: int) -> int:
-    recovered = 0
-    for payout in Payout.objects.filter(
-        creator=creator, currency=currency, status=PayoutStatus.PAID
-    ).order_by("-settled_at"):
-        if debt - recovered <= 0:
-            break
-        amount = min(debt - recovered, payout.amount)
-        # The amount is part of the key: a retry of the same recovery replays, a recovery of a
-        # different amount (the debt changed) is a new request, not an idempotency conflict.
-        key = f"reversal:{reason_ref}:{payout.id}:{amount}"
-        try:
-            reversal = stripe_gateway.client().v1.transfers.reversals.create(
-                payout.stripe_transfer_id,
-                params={"amount": amount, "metadata": {"reason": reason_ref}},
-                options={"idempotency_key": key},
-            )
-        except stripe.InvalidRequestError as exc:
-            logger.info("reversal of %s refused: %s", payout.stripe_transfer_id, exc)
-            continue  # stays owed; later earnings pay it first
-        post(
-            idempotency_key=key,
-            kind="transfer_reversal",
-            lines=[
-                Line(platform_account(K.PLATFORM_CASH), reversal.amount, currency),
-                Line(platform_account(K.TRANSFERS_OUT), -reversal.amount, currency),
-                Line(creator_account(creator, K.CREATOR_PAID), reversal.amount, currency),
-                Line(creator_account(creator, K.CREATOR_DEBT), -reversal.amount, currency),
-            ],
-            reference_type="transfer_reversal",
-            reference_id=reversal.id,
-        )
-        recovered += reversal.amount
-    return recovered
+def _payout_buckets(payout: Payout):
+    """The items whose money a payout moved to in transit, as buckets, in the payout's order."""
+    entries = LedgerEntry.objects.filter(
+        transaction__idempotency_key=f"payout-start:{payout.id}",
+        account__kind=K.CREATOR_AVAILABLE,
+    ).order_by("id")
+    return [Bucket(e.item_ref, e.work_id, e.amount, e.id) for e in entries]

@@ -15,13 +15,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from payouts.ledger import (
+    Bucket,
     Line,
     UnbalancedTransaction,
+    available_buckets,
     creator_account,
     creator_balances,
     platform_account,
     post,
     raw_balance,
+    take_from,
     trial_balance,
 )
 from payouts.models import AccountKind, JournalTransaction, LedgerEntry, PayoutStatus
@@ -480,6 +483,52 @@ def test_a_work_freeze_blocks_only_that_works_earnings(staff):
     assert creator_balances(creator).available == 2400 + 1600
     assert hold_release(item_ref=frozen_item) == (None, False)
     assert_books_balance()
+
+
+@pytest.mark.django_db
+def test_available_money_is_kept_per_item_and_a_refund_spares_a_frozen_works_money(staff, settings):
+    """Refund of an item whose money already left for a payout: the share is taken from the
+    creator's other available money, a work that is not frozen first, so what the frozen work
+    earned stays there in case its claim is upheld."""
+    settings.PAYOUT_MINIMUM = 500
+    creator = CreatorFactory()
+    PayoutAccountFactory(creator=creator)
+    paid_item = sell(creator, 1000, work_id=9)  # 800
+    frozen_item = sell(creator, 2500, work_id=7)  # 2000
+    assert released(days=30) == 2
+    freeze_create(actor=staff, reason="Rights claim on work 7", work_id=7)
+    # The run moves work 9's money to in transit and leaves work 7's available.
+    assert payout_run_create(on=timezone.localdate()).payouts.get().amount == 800
+    later_item = sell(creator, 5000, work_id=8)  # 4000
+    hold_release(item_ref=later_item)
+    assert {(b.item_ref, b.amount) for b in available_buckets(creator, "USD")} == {
+        (frozen_item, 2000),
+        (later_item, 4000),
+    }
+
+    refund_post(refund_ref="re_1", item_ref=paid_item)
+    assert [(b.item_ref, b.work_id, b.amount) for b in available_buckets(creator, "USD")] == [
+        (frozen_item, 7, 2000),
+        (later_item, 8, 3200),
+    ]
+    balances = creator_balances(creator)
+    assert (balances.available, balances.in_transit, balances.owed) == (5200, 800, 0)
+    assert_books_balance()
+
+
+def test_take_from_the_items_own_money_then_works_not_frozen_then_frozen_works():
+    own, old_frozen, old, new = (
+        Bucket("order_item:1", 1, 100, 10),
+        Bucket("order_item:2", 2, 100, 11),
+        Bucket("order_item:3", 3, 100, 12),
+        Bucket("order_item:4", 4, 100, 13),
+    )
+    buckets = [own, old_frozen, old, new]
+    taken = take_from(buckets, 350, frozen_works={2}, own_item="order_item:1")
+    assert taken == [(own, 100), (old, 100), (new, 100), (old_frozen, 50)]
+    # No item of its own (a failed payout's money paying a debt): oldest first, frozen last.
+    assert take_from(buckets, 250, frozen_works={2}) == [(own, 100), (old, 100), (new, 50)]
+    assert take_from(buckets, 1000) == [(b, 100) for b in buckets]
 
 
 # --- Refunds and disputes ----------------------------------------------------------------------

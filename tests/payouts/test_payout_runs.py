@@ -20,10 +20,12 @@ from payouts.services import (
     dispute_opened_post,
     dispute_won_post,
     freeze_create,
+    freeze_lift,
     hold_release,
     payout_run_create,
     payout_runs,
     payout_send,
+    recovery,
     refund_post,
     transfer_reversal_recover,
 )
@@ -567,7 +569,7 @@ def test_a_recovery_killed_after_the_reversal_reverses_once(
     item = released_share(creator, 2500)
     payout = paid_out(creator)
     refund_post(refund_ref="re_1", item_ref=item)
-    real, calls = payout_runs.post, []
+    real, calls = recovery.post, []
 
     def dies_once(**kwargs):
         if kwargs["kind"] == "transfer_reversal":
@@ -580,7 +582,7 @@ def test_a_recovery_killed_after_the_reversal_reverses_once(
                     raise WorkerKilled("killed before the commit")
         return real(**kwargs)
 
-    monkeypatch.setattr(payout_runs, "post", dies_once)
+    monkeypatch.setattr(recovery, "post", dies_once)
     with pytest.raises(WorkerKilled):
         transfer_reversal_recover(creator=creator, reason_ref="re_1")
     assert len(reversals_of(stripe_client, payout.stripe_transfer_id)) == 1
@@ -621,37 +623,188 @@ def test_payout_accounts_only_count_with_a_real_connected_account(funded, stripe
     assert creator_balances(creator).available == 2000
 
 
-# --- Known gap (strict xfail: it fails loudly once fixed; drop the marker then) -----------------
+# --- Partial recovery ----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="transfer_reversal_recover asks for min(debt, payout.amount) all or nothing; it "
-    "recovers nothing when the account (or the transfer) holds less than that (see the report).",
-)
 @pytest.mark.django_db
 def test_recovery_takes_what_the_connected_account_still_holds(funded, stripe_client):
     creator = connected_creator(stripe_client, funded)
     item = released_share(creator, 2500)
-    paid_out(creator)
+    payout = paid_out(creator)
     account = account_id(creator)
     funded.store.move(account, "usd", available=-1500)  # 500 left on the account
+    platform_before = available_on_stripe(stripe_client)
     refund_post(refund_ref="re_1", item_ref=item)
+
     assert transfer_reversal_recover(creator=creator, reason_ref="re_1") == 500
-    assert creator_balances(creator).owed == 1500
+    (reversal,) = reversals_of(stripe_client, payout.stripe_transfer_id)
+    assert reversal.amount == 500
+    assert available_on_stripe(stripe_client, account) == 0
+    assert available_on_stripe(stripe_client) == platform_before + 500
+    balances = creator_balances(creator)
+    assert (balances.owed, balances.paid) == (1500, 1500)
+    assert raw_balance(platform_account(K.TRANSFERS_OUT), "USD") == 1500
+    assert_books_balance()
+
+    # The same cause again (a redelivered webhook), even once the account holds money again:
+    # nothing more is reversed for it.
+    funded.store.move(account, "usd", available=800)
+    before = ledger_state()
+    assert transfer_reversal_recover(creator=creator, reason_ref="re_1") == 0
+    assert ledger_state() == before
+    assert len(reversals_of(stripe_client, payout.stripe_transfer_id)) == 1
+
+    # Later earnings pay the rest of the debt first.
+    released_share(creator, 2500)  # 2000: 1500 to the debt, 500 available
+    balances = creator_balances(creator)
+    assert (balances.owed, balances.available) == (0, 500)
+    assert_books_balance()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="payout_run_create pays the whole available balance; money a work earned before "
-    "staff froze that work is still paid out (only its release is blocked; see the report).",
-)
+@pytest.mark.django_db
+def test_recovery_is_capped_by_what_is_left_of_each_transfer_unreversed(funded, stripe_client):
+    """Two payouts; the newer transfer was partly reversed already. The recovery takes what is
+    left of the newer one, then the rest from the older one, never more than either holds."""
+    creator = connected_creator(stripe_client, funded)
+    first_item = released_share(creator, 5000)  # 4000
+    older = paid_out(creator)
+    second_item = released_share(creator, 1250)  # 1000
+    newer = paid_out(creator, on=TODAY() + timedelta(days=7))
+    refund_post(refund_ref="re_small", item_ref=second_item)
+    assert transfer_reversal_recover(creator=creator, reason_ref="re_small") == 1000
+    refund_post(refund_ref="re_big", item_ref=first_item)
+    assert creator_balances(creator).owed == 4000
+
+    assert transfer_reversal_recover(creator=creator, reason_ref="re_big") == 4000
+    assert [r.amount for r in reversals_of(stripe_client, newer.stripe_transfer_id)] == [1000]
+    assert [r.amount for r in reversals_of(stripe_client, older.stripe_transfer_id)] == [4000]
+    for payout in (older, newer):
+        assert stripe_client.v1.transfers.retrieve(payout.stripe_transfer_id).reversed is True
+    balances = creator_balances(creator)
+    assert (balances.owed, balances.paid) == (0, 0)
+    assert raw_balance(platform_account(K.TRANSFERS_OUT), "USD") == 0
+    assert_books_balance()
+
+
+@pytest.mark.django_db
+def test_a_recovery_killed_after_a_partial_reversal_records_it_once(
+    funded, stripe_client, monkeypatch
+):
+    """The account held less than the debt; the worker died after Stripe reversed that part.
+    The retry finds the reversal on Stripe by our key, records it, and asks for nothing more
+    (the account is empty now)."""
+    creator = connected_creator(stripe_client, funded)
+    item = released_share(creator, 2500)
+    payout = paid_out(creator)
+    funded.store.move(account_id(creator), "usd", available=-1200)  # 800 left
+    refund_post(refund_ref="re_1", item_ref=item)
+    real, calls = recovery.post, []
+
+    def dies_once(**kwargs):
+        if kwargs["kind"] == "transfer_reversal":
+            calls.append(kwargs["idempotency_key"])
+            if len(calls) == 1:
+                raise WorkerKilled("killed between the Stripe call and our commit")
+        return real(**kwargs)
+
+    monkeypatch.setattr(recovery, "post", dies_once)
+    with pytest.raises(WorkerKilled):
+        transfer_reversal_recover(creator=creator, reason_ref="re_1")
+    assert creator_balances(creator).owed == 2000
+
+    assert transfer_reversal_recover(creator=creator, reason_ref="re_1") == 800
+    (reversal,) = reversals_of(stripe_client, payout.stripe_transfer_id)
+    assert reversal.amount == 800 and len(set(calls)) == 1
+    balances = creator_balances(creator)
+    assert (balances.owed, balances.paid) == (1200, 1200)
+    assert_books_balance()
+
+
+# --- Freezes keep a work's money out of payouts -------------------------------------------------
+
+
 @pytest.mark.django_db
 def test_a_work_frozen_after_release_keeps_its_money_out_of_payouts(funded, stripe_client, staff):
     creator = connected_creator(stripe_client, funded)
     released_share(creator, 2500, work_id=7)  # 2000, released before the freeze
     released_share(creator, 5000, work_id=8)  # 4000
-    freeze_create(actor=staff, reason="Rights claim on work 7", work_id=7)
+    freeze = freeze_create(actor=staff, reason="Rights claim on work 7", work_id=7)
     payout = payout_run_create().payouts.get()
     assert payout.amount == 4000
     assert creator_balances(creator).available == 2000
+    sent = payout_send(payout_id=payout.id)
+    assert sent.status == PayoutStatus.PAID
+    (transfer,) = transfers_to(stripe_client, account_id(creator))
+    assert transfer.amount == 4000
+
+    # Still frozen: the next run pays nothing of it.
+    assert payout_run_create(on=TODAY() + timedelta(days=7)).payouts.count() == 0
+    assert creator_balances(creator).available == 2000
+
+    # Lifted: the money flows again.
+    freeze_lift(freeze=freeze, actor=staff)
+    later = paid_out(creator, on=TODAY() + timedelta(days=14))
+    assert later.amount == 2000
+    balances = creator_balances(creator)
+    assert (balances.available, balances.paid) == (0, 6000)
+    assert sorted(t.amount for t in transfers_to(stripe_client, account_id(creator))) == [
+        2000,
+        4000,
+    ]
+    assert_books_balance()
+
+
+@pytest.mark.django_db
+def test_a_claw_back_of_a_frozen_work_takes_its_own_money_and_other_money_is_paid(
+    funded, stripe_client, staff
+):
+    """Upheld claim on work 7: its money, kept back by the freeze, pays its claw-back; a refund
+    of another item that was already paid out takes from unfrozen money before frozen money."""
+    creator = connected_creator(stripe_client, funded)
+    paid_item = released_share(creator, 1250, work_id=9)  # 1000
+    paid_out(creator)
+    claimed = released_share(creator, 2500, work_id=7)  # 2000
+    released_share(creator, 5000, work_id=8)  # 4000
+    freeze_create(actor=staff, reason="Rights claim on work 7", work_id=7)
+
+    # Refund of the paid-out item: 1000 from work 8's money, not from frozen work 7's.
+    refund_post(refund_ref="re_1", item_ref=paid_item)
+    assert creator_balances(creator).available == 5000
+    # The claim is upheld: work 7's item is clawed back from its own (frozen) money.
+    refund_post(refund_ref="claim_1", item_ref=claimed)
+    balances = creator_balances(creator)
+    assert (balances.available, balances.owed) == (3000, 0)
+    payout = payout_run_create(on=TODAY() + timedelta(days=1)).payouts.get()
+    assert payout.amount == 3000
+    assert creator_balances(creator).available == 0
+    assert_books_balance()
+
+
+@pytest.mark.django_db
+def test_a_frozen_creator_is_paid_nothing_until_lifted(funded, stripe_client, staff):
+    creator = connected_creator(stripe_client, funded)
+    released_share(creator, 2500, work_id=7)
+    freeze = freeze_create(actor=staff, reason="Fraud review", creator=creator)
+    assert payout_run_create().payouts.count() == 0
+    freeze_lift(freeze=freeze, actor=staff)
+    assert paid_out(creator, on=TODAY() + timedelta(days=1)).amount == 2000
+
+
+@pytest.mark.django_db
+def test_a_failed_payout_returns_each_works_money_so_a_freeze_since_still_holds_it(
+    app_stripe, stripe_client, staff
+):
+    """Frozen while its payout was in transit, and the transfer failed: the money returns to
+    the items it came from, so work 7's is kept back by the freeze and the rest is paid."""
+    creator = connected_creator(stripe_client, app_stripe)
+    released_share(creator, 2500, work_id=7)  # 2000
+    released_share(creator, 5000, work_id=8)  # 4000
+    payout = payout_run_create().payouts.get()
+    assert payout.amount == 6000
+    freeze_create(actor=staff, reason="Rights claim on work 7", work_id=7)
+    assert payout_send(payout_id=payout.id).status == PayoutStatus.FAILED  # no funds
+    assert creator_balances(creator).available == 6000
+    fund_platform(app_stripe, 100_000)
+    assert paid_out(creator, on=TODAY() + timedelta(days=1)).amount == 4000
+    assert creator_balances(creator).available == 2000
+    assert_books_balance()
