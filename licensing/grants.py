@@ -11,7 +11,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from .models import GrantStatus, LicenseGrant, LicenseGrantItem, Offer
+from .models import GrantStatus, LicenseGrant, LicenseGrantItem
 
 
 @dataclass(frozen=True)
@@ -68,21 +68,6 @@ def license_grant_create(
             for spec in items
         )
     return grant, True
-
-
-def grant_item_spec(*, offer: Offer, item_ref: str, price_amount: int | None = None):
-    """The spec for selling this offer now, with the terms as they are on the offer."""
-    return GrantItemSpec(
-        work_id=offer.work_id,
-        offer_id=offer.id,
-        creator_id=offer.work.owner_id,
-        work_title=offer.work.title,
-        terms=offer.terms.canonical(),
-        terms_hash=offer.terms_hash,
-        price_amount=offer.price_amount if price_amount is None else price_amount,
-        currency=offer.currency,
-        item_ref=item_ref,
-    )
 
 
 def license_items_revoke(*, item_refs: list[str], reason: str) -> int:

@@ -5,6 +5,7 @@ it is."""
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 
 from django.db import transaction
@@ -14,12 +15,14 @@ from accounts.services import notify
 from licensing.grants import GrantItemSpec, license_grant_create
 from licensing.money import format_money
 from payouts.services import SaleItem, sale_post
+from uploads.models import WorkStatus
 
 from ..models import Dataset, DatasetStatus, Order, OrderItem, OrderStatus
 from .delivery import package_request
 
 # An order may be paid from these: a late completion of a checkout we had given up on (the
 # buyer paid on a page that was still open) still gets what was paid for.
+logger = logging.getLogger(__name__)
 MAX_LINES_IN_NOTICE = 20  # a sale of thousands of works is summed up, not listed in full
 PAYABLE = {OrderStatus.AWAITING_PAYMENT, OrderStatus.EXPIRED, OrderStatus.FAILED}
 
@@ -29,7 +32,7 @@ def order_paid(*, order_id: int, payment_intent_id: str = "") -> Order:
         order = Order.objects.select_for_update().select_related("organization").get(id=order_id)
         if order.status not in PAYABLE:
             return order  # already paid (a duplicate or a second event about the same payment)
-        items = list(order.items.select_related("creator"))
+        items = list(order.items.select_related("creator", "work"))
         now = timezone.now()
         grant, _ = license_grant_create(
             organization=order.organization,
@@ -69,7 +72,27 @@ def order_paid(*, order_id: int, payment_intent_id: str = "") -> Order:
         _tell_team_of_purchase(order, len(items))
         # The download package is built by the worker once this commits.
         package_request(order=order, user=order.placed_by)
+        removed = [i.id for i in items if i.work.status == WorkStatus.REMOVED]
+        if removed:
+            transaction.on_commit(lambda: _refund_removed(order.id, removed))
     return order
+
+
+def _refund_removed(order_id: int, item_ids: list[int]) -> None:
+    """Works removed (a rights claim upheld, a ban) between checkout and the payment's
+    confirmation: the buyer paid for them, so they are refunded at once rather than sold."""
+    from .refunds import order_refund
+
+    try:
+        order_refund(
+            order=Order.objects.get(id=order_id),
+            actor=None,
+            item_ids=item_ids,
+            reason="The work was removed from Assent before your payment was confirmed.",
+        )
+    except Exception:
+        # The order shows the item unrefunded; staff refund it from the order page.
+        logger.exception("Could not refund removed items %s of order %s", item_ids, order_id)
 
 
 def _grant_spec(item: OrderItem) -> GrantItemSpec:

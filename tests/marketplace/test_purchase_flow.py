@@ -289,3 +289,23 @@ def test_a_refund_after_payout_takes_the_share_back_from_the_connected_account(
     balances = creator_balances(ada, "USD")
     assert (balances.owed, balances.paid) == (0, 0)
     assert balanced()
+
+
+def test_a_work_removed_before_the_payment_is_confirmed_is_refunded_not_sold(
+    client, buyer, ada, stripe_server, stripe_client
+):
+    kept, removed = listed_work(ada, price=1000), listed_work(ada, price=2000)
+    order = checked_out(buyer, [kept, removed])
+    removed.status = "removed"  # e.g. a rights claim upheld while the buyer was paying
+    removed.save(update_fields=["status"])
+    assert pay(stripe_server, order) == 303
+    deliver_all(client, stripe_client)
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PARTIALLY_REFUNDED
+    refund = order.refunds.get()
+    assert refund.amount == 2000 and refund.status == RefundStatus.SUCCEEDED
+    assert stripe_client.v1.refunds.retrieve(refund.stripe_refund_id).amount == 2000
+    statuses = dict(LicenseGrantItem.objects.values_list("work_id", "status"))
+    assert statuses == {kept.id: GrantStatus.ACTIVE, removed.id: GrantStatus.REVOKED}
+    assert balanced()
