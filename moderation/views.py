@@ -167,40 +167,37 @@ def review_case_decide(request, case_id: int):
 # --- bans --------------------------------------------------------------------------------------
 
 
-@staff_required
-@require_POST
-def account_ban_view(request, user_id: int):
+def _ban_action(request, user_id: int, *, service, missing: str, done: str):
+    """Ban or unban: a reason is required, the result is a message on the page we came from."""
     user = get_object_or_404(User, id=user_id)
     form = ReasonForm(request.POST)
     back = _back(request, reverse("moderation:log") + f"?account={user.id}")
     if not form.is_valid():
-        messages.error(request, "Say why the account is banned.")
+        messages.error(request, missing)
         return redirect(back)
     try:
-        account_ban(user=user, actor=request.user, reason=form.cleaned_data["reason"])
+        service(user=user, actor=request.user, reason=form.cleaned_data["reason"])
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Banned {user.email}: works removed, earnings frozen.")
+        messages.success(request, done.format(email=user.email))
     return redirect(back)
+
+
+@staff_required
+@require_POST
+def account_ban_view(request, user_id: int):
+    return _ban_action(request, user_id, service=account_ban,
+                       missing="Say why the account is banned.",
+                       done="Banned {email}: works removed, earnings frozen.")  # fmt: skip
 
 
 @staff_required
 @require_POST
 def account_unban_view(request, user_id: int):
-    user = get_object_or_404(User, id=user_id)
-    form = ReasonForm(request.POST)
-    back = _back(request, reverse("moderation:log") + f"?account={user.id}")
-    if not form.is_valid():
-        messages.error(request, "Say why the ban is lifted.")
-        return redirect(back)
-    try:
-        account_unban(user=user, actor=request.user, reason=form.cleaned_data["reason"])
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Lifted the ban on {user.email}; its works stay removed.")
-    return redirect(back)
+    return _ban_action(request, user_id, service=account_unban,
+                       missing="Say why the ban is lifted.",
+                       done="Lifted the ban on {email}; its works stay removed.")  # fmt: skip
 
 
 # --- the log -----------------------------------------------------------------------------------
