@@ -81,6 +81,12 @@ class CreatorProfile(models.Model):
     display_name = models.CharField(max_length=80)
     bio = models.TextField(blank=True, max_length=2000)
     links = models.JSONField(default=list, blank=True)
+    # Private by default: public license pages and verification results name a creator only
+    # when they chose so.
+    is_named_publicly = models.BooleanField(
+        default=False,
+        help_text="Show my name on public license pages and verification results.",
+    )
 
     def __str__(self) -> str:
         return self.display_name

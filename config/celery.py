@@ -30,6 +30,11 @@ app.conf.beat_schedule = {
         "task": "moderation.tasks.works_screen_unscreened_task",
         "schedule": crontab(minute="*/10"),  # works whose screening could not be queued
     },
+    "licensing-lifecycle-sweep": {
+        # Reminders before expiry, expiry itself, overdue destruction and forfeits.
+        "task": "licensing.tasks.license_lifecycle_sweep_task",
+        "schedule": crontab(minute=25),
+    },
     "marketplace-resume-stalled-packages": {
         "task": "marketplace.tasks.packages_resume_stalled_task",
         "schedule": crontab(minute="*/10"),

@@ -1,4 +1,5 @@
-"""Offers (a work's terms and price), the creator's consent records, and bulk-apply jobs."""
+"""Offers (a work's terms and price), the creator's consent records, bulk-apply jobs, license
+grants, and their lifecycle: model declarations and destruction attestations."""
 
 from __future__ import annotations
 
@@ -258,3 +259,112 @@ class LicenseGrantItem(models.Model):
     @property
     def license_terms(self) -> LicenseTerms:
         return LicenseTerms.from_dict(self.terms)
+
+
+# --- Lifecycle: what a team trains on its licenses, and proof the models are gone ---------
+
+
+class ModelDeclaration(models.Model):
+    """A team's statement that it trained (or is training) one model on these license items.
+    Checked against every item's terms when made; creators whose works are in it are told."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, related_name="model_declarations"
+    )
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField(max_length=120)
+    version = models.CharField(max_length=60)
+    purpose = models.TextField(max_length=2000)
+    is_commercial = models.BooleanField()
+    is_generative = models.BooleanField()
+    training_started_on = models.DateField()
+    training_ended_on = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    items = models.ManyToManyField(
+        LicenseGrantItem, through="ModelDeclarationItem", related_name="model_declarations"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name", "version"], name="model_declaration_one_per_version"
+            ),
+            models.CheckConstraint(
+                condition=Q(training_ended_on__gte=models.F("training_started_on")),
+                name="model_declaration_dates_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version}"
+
+
+class ModelDeclarationItem(models.Model):
+    declaration = models.ForeignKey(
+        ModelDeclaration, on_delete=models.CASCADE, related_name="declared_items"
+    )
+    grant_item = models.ForeignKey(
+        LicenseGrantItem, on_delete=models.PROTECT, related_name="declared_in"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["declaration", "grant_item"], name="model_declaration_item_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Item {self.grant_item_id} in declaration {self.declaration_id}"
+
+
+class AttestationQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("Destruction attestations are append-only.")
+
+    def delete(self):
+        raise PermissionError("Destruction attestations are append-only.")
+
+
+class DestructionAttestation(models.Model):
+    """A team owner's signed statement that a declared model was destroyed: who, when, how, with
+    an optional evidence file. Append-only (model guards, and a trigger on PostgreSQL); the
+    signature is an HMAC over the exact statement, so a later edit of the row is detectable."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    declaration = models.ForeignKey(
+        ModelDeclaration, on_delete=models.PROTECT, related_name="attestations"
+    )
+    attested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    attested_at = models.DateTimeField(default=timezone.now)
+    destroyed_on = models.DateField()
+    method = models.TextField(max_length=2000, help_text="How the model was destroyed.")
+    evidence = models.FileField(max_length=255, blank=True)
+    evidence_filename = models.CharField(max_length=255, blank=True)
+    evidence_sha256 = models.CharField(max_length=64, blank=True)
+    statement = models.TextField(help_text="The exact text the owner signed.")
+    signature = models.CharField(max_length=64)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+
+    objects = AttestationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-attested_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Attestation {self.uuid} for declaration {self.declaration_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("Destruction attestations are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Destruction attestations are append-only.")

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "marketplace",
     "payouts",
     "moderation",
+    "transparency",
 ]
 
 MIDDLEWARE = [
@@ -210,6 +211,7 @@ REST_FRAMEWORK = {
         "user": env.str("API_THROTTLE_USER", default="1200/minute"),
         "token_create": env.str("API_THROTTLE_TOKEN_CREATE", default="20/minute"),
         "claims": env.str("API_THROTTLE_CLAIMS", default="10/hour"),
+        "verify": env.str("API_THROTTLE_VERIFY", default="30/minute"),
     },
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -328,6 +330,15 @@ LICENSE_PRICE_FLOORS = {
 }  # fmt: skip
 LICENSE_TEXT_VERSION = "2026-11"
 BULK_OFFER_CHUNK = 50
+# License lifecycle: reminders to the team this many days before items expire; the grace
+# period after expiry to attest that models trained on `destroy-models` items are destroyed;
+# the share of such a sale Assent holds back until then (taken from the platform fee, so it
+# may not exceed PLATFORM_FEE_BPS); and how long after the grace period an unattested item's
+# holdback is forfeited to its creators.
+LICENSE_REMINDER_DAYS = env.list("LICENSE_REMINDER_DAYS", cast=int, default=[90, 30, 7])
+LICENSE_DESTRUCTION_GRACE_DAYS = env.int("LICENSE_DESTRUCTION_GRACE_DAYS", default=30)
+LICENSE_HOLDBACK_BPS = env.int("LICENSE_HOLDBACK_BPS", default=1000)
+LICENSE_FORFEIT_AFTER_DAYS = env.int("LICENSE_FORFEIT_AFTER_DAYS", default=90)
 
 # --- Payouts ----------------------------------------------------------------------------------
 PLATFORM_FEE_BPS = env.int("PLATFORM_FEE_BPS", default=2000)  # 20% of each sale, published
