@@ -75,18 +75,14 @@ def declaration_state(declaration: ModelDeclaration, *, now: datetime | None = N
     if declaration.attestations.exists():
         return DeclarationState(ModelStatus.DESTROYED)
     items = [i for i in declaration.items.all() if i.status != GrantStatus.REVOKED]
-    due = tuple(
-        i
-        for i in items
-        if _requires_destruction(i)
-        and i.expires_at <= now
-        and not _renewed_in_time(i, declaration.organization_id, now)
-    )
+    ended = [i for i in items if i.expires_at <= now]
+    renewed = {i.id for i in ended if _renewed_in_time(i, declaration.organization_id, now)}
+    due = tuple(i for i in ended if _requires_destruction(i) and i.id not in renewed)
     if due:
         deadline = min(i.expires_at for i in due) + grace()
         status = ModelStatus.OVERDUE if now > deadline else ModelStatus.DESTRUCTION_DUE
         return DeclarationState(status, deadline, due)
-    if any(i.expires_at > now for i in items):
+    if renewed or len(ended) < len(items):
         return DeclarationState(ModelStatus.ACTIVE)
     return DeclarationState(ModelStatus.EXPIRED)
 
