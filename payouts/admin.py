@@ -46,10 +46,10 @@ class LedgerEntryInline(admin.TabularInline):
 
 @admin.register(LedgerAccount)
 class LedgerAccountAdmin(ReadOnlyAdmin):
-    list_display = ["id", "kind", "creator"]
+    list_display = ["id", "kind", "creator", "organization"]
     list_filter = ["kind"]
-    search_fields = ["creator__email"]
-    list_select_related = ["creator"]
+    search_fields = ["creator__email", "organization__name"]
+    list_select_related = ["creator", "organization"]
 
 
 @admin.register(JournalTransaction)

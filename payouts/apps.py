@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class PayoutsConfig(AppConfig):
@@ -8,3 +9,6 @@ class PayoutsConfig(AppConfig):
         # Registers this app's Stripe webhook handlers (account.updated); other apps register
         # theirs in their own ready() with payouts.webhooks.register.
         from . import webhooks  # noqa: F401
+        from .checks import holdback_within_fee
+
+        checks.register(holdback_within_fee, "payouts")

@@ -31,7 +31,16 @@ class Line:
 
 
 def platform_account(kind: AccountKind) -> LedgerAccount:
-    account, _ = LedgerAccount.objects.get_or_create(kind=kind, creator=None)
+    account, _ = LedgerAccount.objects.get_or_create(kind=kind, creator=None, organization=None)
+    return account
+
+
+def team_account(organization, kind: AccountKind) -> LedgerAccount:
+    """A team's (accounts.Organization's) account of `kind` (models.TEAM_KINDS)."""
+    organization_id = getattr(organization, "id", organization)
+    account, _ = LedgerAccount.objects.get_or_create(
+        kind=kind, organization_id=organization_id, creator=None
+    )
     return account
 
 
@@ -49,7 +58,7 @@ def creator_accounts(
     ids = {getattr(c, "id", c) for c in creator_ids}
     wanted = Q(kind=kind, creator_id__in=ids)
     if platform:
-        wanted |= Q(creator__isnull=True, kind__in=platform)
+        wanted |= Q(creator__isnull=True, organization__isnull=True, kind__in=platform)
     found: dict = {}
     for account in LedgerAccount.objects.filter(wanted):
         found[account.creator_id if account.creator_id else account.kind] = account
@@ -71,7 +80,7 @@ def ledger_accounts(
     if kinds:
         wanted |= Q(creator_id=creator_id, kind__in=kinds)
     if platform:
-        wanted |= Q(creator__isnull=True, kind__in=platform)
+        wanted |= Q(creator__isnull=True, organization__isnull=True, kind__in=platform)
     found = {account.kind: account for account in LedgerAccount.objects.filter(wanted)}
     for kind in kinds:
         if kind not in found:

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 
 class AccountKind(models.TextChoices):
-    """Ledger accounts. Platform accounts exist once; creator accounts once per creator.
+    """Ledger accounts. Platform accounts exist once; creator accounts once per creator; team
+    accounts (TEAM_KINDS) once per accounts.Organization.
 
     Sign convention: every entry is a signed amount and each transaction sums to zero per
     currency. Assets (cash, transfers out, stripe fees, creator debt) grow with positive
@@ -27,6 +28,10 @@ class AccountKind(models.TextChoices):
     CREATOR_IN_TRANSIT = "creator_in_transit", "Creator: in transit"
     CREATOR_PAID = "creator_paid", "Creator: paid"
     CREATOR_DEBT = "creator_debt", "Creator: owes us"
+    # A share of the platform fee on sales whose terms require destroying trained models, kept
+    # until the destruction duty is met (then team credit) or breached (then the creator's).
+    HOLDBACK = "holdback", "Holdback (destruction duty)"
+    TEAM_CREDIT = "team_credit", "Team: credit"
 
 
 CREATOR_KINDS = {
@@ -36,6 +41,9 @@ CREATOR_KINDS = {
     AccountKind.CREATOR_PAID,
     AccountKind.CREATOR_DEBT,
 }
+# Accounts owned by a team (an accounts.Organization).
+TEAM_KINDS = {AccountKind.TEAM_CREDIT}
+PLATFORM_KINDS = {k for k in AccountKind if k not in CREATOR_KINDS | TEAM_KINDS}
 # Balances shown negated (see AccountKind).
 CREDIT_NORMAL = {
     AccountKind.FEE_REVENUE,
@@ -44,6 +52,8 @@ CREDIT_NORMAL = {
     AccountKind.CREATOR_AVAILABLE,
     AccountKind.CREATOR_IN_TRANSIT,
     AccountKind.CREATOR_PAID,
+    AccountKind.HOLDBACK,
+    AccountKind.TEAM_CREDIT,
 }
 
 
@@ -56,6 +66,13 @@ class LedgerAccount(models.Model):
         blank=True,
         related_name="ledger_accounts",
     )
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_accounts",
+    )
 
     class Meta:
         constraints = [
@@ -63,16 +80,29 @@ class LedgerAccount(models.Model):
                 fields=["kind", "creator"], name="ledger_account_one_per_creator_kind"
             ),
             models.UniqueConstraint(
+                fields=["kind", "organization"], name="ledger_account_one_per_team_kind"
+            ),
+            models.UniqueConstraint(
                 fields=["kind"],
-                condition=Q(creator__isnull=True),
+                condition=Q(creator__isnull=True, organization__isnull=True),
                 name="ledger_account_one_platform_kind",
             ),
             models.CheckConstraint(
                 condition=(
-                    Q(creator__isnull=False, kind__in=sorted(k.value for k in CREATOR_KINDS))
+                    Q(
+                        creator__isnull=False,
+                        organization__isnull=True,
+                        kind__in=sorted(k.value for k in CREATOR_KINDS),
+                    )
                     | Q(
                         creator__isnull=True,
-                        kind__in=[k.value for k in AccountKind if k not in CREATOR_KINDS],
+                        organization__isnull=False,
+                        kind__in=sorted(k.value for k in TEAM_KINDS),
+                    )
+                    | Q(
+                        creator__isnull=True,
+                        organization__isnull=True,
+                        kind__in=[k.value for k in AccountKind if k in PLATFORM_KINDS],
                     )
                 ),
                 name="ledger_account_owner_matches_kind",
@@ -80,7 +110,8 @@ class LedgerAccount(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}" + (f" ({self.creator_id})" if self.creator_id else "")
+        owner = self.creator_id or (f"team {self.organization_id}" if self.organization_id else "")
+        return f"{self.get_kind_display()}" + (f" ({owner})" if owner else "")
 
 
 class JournalTransaction(models.Model):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
 from .connect import disabled_reason_in_words, requirements_in_words
 from .ledger import CreatorBalances, creator_balances, shown, trial_balance
@@ -36,6 +36,10 @@ TRANSACTION_LABELS = {
     "dispute_won": "Dispute won",
     "dispute_lost": "Dispute lost",
     "transfer_reversal": "Transfer reversed",
+    # The holdback on `destroy-models` sales (services/events.py): a creator sees only a
+    # forfeit, which is theirs; a release is the team's credit, never the creator's money.
+    "holdback_forfeit": "Compensation: model not destroyed",
+    "holdback_release": "Holdback released to the team",
 }
 
 # How a creator's own accounts are named on their page.
@@ -230,6 +234,28 @@ def creator_freezes(*, creator) -> list[Freeze]:
     )
 
 
+# --- a team's credit ------------------------------------------------------------------------
+
+
+def team_credit_balances(organization) -> dict[str, int]:
+    """What Assent owes the team (released holdbacks, less any taken back by refunds), per
+    currency, in minor units; negative when the team owes it. Currencies at zero are left out.
+    One grouped query."""
+    rows = (
+        LedgerEntry.objects.filter(
+            account__organization=organization, account__kind=AccountKind.TEAM_CREDIT
+        )
+        .values("currency")
+        .annotate(total=Sum("amount"))
+        .order_by("currency")
+    )
+    return {
+        row["currency"]: shown(AccountKind.TEAM_CREDIT, row["total"])
+        for row in rows
+        if row["total"]
+    }
+
+
 # --- the payout account, as the creator should understand it ----------------------------------
 
 
@@ -333,7 +359,9 @@ def journal_transactions(*, creator_email: str = "", kind: str = "") -> QuerySet
     transactions = JournalTransaction.objects.order_by("-id").prefetch_related(
         Prefetch(
             "entries",
-            queryset=LedgerEntry.objects.select_related("account__creator").order_by("id"),
+            queryset=LedgerEntry.objects.select_related(
+                "account__creator", "account__organization"
+            ).order_by("id"),
         )
     )
     if creator_email:

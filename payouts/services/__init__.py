@@ -6,12 +6,14 @@ from .events import (
     dispute_opened_post,
     dispute_won_post,
     hold_release,
+    holdback_amount,
     holds_release_due,
     refund_post,
     sale_post,
     split_amount,
 )
 from .freezes import freeze_create, freeze_lift, is_frozen
+from .holdback import holdback_forfeit, holdback_release
 from .payout_runs import payout_run_create, payout_send
 from .recovery import transfer_reversal_recover
 
@@ -23,6 +25,9 @@ __all__ = [
     "freeze_create",
     "freeze_lift",
     "hold_release",
+    "holdback_amount",
+    "holdback_forfeit",
+    "holdback_release",
     "holds_release_due",
     "is_frozen",
     "payout_run_create",

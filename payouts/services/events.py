@@ -14,7 +14,31 @@ payouts/ledger.py). Taking a share back from available takes the item's own mone
 the creator's other money, works not frozen first, oldest first (`ledger.take_from`).
 
 Rounding: the creator's share is floor(amount × (10000 − fee_bps) / 10000); the fee is the rest,
-so each item's share and fee add up to its exact price and remainders go to the platform."""
+so each item's share and fee add up to its exact price and remainders go to the platform.
+
+The holdback (licenses whose terms carry `destroy-models`; services/holdback.py):
+- A sale of such an item holds back floor(price × LICENSE_HOLDBACK_BPS / 10000) (default 10%).
+  It is taken FROM THE PLATFORM FEE, so creators' shares never change; LICENSE_HOLDBACK_BPS may
+  not exceed PLATFORM_FEE_BPS (a system check, payouts/checks.py, refuses to start otherwise).
+  The sale posts: cash +amount; creator held −share; fee revenue −(fee − holdback); holdback
+  −holdback (a platform liability account; its entries carry the item).
+- It stays with Assent until the team's destruction duty is settled, once, one way:
+  met (the team attested destruction, or the license expired with no model declared):
+  `holdback_release` moves it to the team's credit (a team-owned account: money Assent owes
+  the team, shown on its pages, used as agreed: staff may pay it out off-platform; spending it
+  at checkout is not built). Breached for good: `holdback_forfeit` gives it to the item's
+  creator as compensation, into their available money for that item (paying first any debt
+  they owe, as a hold release does); if the creator or the work is frozen, it goes to the
+  item's held money instead, and the ordinary hold release makes it available once the freeze
+  is lifted. Whichever of the two comes first wins; the other then does nothing (None).
+  Neither acts on an item whose money is taken back at that moment (refunded, or under an
+  open dispute); a won dispute holds the holdback again, and it can be settled then.
+- A refund, claw-back or opened dispute takes back whatever the holdback became: still held,
+  from the holdback account; released, from the team's credit (nothing takes credit out
+  yet, as paying it is off-platform; a balance below zero, were that recorded, is what the
+  team owes Assent); forfeited, from the creator like their share (held, then
+  available, then debt). A won dispute puts it back where it was (a forfeited one into held).
+  The creator's earnings never include a holdback unless it was forfeited to them."""
 
 from __future__ import annotations
 
@@ -36,8 +60,9 @@ from ..ledger import (
     raw_balance,
     take_from,
 )
-from ..models import AccountKind, JournalTransaction, LedgerEntry
+from ..models import AccountKind, LedgerEntry
 from .freezes import frozen_scope, is_frozen
+from .item_ledger import HOLDBACK_FORFEITED, HOLDBACK_RELEASED, ItemLedger, item_ledger
 
 K = AccountKind
 
@@ -49,6 +74,8 @@ class SaleItem:
     amount: int  # the buyer's price for this item, minor units
     currency: str
     work_id: int | None = None
+    # For items whose terms carry `destroy-models`: settings.LICENSE_HOLDBACK_BPS (see above).
+    holdback_bps: int = 0
 
 
 def split_amount(amount: int, fee_bps: int | None = None) -> tuple[int, int]:
@@ -58,21 +85,30 @@ def split_amount(amount: int, fee_bps: int | None = None) -> tuple[int, int]:
     return share, amount - share
 
 
+def holdback_amount(amount: int, holdback_bps: int) -> int:
+    """The part of an item's platform fee held back until its destruction duty is settled."""
+    return amount * holdback_bps // 10_000
+
+
 def sale_post(*, order_ref: str, items: list[SaleItem], fee_bps: int | None = None):
-    accounts = creator_accounts(
-        {i.creator_id for i in items},
-        K.CREATOR_HELD,
-        platform=(K.PLATFORM_CASH, K.FEE_REVENUE),
-    )
+    platform = (K.PLATFORM_CASH, K.FEE_REVENUE)
+    if any(i.holdback_bps for i in items):
+        platform += (K.HOLDBACK,)
+    accounts = creator_accounts({i.creator_id for i in items}, K.CREATOR_HELD, platform=platform)
     lines: list[Line] = []
     for item in items:
         share, fee = split_amount(item.amount, fee_bps)
+        holdback = holdback_amount(item.amount, item.holdback_bps)
+        if not 0 <= holdback <= fee:
+            raise ValueError("A holdback is part of the platform fee: 0 <= holdback <= fee.")
         ref = {"item_ref": item.item_ref, "work_id": item.work_id}
         lines += [
             Line(accounts[K.PLATFORM_CASH], item.amount, item.currency, **ref),
             Line(accounts[item.creator_id], -share, item.currency, **ref),
-            Line(accounts[K.FEE_REVENUE], -fee, item.currency, **ref),
+            Line(accounts[K.FEE_REVENUE], -(fee - holdback), item.currency, **ref),
         ]
+        if holdback:
+            lines.append(Line(accounts[K.HOLDBACK], -holdback, item.currency, **ref))
     return post(
         idempotency_key=f"sale:{order_ref}",
         kind="sale",
@@ -82,68 +118,9 @@ def sale_post(*, order_ref: str, items: list[SaleItem], fee_bps: int | None = No
     )
 
 
-# Refunds and open disputes hold an item's money back; a won dispute gives it back.
-TAKEN_BACK = {"refund": 1, "dispute_opened": 1, "dispute_won": -1}
-
-
-@dataclass
-class _ItemLedger:
-    """What the ledger says about one sold item, read in one query (its entries are few)."""
-
-    share_entry: LedgerEntry  # the sale's entry on the creator's held account
-    cash_entry: LedgerEntry
-    fee: int
-    held: int  # the share still held (as shown)
-    releases: int  # hold releases so far
-    taken_back: int  # refunds and open disputes holding its money back now
-    posted: dict[str, JournalTransaction]  # the item's transactions by idempotency key
-
-    @property
-    def creator_id(self) -> int:
-        return self.share_entry.account.creator_id
-
-    @property
-    def currency(self) -> str:
-        return self.share_entry.currency
-
-    @property
-    def ref(self) -> dict:
-        return {"item_ref": self.share_entry.item_ref, "work_id": self.share_entry.work_id}
-
-
-def _item_ledger(item_ref: str) -> _ItemLedger:
-    entries = list(
-        LedgerEntry.objects.filter(item_ref=item_ref).select_related("account", "transaction")
-    )
-
-    def sale_entry(kind):
-        return next(
-            (e for e in entries if e.transaction.kind == "sale" and e.account.kind == kind), None
-        )
-
-    share_entry, cash_entry = sale_entry(K.CREATOR_HELD), sale_entry(K.PLATFORM_CASH)
-    if share_entry is None or cash_entry is None:
-        raise LookupError(f"No sale recorded for {item_ref}.")
-    fee_entry = sale_entry(K.FEE_REVENUE)
-    held = [e for e in entries if e.account_id == share_entry.account_id]
-    return _ItemLedger(
-        share_entry=share_entry,
-        cash_entry=cash_entry,
-        fee=-fee_entry.amount if fee_entry else 0,
-        held=-sum(e.amount for e in held),
-        releases=sum(e.transaction.kind == "hold_release" for e in held),
-        taken_back=sum(
-            TAKEN_BACK.get(e.transaction.kind, 0)
-            for e in entries
-            if e.account.kind == K.PLATFORM_CASH
-        ),
-        posted={e.transaction.idempotency_key: e.transaction for e in entries},
-    )
-
-
 def hold_release(*, item_ref: str, now=None):
     """Make an item's held share available, unless it is frozen or no longer held."""
-    item = _item_ledger(item_ref)
+    item = item_ledger(item_ref)
     creator_id, currency, held = item.creator_id, item.currency, item.held
     if held <= 0 or is_frozen(creator_id=creator_id, work_id=item.share_entry.work_id):
         return None, False
@@ -161,7 +138,7 @@ def hold_release(*, item_ref: str, now=None):
         return post(**_release_posting(item, accounts, key=key, repaid=min(held, max(0, debt))))
 
 
-def _release_posting(item: _ItemLedger, accounts, *, key: str, repaid: int) -> dict:
+def _release_posting(item: ItemLedger, accounts, *, key: str, repaid: int) -> dict:
     held, currency = item.held, item.currency
     return {
         "idempotency_key": key,
@@ -197,49 +174,79 @@ def holds_release_due(*, now=None) -> int:
 
 def _reverse_item(*, key: str, kind: str, item_ref: str, reference: str):
     """Take an item's money back (refund, claw-back, dispute opened): the buyer's payment and
-    the fee, and the creator's share from held, then available (`ledger.take_from`), the rest
-    as debt."""
-    item = _item_ledger(item_ref)
+    the fee, the holdback from wherever it went, and what the creator earned from the item
+    from held, then available (`ledger.take_from`), the rest as debt."""
+    item = item_ledger(item_ref)
     if key in item.posted:
         return item.posted[key], False
-    if item.taken_back > 0:
-        # A second refund or dispute of money already taken back (another reference for the
-        # same item) must not take the creator's share twice.
-        raise ValueError(f"{item_ref} is already refunded or under dispute.")
+    with transaction.atomic(savepoint=False):
+        if item.holdback:
+            # A holdback being released or forfeited meanwhile would leave with the money we
+            # take back: take the lock those take, and read the item again under it.
+            account_lock(item.holdback_entry.account)
+            item = item_ledger(item_ref)
+            if key in item.posted:
+                return item.posted[key], False
+        if item.taken_back <= 0:
+            return post(
+                idempotency_key=key,
+                kind=kind,
+                lines=_reversal_lines(item),
+                reference_type=kind,
+                reference_id=reference,
+            )
+    # A second refund or dispute of money already taken back (another reference for the same
+    # item) must not take the creator's share twice. Raised outside the atomic block, so a
+    # caller's transaction is not marked broken by it.
+    raise ValueError(f"{item_ref} is already refunded or under dispute.")
+
+
+def _reversal_lines(item: ItemLedger) -> list[Line]:
     creator_id, currency = item.creator_id, item.currency
     accounts = ledger_accounts(
         creator_id,
         (K.CREATOR_AVAILABLE, K.CREATOR_DEBT),
         platform=(K.PLATFORM_CASH, K.FEE_REVENUE),
     )
-    share = -item.share_entry.amount
-    from_held = min(share, max(0, item.held))
-    with transaction.atomic(savepoint=False):
-        taken = []
-        if share > from_held:
-            # Hold the creator's available money: a payout run must not move it meanwhile.
-            account_lock(accounts[K.CREATOR_AVAILABLE])
-            buckets = available_buckets(creator_id, currency)
-            _, frozen = frozen_scope(creator_id=creator_id, work_ids=[b.work_id for b in buckets])
-            taken = take_from(buckets, share - from_held, frozen_works=frozen, own_item=item_ref)
-        lines = [
-            Line(accounts[K.PLATFORM_CASH], -item.cash_entry.amount, currency, **item.ref),
-            Line(accounts[K.FEE_REVENUE], item.fee, currency, **item.ref),
-            Line(item.share_entry.account, from_held, currency, **item.ref),
-            *(
-                Line(accounts[K.CREATOR_AVAILABLE], part, currency, b.item_ref, b.work_id)
-                for b, part in taken
-            ),
-            Line(
-                accounts[K.CREATOR_DEBT],
-                share - from_held - sum(part for _, part in taken),
-                currency,
-                **item.ref,
-            ),
-        ]
-        return post(
-            idempotency_key=key, kind=kind, lines=lines, reference_type=kind, reference_id=reference
+    earned = item.creator_part
+    from_held = min(earned, max(0, item.held))
+    taken = []
+    if earned > from_held:
+        # Hold the creator's available money: a payout run must not move it meanwhile.
+        account_lock(accounts[K.CREATOR_AVAILABLE])
+        buckets = available_buckets(creator_id, currency)
+        _, frozen = frozen_scope(creator_id=creator_id, work_ids=[b.work_id for b in buckets])
+        taken = take_from(
+            buckets, earned - from_held, frozen_works=frozen, own_item=item.share_entry.item_ref
         )
+    return [
+        Line(accounts[K.PLATFORM_CASH], -item.cash_entry.amount, currency, **item.ref),
+        Line(accounts[K.FEE_REVENUE], item.fee, currency, **item.ref),
+        *_holdback_lines(item, sign=1),
+        Line(item.share_entry.account, from_held, currency, **item.ref),
+        *(
+            Line(accounts[K.CREATOR_AVAILABLE], part, currency, b.item_ref, b.work_id)
+            for b, part in taken
+        ),
+        Line(
+            accounts[K.CREATOR_DEBT],
+            earned - from_held - sum(part for _, part in taken),
+            currency,
+            **item.ref,
+        ),
+    ]
+
+
+def _holdback_lines(item: ItemLedger, *, sign: int) -> list[Line]:
+    """The holdback taken back (sign 1) or put back (sign −1) where it is now: the holdback
+    account, or the team's credit once released (a forfeited one is the creator's part)."""
+    if not item.holdback or item.holdback_outcome == HOLDBACK_FORFEITED:
+        return []
+    if item.holdback_outcome == HOLDBACK_RELEASED:
+        account = item.team_credit.account
+    else:
+        account = item.holdback_entry.account
+    return [Line(account, sign * item.holdback, item.currency, **item.ref)]
 
 
 def refund_post(*, refund_ref: str, item_ref: str):
@@ -263,24 +270,33 @@ def dispute_opened_post(*, dispute_ref: str, item_ref: str):
 
 
 def dispute_won_post(*, dispute_ref: str, item_ref: str):
-    """Stripe returns the money: the item's share is held again (and released later)."""
-    item = _item_ledger(item_ref)
+    """Stripe returns the money: what the creator earned from the item is held again (and
+    released later), and the holdback goes back where it was."""
+    key = f"dispute-won:{dispute_ref}:{item_ref}"
+    item = item_ledger(item_ref)
     if f"dispute-opened:{dispute_ref}:{item_ref}" not in item.posted:
         raise LookupError(f"Dispute {dispute_ref} was never opened in the ledger.")
-    currency = item.currency
-    platform = ledger_accounts(platform=(K.PLATFORM_CASH, K.FEE_REVENUE))
-    lines = [
-        Line(platform[K.PLATFORM_CASH], item.cash_entry.amount, currency, **item.ref),
-        Line(platform[K.FEE_REVENUE], -item.fee, currency, **item.ref),
-        Line(item.share_entry.account, item.share_entry.amount, currency, **item.ref),
-    ]
-    return post(
-        idempotency_key=f"dispute-won:{dispute_ref}:{item_ref}",
-        kind="dispute_won",
-        lines=lines,
-        reference_type="dispute",
-        reference_id=dispute_ref,
-    )
+    if key in item.posted:
+        return item.posted[key], False
+    with transaction.atomic(savepoint=False):
+        if item.holdback:
+            account_lock(item.holdback_entry.account)
+            item = item_ledger(item_ref)
+        currency = item.currency
+        platform = ledger_accounts(platform=(K.PLATFORM_CASH, K.FEE_REVENUE))
+        lines = [
+            Line(platform[K.PLATFORM_CASH], item.cash_entry.amount, currency, **item.ref),
+            Line(platform[K.FEE_REVENUE], -item.fee, currency, **item.ref),
+            *_holdback_lines(item, sign=-1),
+            Line(item.share_entry.account, -item.creator_part, currency, **item.ref),
+        ]
+        return post(
+            idempotency_key=key,
+            kind="dispute_won",
+            lines=lines,
+            reference_type="dispute",
+            reference_id=dispute_ref,
+        )
 
 
 def dispute_lost_post(*, dispute_ref: str, item_ref: str):

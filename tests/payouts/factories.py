@@ -44,9 +44,16 @@ def next_ref(prefix: str) -> str:
 
 
 def sell(
-    creator, amount: int, currency: str = "USD", *, work_id: int | None = None, order_ref=None
+    creator,
+    amount: int,
+    currency: str = "USD",
+    *,
+    work_id: int | None = None,
+    order_ref=None,
+    holdback_bps: int = 0,
 ) -> str:
-    """Post a one-item sale for `creator`; returns the item's ref."""
+    """Post a one-item sale for `creator` (with a holdback: terms carrying `destroy-models`);
+    returns the item's ref."""
     item_ref = next_ref("order_item")
     sale_post(
         order_ref=order_ref or next_ref("order"),
@@ -57,6 +64,7 @@ def sell(
                 amount=amount,
                 currency=currency,
                 work_id=work_id,
+                holdback_bps=holdback_bps,
             )
         ],
     )

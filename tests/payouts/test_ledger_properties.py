@@ -2,8 +2,10 @@
 through the real services (and, for payouts, the real local Stripe server) and checks the
 books after every step against an independent model.
 
-Events (rules): a sale of 1-3 items for any of 3 creators at 100..100000 in USD or EUR; the
-hold release of one item; the beat's release of everything due (before or after the hold
+Events (rules): a sale of 1-3 items for any of 3 creators at 100..100000 in USD or EUR, some
+of them under `destroy-models` terms (a holdback of 10% of the price, out of the 20% fee); the
+hold release of one item; an item's holdback released to the team's credit or forfeited to
+its creator (either one, on any item with a holdback, whatever its state); the beat's release of everything due (before or after the hold
 period); a refund (before or after payout); a dispute opened, won or lost; a claw-back on an
 upheld rights claim (the work frozen, its items refunded, the creator's debt recovered); a
 freeze of a creator or a work, and its lift; a payout run in either currency (money in
@@ -30,8 +32,14 @@ Invariants (after every step):
 - money is conserved, per currency, with "active" items = sold and not refunded, not under an
   open or lost dispute:
       platform cash + transfers out          == sum of active items' prices
-      fee revenue                            == sum of active items' fees
-      held + available + in transit + paid − owed, over creators == sum of active shares
+      fee revenue                            == sum of active items' fees less holdbacks
+      held + available + in transit + paid − owed, over creators
+                                             == sum of active shares and forfeited holdbacks
+  (so a creator's money never includes a released holdback);
+- the holdback: per item, the holdback account holds exactly the holdback while the item is
+  active and its holdback neither released nor forfeited, else nothing (never negative); the
+  team's credit per item is the holdback of an active item released to it; no item is both
+  released and forfeited, and none is settled twice;
 - our books match the local Stripe server: transfers minus reversals equal transfers out, each
   paid payout has exactly its one transfer, each connected account holds what the model says
   (paid to it, less reversals and its own bank payouts), and the pending payouts are the ones
@@ -84,7 +92,7 @@ from hypothesis.stateful import (
 )
 
 from devtools.stripe_local.server import DEFAULT_SECRET_KEY, StripeLocal
-from payouts.ledger import creator_account, platform_account, trial_balance
+from payouts.ledger import creator_account, platform_account, team_account, trial_balance
 from payouts.models import (
     CREATOR_KINDS,
     AccountKind,
@@ -100,6 +108,8 @@ from payouts.services import (
     freeze_create,
     freeze_lift,
     hold_release,
+    holdback_forfeit,
+    holdback_release,
     holds_release_due,
     payout_run_create,
     payout_send,
@@ -108,7 +118,7 @@ from payouts.services import (
     split_amount,
     transfer_reversal_recover,
 )
-from tests.accounts.factories import CreatorFactory, StaffFactory
+from tests.accounts.factories import CreatorFactory, OrganizationFactory, StaffFactory
 from tests.payouts.factories import PayoutAccountFactory
 
 K = AccountKind
@@ -153,7 +163,13 @@ MUST_SEE = (
     "recovered",
     "recovered_partly",
     "replay",
+    "holdback_sale",
+    "holdback_released",
+    "holdback_forfeited",
+    "holdback_forfeited_while_frozen",
+    "holdback_not_settled",
 )
+HOLDBACK_BPS = 1000  # out of the test's 20% fee
 
 
 @dataclass
@@ -164,7 +180,7 @@ class Item:
     amount: int
     currency: str
     share: int
-    fee: int
+    fee: int  # the fee revenue posted: the fee less the holdback
     held: int
     available: int = 0  # this item's part of the creator's available money
     seq: int | None = None  # when that part first got money: parts are taken oldest first
@@ -172,10 +188,17 @@ class Item:
     disputed: bool = False  # one dispute per item, as one charge has one
     generation: int = 0  # times its share was held (a won dispute holds it again)
     dispute_ref: str = ""
+    holdback: int = 0  # part of the fee held back (destroy-models terms)
+    settled: str = ""  # what became of the holdback: "" (held back), "released", "forfeited"
 
     @property
     def active(self) -> bool:
         return self.state == "sold"
+
+    @property
+    def earned(self) -> int:
+        """What its creator earned from it: the share, and a holdback forfeited to them."""
+        return self.share + (self.holdback if self.settled == "forfeited" else 0)
 
 
 @dataclass
@@ -199,6 +222,7 @@ class Env:
     creators: list
     accounts: list[str] = field(default_factory=list)
     staff: object = None
+    team: object = None  # the buying team, whose credit released holdbacks become
     server: StripeLocal | None = None
     stripe_state: str = ""  # the server's state after setup (Store.snapshot)
 
@@ -284,9 +308,9 @@ class LedgerMachine(RuleBasedStateMachine):
     def _take_back(self, item: Item) -> bool:
         """events._take_back_share; True when part of the share became debt."""
         position = self.positions[item.creator, item.currency]
-        from_held = min(item.share, item.held)
+        from_held = min(item.earned, item.held)
         item.held -= from_held
-        rest = item.share - from_held
+        rest = item.earned - from_held
         parts = [(i, i.available) for i in self._buckets(item.creator, item.currency)]
         for source, part in self._take(parts, rest, own=item):
             source.available -= part
@@ -295,11 +319,15 @@ class LedgerMachine(RuleBasedStateMachine):
         return rest > 0
 
     def _release_in_model(self, item: Item) -> None:
-        position = self.positions[item.creator, item.currency]
-        repaid = min(item.held, position.owed)
-        position.owed -= repaid
-        self._credit(item, item.held - repaid)
+        self._credit_paying_debt(item, item.held)
         item.held = 0
+
+    def _credit_paying_debt(self, item: Item, amount: int) -> None:
+        """Money made available (a hold release, a forfeit) pays the creator's debt first."""
+        position = self.positions[item.creator, item.currency]
+        repaid = min(amount, position.owed)
+        position.owed -= repaid
+        self._credit(item, amount - repaid)
 
     def _payable(self, index: int, currency: str) -> list[Item]:
         if self._creator_frozen(index):
@@ -339,7 +367,10 @@ class LedgerMachine(RuleBasedStateMachine):
         """Each example starts with released earnings for the payable creators, and half of
         them with those earnings paid out, so claw-backs after payout, debt and recoveries
         happen within a few steps."""
-        lines = [(n % len(PAYABLE), n % len(WORKS), a, currency) for n, a in enumerate(amounts)]
+        lines = [
+            (n % len(PAYABLE), n % len(WORKS), a, currency, HOLDBACK_BPS * (a % 2))
+            for n, a in enumerate(amounts)
+        ]
         self._sell(lines)
         for item in list(self.items.values()):
             _, created = hold_release(item_ref=item.ref)
@@ -355,6 +386,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 st.sampled_from(WORKS),
                 st.integers(100, 100_000),
                 st.sampled_from(("USD", "USD", "EUR")),
+                st.sampled_from((0, 0, HOLDBACK_BPS)),
             ),
             min_size=1,
             max_size=3,
@@ -369,9 +401,11 @@ class LedgerMachine(RuleBasedStateMachine):
     def _sell(self, lines):
         order_ref = self._ref("order")
         sold = []
-        for creator, work, amount, currency in lines:
+        for creator, work, amount, currency, holdback_bps in lines:
             share, fee = split_amount(amount)
             assert share + fee == amount
+            holdback = amount * holdback_bps // 10_000
+            assert holdback <= fee
             sold.append(
                 Item(
                     ref=self._ref("order_item"),
@@ -380,14 +414,23 @@ class LedgerMachine(RuleBasedStateMachine):
                     amount=amount,
                     currency=currency,
                     share=share,
-                    fee=fee,
+                    fee=fee - holdback,
                     held=share,
+                    holdback=holdback,
                 )
             )
         sale_items = [
-            SaleItem(self._creator(i.creator).id, i.ref, i.amount, i.currency, i.work_id)
+            SaleItem(
+                self._creator(i.creator).id,
+                i.ref,
+                i.amount,
+                i.currency,
+                i.work_id,
+                holdback_bps=HOLDBACK_BPS if i.holdback else 0,
+            )
             for i in sold
         ]
+        self.seen["holdback_sale"] += sum(bool(i.holdback) for i in sold)
         _, created = sale_post(order_ref=order_ref, items=sale_items)
         assert created
         self.items.update((i.ref, i) for i in sold)
@@ -475,7 +518,7 @@ class LedgerMachine(RuleBasedStateMachine):
         ref = item.dispute_ref
         if won:
             _, created = dispute_won_post(dispute_ref=ref, item_ref=item.ref)
-            item.held += item.share
+            item.held += item.earned
             item.generation += 1
             item.state = "sold"
             replay = lambda: dispute_won_post(dispute_ref=ref, item_ref=item.ref)  # noqa: E731
@@ -486,6 +529,45 @@ class LedgerMachine(RuleBasedStateMachine):
         assert created
         self._step("dispute_won" if won else "dispute_lost")
         self.replays.append(("dispute_" + ("won" if won else "lost"), replay, lambda: True))
+
+    @precondition(lambda self: any(i.holdback for i in self.items.values()))
+    @rule(
+        data=st.data(),
+        outcome=st.sampled_from(("released", "released", "forfeited", "forfeited")),
+        freeze_first=st.booleans(),
+    )
+    def holdback_settled(self, data, outcome, freeze_first):
+        """The team's destruction duty for an item is met (its holdback released to the team's
+        credit) or breached for good (forfeited to the creator; half the time the work is
+        frozen first, so the forfeit stays held). Any item with a holdback, in any state: one
+        already settled the other way, refunded or under dispute is left as it is (None); one
+        settled this way already is a replay."""
+        item = data.draw(st.sampled_from(self._items(lambda i: i.holdback)))
+        if outcome == "forfeited" and freeze_first and not self._work_frozen(item.work_id):
+            self._freeze(("work", item.work_id))
+        if outcome == "released":
+            settle = lambda: holdback_release(  # noqa: E731
+                item_ref=item.ref, organization_id=self.env.team.id
+            )
+        else:
+            settle = lambda: holdback_forfeit(item_ref=item.ref)  # noqa: E731
+        result = settle()
+        if item.settled == outcome:
+            assert result is not None and result[1] is False
+            self._step("holdback_settled_again")
+        elif item.settled or not item.active:
+            assert result is None, (item, result)
+            self._step("holdback_not_settled")
+        else:
+            assert result is not None and result[1] is True
+            item.settled = outcome
+            if outcome == "forfeited" and self._frozen(item):
+                item.held += item.holdback  # released with the share once the freeze is lifted
+                self.seen["holdback_forfeited_while_frozen"] += 1
+            elif outcome == "forfeited":
+                self._credit_paying_debt(item, item.holdback)
+            self._step("holdback_" + outcome)
+            self.replays.append(("holdback_" + outcome, settle, lambda: True))
 
     @precondition(lambda self: any(i.active for i in self.items.values()))
     @rule(data=st.data(), drained=st.sampled_from((0, 60)))
@@ -719,6 +801,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self._every_transaction_balances(books)
         self._balances_match_the_model_and_none_is_negative(books)
         self._money_is_conserved(books)
+        self._holdbacks_are_where_the_model_says(books)
         self._the_books_match_the_stripe_server(books)
 
     def _every_transaction_balances(self, books: _Books) -> None:
@@ -770,9 +853,29 @@ class LedgerMachine(RuleBasedStateMachine):
             assert -column.get(K.FEE_REVENUE, 0) == sum(i.fee for i in active), currency
             creators = -sum(column.get(k, 0) for k in CREATOR_KINDS if k != K.CREATOR_DEBT)
             creators -= column.get(K.CREATOR_DEBT, 0)
-            assert creators == sum(i.share for i in active), currency
+            # Shares, and forfeited holdbacks: never a released one.
+            assert creators == sum(i.earned for i in active), currency
+            held_back = sum(i.holdback for i in active if not i.settled)
+            assert -column.get(K.HOLDBACK, 0) == held_back, currency
+            credit = sum(i.holdback for i in active if i.settled == "released")
+            assert -column.get(K.TEAM_CREDIT, 0) == credit, currency
             # Accounts no flow here uses.
             assert column.get(K.REFUNDS, 0) == column.get(K.STRIPE_FEES, 0) == 0
+
+    def _holdbacks_are_where_the_model_says(self, books: _Books) -> None:
+        for ref, item in self.items.items():
+            held_back = -books.per_item.get((K.HOLDBACK, ref), 0)
+            assert held_back >= 0, (ref, held_back)
+            assert held_back == (item.holdback if item.active and not item.settled else 0), item
+            credit = -books.per_item.get((K.TEAM_CREDIT, ref), 0)
+            assert credit == (item.holdback if item.active and item.settled == "released" else 0)
+        settled = books.settled
+        assert all(count == 1 for count in settled.values()), settled  # each settled once
+        released = {ref for kind, ref in settled if kind == "holdback_release"}
+        forfeited = {ref for kind, ref in settled if kind == "holdback_forfeit"}
+        assert not released & forfeited  # never both
+        assert released == {r for r, i in self.items.items() if i.settled == "released"}
+        assert forfeited == {r for r, i in self.items.items() if i.settled == "forfeited"}
 
     def _the_books_match_the_stripe_server(self, books: _Books) -> None:
         store = self.env.server.store
@@ -797,8 +900,10 @@ class LedgerMachine(RuleBasedStateMachine):
 
 # The books in one query: the ledger's sums per currency, account kind and creator (and, for
 # held and available money, per item); any transaction that does not balance; the payouts.
-PER_ITEM = f"""CASE WHEN a.kind IN ('{K.CREATOR_HELD.value}', '{K.CREATOR_AVAILABLE.value}')
-                 THEN e.item_ref ELSE '' END"""
+PER_ITEM_KINDS = ", ".join(
+    f"'{k.value}'" for k in (K.CREATOR_HELD, K.CREATOR_AVAILABLE, K.HOLDBACK, K.TEAM_CREDIT)
+)
+PER_ITEM = f"CASE WHEN a.kind IN ({PER_ITEM_KINDS}) THEN e.item_ref ELSE '' END"
 BOOKS_SQL = f"""
 SELECT 'sum', e.currency, a.kind, a.creator_id, {PER_ITEM}, SUM(e.amount)
   FROM payouts_ledgerentry e JOIN payouts_ledgeraccount a ON a.id = e.account_id
@@ -806,6 +911,11 @@ SELECT 'sum', e.currency, a.kind, a.creator_id, {PER_ITEM}, SUM(e.amount)
 UNION ALL
 SELECT 'payout', p.status, p.stripe_transfer_id, p.creator_id, CAST(p.id AS VARCHAR(20)), p.amount
   FROM payouts_payout p
+UNION ALL
+SELECT 'settled', t.kind, '', NULL, t.reference_id, COUNT(*)
+  FROM payouts_journaltransaction t
+ WHERE t.kind IN ('holdback_release', 'holdback_forfeit')
+ GROUP BY t.kind, t.reference_id
 """
 # Transactions that do not balance. On PostgreSQL the balance trigger checks this, fired for
 # every transaction posted since the last step (FIRE_TRIGGERS); SQLite has no such trigger.
@@ -834,9 +944,10 @@ class _Books:
 
     trial: dict  # currency -> account kind -> raw sum
     creators: dict  # (creator index, currency) -> account kind -> raw sum
-    per_item: dict  # (held or available kind, item ref) -> raw sum
+    per_item: dict  # (held, available, holdback or team credit kind, item ref) -> raw sum
     unbalanced: list  # (transaction id, currency, sum) that do not sum to zero
     payouts: list  # (id, status, amount, transfer id, creator id)
+    settled: dict  # (holdback_release | holdback_forfeit, item ref) -> transactions
 
     @classmethod
     def load(cls, creators) -> _Books:
@@ -844,7 +955,7 @@ class _Books:
         trial: dict = defaultdict(dict)
         by_creator: dict = defaultdict(dict)
         per_item: dict = defaultdict(int)
-        unbalanced, payouts = [], []
+        unbalanced, payouts, settled = [], [], {}
         on_postgres = connection.vendor == "postgresql"
         with connection.cursor() as cursor:
             cursor.execute(FIRE_TRIGGERS + BOOKS_SQL if on_postgres else BOOKS_SQL + UNBALANCED_SQL)
@@ -856,6 +967,8 @@ class _Books:
                 payouts.append((int(ref), first, total, second, creator_id))
             elif section == "unbalanced":
                 unbalanced.append((ref, first, total))
+            elif section == "settled":
+                settled[first, ref] = total
             else:  # (currency, account kind, creator, item ref, sum)
                 trial[first][second] = trial[first].get(second, 0) + total
                 if creator_id is not None:
@@ -863,7 +976,7 @@ class _Books:
                     per_creator[second] = per_creator.get(second, 0) + total
                 if ref:
                     per_item[second, ref] += total
-        return cls(dict(trial), dict(by_creator), dict(per_item), unbalanced, payouts)
+        return cls(dict(trial), dict(by_creator), dict(per_item), unbalanced, payouts, settled)
 
 
 def _capability(store, account: str, status: str) -> None:
@@ -895,7 +1008,11 @@ class TestLedgerMachine(TestCase):
                 PLATFORM_FEE_BPS=2000,
             )
         )
-        env = Env(creators=[CreatorFactory() for _ in range(CREATORS)], staff=StaffFactory())
+        env = Env(
+            creators=[CreatorFactory() for _ in range(CREATORS)],
+            staff=StaffFactory(),
+            team=OrganizationFactory(),
+        )
         env.server = server
         # Made once for all examples: each example rolls back to here.
         for index, creator in enumerate(env.creators):
@@ -906,8 +1023,9 @@ class TestLedgerMachine(TestCase):
             )
             for kind in CREATOR_KINDS:
                 creator_account(creator, kind)
-        for kind in (K.PLATFORM_CASH, K.FEE_REVENUE, K.TRANSFERS_OUT):
+        for kind in (K.PLATFORM_CASH, K.FEE_REVENUE, K.TRANSFERS_OUT, K.HOLDBACK):
             platform_account(kind)
+        team_account(env.team, K.TEAM_CREDIT)
         env.stripe_state = server.store.snapshot()
         LedgerMachine.env = env
 

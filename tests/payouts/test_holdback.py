@@ -1,0 +1,499 @@
+"""The holdback on sales whose terms carry `destroy-models`: part of the platform fee kept in a
+holdback account until the team's destruction duty is met (released to the team's credit) or
+breached (forfeited to the creator); refunds and disputes take back whatever it became.
+
+Every assertion reads the ledger (balances by account and item) or a page; nothing is mocked.
+Figures: price 10,000, fee 20% (2,000), holdback 10% (1,000): the creator's share is 8,000 and
+the platform's fee revenue 1,000 while the holdback stands."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from django.db import connection, connections, transaction
+from django.db.models import Sum
+
+from payouts.checks import holdback_within_fee
+from payouts.ledger import (
+    Line,
+    available_buckets,
+    creator_account,
+    creator_balances,
+    platform_account,
+    post,
+    trial_balance,
+)
+from payouts.models import AccountKind, LedgerEntry
+from payouts.selectors import creator_transactions, team_credit_balances
+from payouts.services import (
+    SaleItem,
+    dispute_opened_post,
+    dispute_won_post,
+    freeze_create,
+    freeze_lift,
+    hold_release,
+    holdback_forfeit,
+    holdback_release,
+    refund_post,
+    sale_post,
+)
+from tests.accounts.factories import CreatorFactory, OrganizationFactory
+from tests.payouts.factories import next_ref, sell
+
+pytestmark = pytest.mark.django_db
+K = AccountKind
+PRICE, SHARE, FEE, HOLDBACK = 10_000, 8_000, 2_000, 1_000
+
+
+@pytest.fixture(autouse=True)
+def fees(settings):
+    settings.PLATFORM_FEE_BPS = 2000
+    settings.LICENSE_HOLDBACK_BPS = 1000
+
+
+@pytest.fixture
+def team(db):
+    return OrganizationFactory()
+
+
+def by_account(item_ref: str) -> dict[str, int]:
+    """The item's money per account kind, as raw signed sums (zero sums left out)."""
+    rows = (
+        LedgerEntry.objects.filter(item_ref=item_ref)
+        .values("account__kind")
+        .annotate(total=Sum("amount"))
+    )
+    return {r["account__kind"]: r["total"] for r in rows if r["total"]}
+
+
+def assert_balanced() -> None:
+    for currency, column in trial_balance().items():
+        assert sum(column.values()) == 0, (currency, column)
+    per_txn: dict = defaultdict(int)
+    for txn, currency, amount in LedgerEntry.objects.values_list(
+        "transaction_id", "currency", "amount"
+    ):
+        per_txn[txn, currency] += amount
+    assert not [k for k, v in per_txn.items() if v], per_txn
+
+
+def sell_destroy_models(creator, amount=PRICE, currency="USD", work_id=7) -> str:
+    return sell(creator, amount, currency, work_id=work_id, holdback_bps=1000)
+
+
+def available_for(creator, item_ref: str) -> int:
+    return sum(b.amount for b in available_buckets(creator, "USD") if b.item_ref == item_ref)
+
+
+# --- the sale -----------------------------------------------------------------------------------
+
+
+def test_a_sale_without_holdback_posts_as_before(creator):
+    item = sell(creator, PRICE)
+    assert by_account(item) == {
+        K.PLATFORM_CASH: PRICE,
+        K.CREATOR_HELD: -SHARE,
+        K.FEE_REVENUE: -FEE,
+    }
+    assert holdback_release(item_ref=item, organization_id=OrganizationFactory().id) is None
+    assert holdback_forfeit(item_ref=item) is None
+    assert_balanced()
+
+
+def test_a_destroy_models_sale_holds_back_part_of_the_fee_not_of_the_share(creator):
+    item = sell_destroy_models(creator)
+    assert by_account(item) == {
+        K.PLATFORM_CASH: PRICE,
+        K.CREATOR_HELD: -SHARE,  # the creator's share is unchanged
+        K.FEE_REVENUE: -(FEE - HOLDBACK),
+        K.HOLDBACK: -HOLDBACK,
+    }
+    assert creator_balances(creator, "USD").held == SHARE
+    assert_balanced()
+
+
+def test_the_holdback_is_rounded_down_and_mixed_orders_balance(creator):
+    other = CreatorFactory()
+    order = next_ref("order")
+    sale_post(
+        order_ref=order,
+        items=[
+            SaleItem(creator.id, f"{order}:a", 999, "USD", 1, holdback_bps=1000),
+            SaleItem(other.id, f"{order}:b", 101, "EUR", 2),
+        ],
+    )
+    assert by_account(f"{order}:a") == {
+        K.PLATFORM_CASH: 999,
+        K.CREATOR_HELD: -799,
+        K.FEE_REVENUE: -(200 - 99),
+        K.HOLDBACK: -99,  # floor(999 × 10%)
+    }
+    assert K.HOLDBACK not in by_account(f"{order}:b")
+    assert_balanced()
+
+
+def test_a_holdback_larger_than_the_fee_is_refused(creator):
+    with pytest.raises(ValueError):
+        sale_post(
+            order_ref=next_ref("order"),
+            items=[SaleItem(creator.id, next_ref("order_item"), PRICE, "USD", holdback_bps=2500)],
+        )
+    assert not LedgerEntry.objects.exists()
+
+
+# --- release and forfeit ------------------------------------------------------------------------
+
+
+def test_release_moves_the_holdback_to_the_teams_credit(creator, team):
+    item = sell_destroy_models(creator)
+    journal, created = holdback_release(item_ref=item, organization_id=team.id)
+    assert created and journal.idempotency_key == f"holdback-release:{item}"
+    assert by_account(item) == {
+        K.PLATFORM_CASH: PRICE,
+        K.CREATOR_HELD: -SHARE,
+        K.FEE_REVENUE: -(FEE - HOLDBACK),
+        K.TEAM_CREDIT: -HOLDBACK,
+    }
+    assert team_credit_balances(team) == {"USD": HOLDBACK}
+    # Not the creator's money: their balances and their transactions are untouched.
+    assert creator_balances(creator, "USD").held == SHARE
+    assert [t.kind for t in creator_transactions(creator=creator)] == ["sale"]
+    assert_balanced()
+
+
+def test_release_is_idempotent_and_excludes_a_forfeit(creator, team):
+    item = sell_destroy_models(creator)
+    first, _ = holdback_release(item_ref=item, organization_id=team.id)
+    entries = LedgerEntry.objects.count()
+    again, created = holdback_release(item_ref=item, organization_id=team.id)
+    assert (again, created) == (first, False)
+    assert holdback_forfeit(item_ref=item) is None
+    assert LedgerEntry.objects.count() == entries
+    assert team_credit_balances(team) == {"USD": HOLDBACK}
+
+
+def test_forfeit_gives_the_holdback_to_the_creator_as_available_money(creator, team):
+    item = sell_destroy_models(creator)
+    journal, created = holdback_forfeit(item_ref=item)
+    assert created and journal.idempotency_key == f"holdback-forfeit:{item}"
+    assert by_account(item) == {
+        K.PLATFORM_CASH: PRICE,
+        K.CREATOR_HELD: -SHARE,
+        K.FEE_REVENUE: -(FEE - HOLDBACK),
+        K.CREATOR_AVAILABLE: -HOLDBACK,
+    }
+    balances = creator_balances(creator, "USD")
+    assert (balances.held, balances.available) == (SHARE, HOLDBACK)
+    assert available_for(creator, item) == HOLDBACK
+    # Replaying posts nothing; the release, coming second, does nothing.
+    entries = LedgerEntry.objects.count()
+    assert holdback_forfeit(item_ref=item) == (journal, False)
+    assert holdback_release(item_ref=item, organization_id=team.id) is None
+    assert LedgerEntry.objects.count() == entries
+    assert team_credit_balances(team) == {}
+    assert_balanced()
+
+
+def test_forfeit_pays_what_the_creator_owes_first(creator):
+    item = sell_destroy_models(creator)
+    hold_release(item_ref=item)
+    # The creator owes 500 (a claw-back after a payout, say): posted as a debt.
+    post(
+        idempotency_key="test-debt",
+        kind="test",
+        lines=[
+            Line(creator_account(creator, K.CREATOR_DEBT), 500, "USD"),
+            Line(platform_account(K.PLATFORM_CASH), -500, "USD"),
+        ],
+    )
+    holdback_forfeit(item_ref=item)
+    balances = creator_balances(creator, "USD")
+    assert (balances.owed, balances.available) == (0, SHARE + HOLDBACK - 500)
+    assert_balanced()
+
+
+def test_a_frozen_works_forfeit_is_held_until_the_freeze_is_lifted(creator, staff):
+    item = sell_destroy_models(creator, work_id=42)
+    freeze = freeze_create(actor=staff, reason="Rights claim", work_id=42)
+    holdback_forfeit(item_ref=item)
+    assert by_account(item)[K.CREATOR_HELD] == -(SHARE + HOLDBACK)
+    assert K.CREATOR_AVAILABLE not in by_account(item)
+    assert hold_release(item_ref=item) == (None, False)  # frozen: stays held
+    freeze_lift(freeze=freeze, actor=staff)
+    _, created = hold_release(item_ref=item)
+    assert created
+    assert available_for(creator, item) == SHARE + HOLDBACK
+    assert creator_balances(creator, "USD").held == 0
+    assert_balanced()
+
+
+def test_an_item_without_a_sale_settles_nothing(team):
+    assert holdback_release(item_ref="order_item:none", organization_id=team.id) is None
+    assert holdback_forfeit(item_ref="order_item:none") is None
+
+
+# --- refunds --------------------------------------------------------------------------------------
+
+
+def test_refund_before_settlement_takes_the_holdback_back_and_nothing_is_settled_later(
+    creator, team
+):
+    item = sell_destroy_models(creator)
+    refund_post(refund_ref="re_1", item_ref=item)
+    assert by_account(item) == {}
+    assert holdback_release(item_ref=item, organization_id=team.id) is None
+    assert holdback_forfeit(item_ref=item) is None
+    assert team_credit_balances(team) == {}
+    assert_balanced()
+
+
+def test_refund_after_release_takes_it_from_the_teams_credit(creator, team):
+    kept = sell_destroy_models(creator)
+    item = sell_destroy_models(creator)
+    holdback_release(item_ref=kept, organization_id=team.id)
+    holdback_release(item_ref=item, organization_id=team.id)
+    assert team_credit_balances(team) == {"USD": 2 * HOLDBACK}
+    refund_post(refund_ref="re_1", item_ref=item)
+    assert by_account(item) == {}
+    assert team_credit_balances(team) == {"USD": HOLDBACK}
+    assert creator_balances(creator, "USD").held == SHARE  # the kept item's share
+    assert_balanced()
+
+
+def test_refund_after_forfeit_takes_the_holdback_back_from_the_creator(creator):
+    item = sell_destroy_models(creator)
+    hold_release(item_ref=item)
+    holdback_forfeit(item_ref=item)
+    assert creator_balances(creator, "USD").available == SHARE + HOLDBACK
+    refund_post(refund_ref="re_1", item_ref=item)
+    assert by_account(item) == {}
+    balances = creator_balances(creator, "USD")
+    assert (balances.held, balances.available, balances.owed) == (0, 0, 0)
+    assert_balanced()
+
+
+def test_refund_after_a_forfeit_that_was_spent_leaves_a_debt(creator):
+    item = sell_destroy_models(creator)
+    holdback_forfeit(item_ref=item)  # available 1,000; the share still held
+    other = sell(CreatorFactory(), 100)  # an unrelated sale, so the cash column is not empty
+    # The creator's available 1,000 was paid out (as a payout run would move it).
+    post(
+        idempotency_key="test-payout",
+        kind="payout_paid",
+        lines=[
+            Line(creator_account(creator, K.CREATOR_AVAILABLE), HOLDBACK, "USD", item, 7),
+            Line(creator_account(creator, K.CREATOR_PAID), -HOLDBACK, "USD"),
+        ],
+    )
+    refund_post(refund_ref="re_1", item_ref=item)
+    balances = creator_balances(creator, "USD")
+    assert (balances.held, balances.available, balances.owed) == (0, 0, HOLDBACK)
+    assert by_account(other)[K.PLATFORM_CASH] == 100
+    assert_balanced()
+
+
+# --- disputes -------------------------------------------------------------------------------------
+
+
+def test_dispute_while_held_then_won_holds_it_back_again_and_it_can_be_released(creator, team):
+    item = sell_destroy_models(creator)
+    dispute_opened_post(dispute_ref="du_1", item_ref=item)
+    assert by_account(item) == {}
+    assert holdback_release(item_ref=item, organization_id=team.id) is None  # nothing held
+    dispute_won_post(dispute_ref="du_1", item_ref=item)
+    assert by_account(item) == {
+        K.PLATFORM_CASH: PRICE,
+        K.CREATOR_HELD: -SHARE,
+        K.FEE_REVENUE: -(FEE - HOLDBACK),
+        K.HOLDBACK: -HOLDBACK,
+    }
+    _, created = holdback_release(item_ref=item, organization_id=team.id)
+    assert created and team_credit_balances(team) == {"USD": HOLDBACK}
+    assert_balanced()
+
+
+def test_dispute_after_release_takes_and_returns_the_teams_credit(creator, team):
+    item = sell_destroy_models(creator)
+    holdback_release(item_ref=item, organization_id=team.id)
+    dispute_opened_post(dispute_ref="du_1", item_ref=item)
+    assert team_credit_balances(team) == {}
+    assert by_account(item) == {}
+    won, created = dispute_won_post(dispute_ref="du_1", item_ref=item)
+    assert created
+    assert team_credit_balances(team) == {"USD": HOLDBACK}
+    assert dispute_won_post(dispute_ref="du_1", item_ref=item) == (won, False)
+    assert team_credit_balances(team) == {"USD": HOLDBACK}
+    assert_balanced()
+
+
+def test_dispute_after_forfeit_returns_it_to_the_creators_held_money(creator):
+    item = sell_destroy_models(creator)
+    holdback_forfeit(item_ref=item)
+    dispute_opened_post(dispute_ref="du_1", item_ref=item)
+    assert by_account(item) == {}
+    dispute_won_post(dispute_ref="du_1", item_ref=item)
+    assert by_account(item)[K.CREATOR_HELD] == -(SHARE + HOLDBACK)
+    _, created = hold_release(item_ref=item)
+    assert created and available_for(creator, item) == SHARE + HOLDBACK
+    assert_balanced()
+
+
+# --- team credit, the system check, the creator's page --------------------------------------------
+
+
+def test_team_credit_balances_per_currency_and_per_team(creator, team):
+    other_team = OrganizationFactory()
+    holdback_release(item_ref=sell_destroy_models(creator), organization_id=team.id)
+    holdback_release(item_ref=sell_destroy_models(creator, 5_000, "EUR"), organization_id=team.id)
+    holdback_release(item_ref=sell_destroy_models(creator), organization_id=other_team.id)
+    assert team_credit_balances(team) == {"EUR": 500, "USD": HOLDBACK}
+    assert team_credit_balances(other_team) == {"USD": HOLDBACK}
+    assert team_credit_balances(OrganizationFactory()) == {}
+
+
+def test_the_system_check_refuses_a_holdback_above_the_fee(settings):
+    assert holdback_within_fee() == []
+    settings.LICENSE_HOLDBACK_BPS = 2000  # equal to the fee: allowed
+    assert holdback_within_fee() == []
+    settings.LICENSE_HOLDBACK_BPS = 2001
+    errors = holdback_within_fee()
+    assert [e.id for e in errors] == ["payouts.E001"]
+    with pytest.raises(SystemCheckError, match="LICENSE_HOLDBACK_BPS"):
+        call_command("check", "--tag", "payouts")
+
+
+def test_the_earnings_page_shows_a_forfeit_but_never_a_released_holdback(client, creator, team):
+    released = sell_destroy_models(creator)
+    holdback_release(item_ref=released, organization_id=team.id)
+    forfeited = sell_destroy_models(creator)
+    holdback_forfeit(item_ref=forfeited)
+    client.force_login(creator)
+    html = client.get("/studio/earnings/").content.decode()
+    kinds = [chunk.split('"')[0] for chunk in html.split('data-kind="')[1:]]
+    assert kinds == ["holdback_forfeit", "sale", "sale"]
+    assert "Compensation: model not destroyed" in html
+    assert "Holdback released" not in html
+    balances = creator_balances(creator, "USD")
+    assert (balances.held, balances.available) == (2 * SHARE, HOLDBACK)
+
+
+def test_the_team_credit_panel_says_what_is_owed_each_way_and_when_empty():
+    from django.template.loader import render_to_string
+
+    html = render_to_string("payouts/_team_credit.html", {"team_credit": {"USD": 1250}})
+    assert "$12.50" in html and "owed to your team" in html
+    assert "cannot yet be spent at checkout" in html
+    html = render_to_string("payouts/_team_credit.html", {"team_credit": {"EUR": -300}})
+    assert "\u2212€3.00" in html and "your team owes Assent" in html
+    html = render_to_string("payouts/_team_credit.html", {"team_credit": {}})
+    assert "No credit yet" in html
+
+
+def test_the_staff_ledger_names_the_team_whose_credit_an_entry_is(client, staff_with_totp, team):
+    holdback_release(item_ref=sell_destroy_models(CreatorFactory()), organization_id=team.id)
+    client.force_login(staff_with_totp)
+    html = client.get("/staff/ledger/").content.decode()
+    assert "Team: credit" in html and team.name in html
+    assert "Holdback (destruction duty)" in html
+    assert 'data-currency="USD" data-balanced="yes"' in html
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_creator_reads_a_forfeit_on_their_earnings_page_in_a_browser(
+    browser, live_server, screenshot, settings
+):
+    """The creator signs in and sees the compensation line and their balances; the released
+    holdback of another sale is nowhere on their page."""
+    import re
+
+    from tests.helpers import DEFAULT_PASSWORD
+
+    creator = CreatorFactory(email="ada@example.com")
+    holdback_release(
+        item_ref=sell_destroy_models(creator), organization_id=OrganizationFactory().id
+    )
+    hold_release(item_ref=(forfeited := sell_destroy_models(creator)))
+    holdback_forfeit(item_ref=forfeited)
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        page.goto("/accounts/login/")
+        page.fill("input[name=login]", creator.email)
+        page.fill("input[name=password]", DEFAULT_PASSWORD)
+        page.locator("form:has([name='login']) [type=submit]").first.click()
+        page.wait_for_url(re.compile(r"/studio/$"))
+        page.goto("/studio/earnings/")
+        row = page.locator('[data-kind="holdback_forfeit"]')
+        assert "Compensation: model not destroyed" in row.inner_text()
+        assert "+$10.00" in row.inner_text()
+        assert page.locator("[data-balance=available] .balance-amount").inner_text() == "$90.00"
+        assert "Holdback released" not in page.content()
+        screenshot(page, "earnings")
+    finally:
+        context.close()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite has no concurrent writers to race"
+)
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_release_and_a_forfeit_at_the_same_moment_settle_the_holdback_once(team):
+    """The forfeit arrives while the release's transaction is still open: it waits on the
+    holdback lock, then sees the release and does nothing."""
+    creator = CreatorFactory()
+    item = sell_destroy_models(creator)
+    released, go_on = threading.Event(), threading.Event()
+    results: dict = {}
+
+    def release():
+        try:
+            with transaction.atomic():
+                results["release"] = holdback_release(item_ref=item, organization_id=team.id)
+                released.set()
+                go_on.wait(10)
+        finally:
+            connections.close_all()
+
+    def forfeit():
+        try:
+            results["forfeit"] = holdback_forfeit(item_ref=item)
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=release)
+    first.start()
+    assert released.wait(10)
+    second = threading.Thread(target=forfeit)
+    second.start()
+    _wait_until_someone_waits_on_a_lock()
+    go_on.set()
+    first.join(10)
+    second.join(10)
+
+    assert results["release"][1] is True and results["forfeit"] is None
+    assert team_credit_balances(team) == {"USD": HOLDBACK}
+    assert creator_balances(creator, "USD").available == 0
+    assert K.HOLDBACK not in by_account(item)
+    assert_balanced()
+
+
+def _wait_until_someone_waits_on_a_lock(seconds: float = 10) -> None:
+    """Until another session of this database is blocked on a row lock (the forfeit)."""
+    deadline = time.monotonic() + seconds
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+    raise AssertionError("the forfeit never waited on the holdback lock")
