@@ -54,6 +54,10 @@ class CreatorProfileForm(forms.Form):
         required=False,
         help_text="One address per line (portfolio, social).",
     )
+    is_named_publicly = forms.BooleanField(
+        required=False,
+        label="Show my name on public license pages and verification results",
+    )
 
     def clean_links(self) -> list[str]:
         links = [line.strip() for line in self.cleaned_data["links"].splitlines() if line.strip()]

@@ -103,7 +103,12 @@ def user_create(
 
 
 def creator_profile_update(
-    *, user: User, display_name: str, bio: str, links: list[str]
+    *,
+    user: User,
+    display_name: str,
+    bio: str,
+    links: list[str],
+    is_named_publicly: bool | None = None,
 ) -> CreatorProfile:
     if not user.is_creator:
         raise ApplicationError(
@@ -113,6 +118,8 @@ def creator_profile_update(
     profile.display_name = display_name.strip()
     profile.bio = bio.strip()
     profile.links = [link.strip() for link in links if link.strip()][:10]
+    if is_named_publicly is not None:  # None: leave the creator's earlier choice as it is
+        profile.is_named_publicly = is_named_publicly
     profile.full_clean()
     profile.save()
     return profile

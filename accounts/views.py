@@ -62,6 +62,7 @@ def studio(request):
                 "display_name": profile.display_name,
                 "bio": profile.bio,
                 "links": "\n".join(profile.links),
+                "is_named_publicly": profile.is_named_publicly,
             }
         )
     from uploads.selectors import status_counts  # uploads sits above accounts

@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import apis_attestations
+
+urlpatterns = [
+    path(
+        "models/<uuid:declaration_uuid>/attestations/",
+        apis_attestations.AttestationListCreateApi.as_view(),
+        name="api-model-attestations",
+    ),
+]

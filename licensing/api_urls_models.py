@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import apis_models
+
+urlpatterns = [
+    path("models/", apis_models.DeclarationListCreateApi.as_view(), name="api-models"),
+    path(
+        "models/<uuid:declaration_uuid>/",
+        apis_models.DeclarationDetailApi.as_view(),
+        name="api-model",
+    ),
+]

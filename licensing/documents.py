@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
 
@@ -205,3 +205,101 @@ def xmp_packet(
         "</x:xmpmeta>\n"
         '<?xpacket end="w"?>'
     )
+
+
+# --- ODRL 2.2 for a license grant ------------------------------------------------------------
+
+ODRL_CONTEXT = "http://www.w3.org/ns/odrl.jsonld"
+# Our uses as actions of an Assent ODRL profile; each is a narrower `odrl:use`.
+ODRL_PROFILE_PATH = "/licenses/odrl-profile/"
+
+
+def _odrl_datetime(value: datetime) -> dict:
+    return {"@value": value.isoformat().replace("+00:00", "Z"), "@type": "xsd:dateTime"}
+
+
+def odrl_policy(grant, *, base_url: str, work_ref=None) -> dict:
+    """The license as an ODRL 2.2 `Agreement` (JSON-LD): Assent assigns, for the creators, to
+    the team; one permission per item on its work, for each licensed use, until the item's
+    expiry; items whose terms say `destroy-models` carry a `delete` duty on the models trained
+    on the work. Public: it names the team and the works, never a creator (creators choose
+    separately whether public pages name them). `work_ref(item)` names each item's work (by
+    default `urn:uuid:<work uuid>`; the public page passes one that hides unlisted works)."""
+    base = base_url.rstrip("/")
+    # The license's public record (transparency app), readable by anyone the policy reaches.
+    license_url = f"{base}/public/licenses/{grant.uuid}/"
+    work_ref = work_ref or (lambda item: f"urn:uuid:{item.work.uuid}")
+    grace = timedelta(days=settings.LICENSE_DESTRUCTION_GRACE_DAYS)
+    permissions = []
+    parsed: dict[str, LicenseTerms] = {}  # items of one license share a few terms: parse once
+    items = grant.items.select_related("work").only(
+        "id", "terms", "terms_hash", "starts_at", "expires_at", "work__uuid"
+    )
+    for item in items.order_by("id"):
+        terms = parsed.get(item.terms_hash) or parsed.setdefault(
+            item.terms_hash, item.license_terms
+        )
+        constraints = [
+            {"leftOperand": "dateTime", "operator": "gteq",
+             "rightOperand": _odrl_datetime(item.starts_at)},
+            {"leftOperand": "dateTime", "operator": "lteq",
+             "rightOperand": _odrl_datetime(item.expires_at)},
+        ]  # fmt: skip
+        if not terms.commercial:
+            constraints.append(
+                {"leftOperand": "purpose", "operator": "neq", "rightOperand": "assent:commercial"}
+            )
+        permission = {
+            "target": work_ref(item),
+            "action": [f"assent:{use}" for use in sorted(terms.uses)],
+            "constraint": constraints,
+        }
+        if terms.requires_destruction:
+            # The duty arises at the item's expiry (gteq) and must be met, with an owner's
+            # attestation, by the end of the grace period (lteq): the grace period IS in the
+            # second date, so the policy states the real deadline Assent enforces.
+            permission["duty"] = [
+                {
+                    "action": "delete",
+                    "target": {
+                        "@type": "AssetCollection",
+                        "uid": f"{license_url}#models-trained-on-item-{item.id}",
+                        "dc:description": "Every model trained on the target work",
+                    },
+                    "constraint": [
+                        {"leftOperand": "dateTime", "operator": "gteq",
+                         "rightOperand": _odrl_datetime(item.expires_at)},
+                        {"leftOperand": "dateTime", "operator": "lteq",
+                         "rightOperand": _odrl_datetime(item.expires_at + grace)},
+                    ],
+                }
+            ]  # fmt: skip
+        if terms.attribution_required:
+            permission.setdefault("duty", []).append({"action": "attribute"})
+        permissions.append(permission)
+    organization = grant.organization
+    return {
+        "@context": [
+            ODRL_CONTEXT,
+            {
+                "assent": f"{base}{ODRL_PROFILE_PATH}#",
+                "dc": "http://purl.org/dc/terms/",
+                "vcard": "http://www.w3.org/2006/vcard/ns#",
+            },
+        ],
+        "@type": "Agreement",
+        "uid": license_url,
+        "profile": f"{base}{ODRL_PROFILE_PATH}",
+        "assigner": {
+            "@type": "Party",
+            "uid": f"{base}/",
+            "vcard:fn": "Assent, for the creators of the works",
+        },
+        "assignee": {
+            "@type": "Party",
+            "uid": f"{base}/teams/{organization.slug}",
+            "vcard:fn": organization.name,
+        },
+        "dc:issued": _odrl_datetime(grant.starts_at),
+        "permission": permissions,
+    }

@@ -27,6 +27,7 @@ class GrantItemSpec:
     price_amount: int
     currency: str
     item_ref: str
+    starts_at: datetime | None = None  # a renewal starts when the old item ends
 
 
 def months_after(start: datetime, months: int) -> datetime:
@@ -62,12 +63,40 @@ def license_grant_create(
                 price_amount=spec.price_amount,
                 currency=spec.currency,
                 item_ref=spec.item_ref,
-                starts_at=starts_at,
-                expires_at=months_after(starts_at, spec.terms["term_months"]),
+                starts_at=spec.starts_at or starts_at,
+                expires_at=months_after(spec.starts_at or starts_at, spec.terms["term_months"]),
             )
             for spec in items
         )
+        _declarations_carry_forward(grant)
     return grant, True
+
+
+def _declarations_carry_forward(grant: LicenseGrant) -> None:
+    """A renewal (the team licenses a work again, starting before its earlier license's grace
+    period ran out) carries the models declared on the earlier license: they keep using the
+    work under the new license, whose terms now decide what happens at its end."""
+    from .lifecycle.status import grace
+    from .models import ModelDeclarationItem
+
+    new_items = {item.work_id: item for item in grant.items.all()}
+    earlier = (
+        LicenseGrantItem.objects.filter(
+            grant__organization_id=grant.organization_id,
+            work_id__in=new_items,
+            declared_in__isnull=False,
+        )
+        .exclude(grant=grant)
+        .exclude(status=GrantStatus.REVOKED)
+    )
+    links = [
+        ModelDeclarationItem(declaration_id=declaration_id, grant_item=new_items[work_id])
+        for work_id, declaration_id, starts_at, expires_at in earlier.values_list(
+            "work_id", "declared_in__declaration_id", "starts_at", "expires_at"
+        )
+        if starts_at < new_items[work_id].starts_at <= expires_at + grace()
+    ]
+    ModelDeclarationItem.objects.bulk_create(links, ignore_conflicts=True)
 
 
 def license_items_revoke(*, item_refs: list[str], reason: str) -> int:

@@ -199,6 +199,11 @@ class GrantStatus(models.TextChoices):
     REVOKED = "revoked", "Revoked"
 
 
+class DutyOutcome(models.TextChoices):
+    MET = "met", "Met"
+    BREACHED = "breached", "Breached"
+
+
 class LicenseGrant(models.Model):
     """What a paid order gives a team: the right to use these works on the frozen terms of each
     item, from `starts_at` to each item's own expiry. The grant knows its source only as a
@@ -246,6 +251,11 @@ class LicenseGrantItem(models.Model):
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoke_reason = models.CharField(max_length=300, blank=True)
+    # How a `destroy-models` item's duty ended (met: models destroyed, none declared, or carried
+    # on by a renewal; breached: never attested, holdback forfeited) and when the marketplace
+    # took that outcome (released or forfeited the holdback). Unsettled outcomes are retried.
+    duty_outcome = models.CharField(max_length=10, choices=DutyOutcome.choices, blank=True)
+    duty_settled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

@@ -1,9 +1,14 @@
 """Worker side of licensing. Tasks take ids; a redelivered job resumes from its progress."""
 
+import logging
+from dataclasses import asdict
+
 from celery import shared_task
 from django.conf import settings
 
 from .services import bulk_offer_job_run
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -16,3 +21,45 @@ from .services import bulk_offer_job_run
 def bulk_offer_job_run_task(job_id: int) -> int | None:
     job = bulk_offer_job_run(job_id=job_id, chunk=settings.BULK_OFFER_CHUNK)
     return job.done if job else None
+
+
+@shared_task(
+    name="licensing.tasks.license_lifecycle_sweep_task",
+    time_limit=900,
+    soft_time_limit=880,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def license_lifecycle_sweep_task() -> dict:
+    """Hourly: reminders before expiry, expiry itself, renewals that carry a model on, overdue
+    destruction, forfeits, and holdbacks still to settle. Each step
+    is bounded and idempotent (dedupe keys, status guards), so a redelivered or overlapping run
+    changes nothing twice; a step that fails is logged and the next steps still run."""
+    from .lifecycle.destruction import destruction_forfeit_sweep, destruction_overdue_sweep
+    from .lifecycle.duties import duties_settle
+    from .lifecycle.expiry import (
+        license_items_expire,
+        license_items_superseded,
+        license_reminders_send,
+    )
+
+    counts: dict = {}
+    steps = [
+        ("reminders", lambda: license_reminders_send()),
+        ("expired", lambda: license_items_expire()),
+        ("overdue", lambda: destruction_overdue_sweep()),
+        ("carried_by_renewal", lambda: license_items_superseded()),
+        ("forfeited", lambda: len(destruction_forfeit_sweep())),
+        # Outcomes whose holdback hook failed before (released or forfeited next time).
+        ("settled", lambda: duties_settle()),
+    ]
+    for name, step in steps:
+        try:
+            result = step()
+        except Exception:
+            logger.exception("license lifecycle step %s failed; the next sweep retries", name)
+            counts[name] = "failed"
+            continue
+        counts[name] = result if isinstance(result, int) else asdict(result)
+    logger.info("license lifecycle sweep: %s", counts)
+    return counts

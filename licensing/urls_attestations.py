@@ -1,3 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views_attestations
+
+app_name = "attestations"
+
+urlpatterns = [
+    path(
+        "team/models/<uuid:declaration_uuid>/attest/",
+        views_attestations.attestation_new,
+        name="new",
+    ),
+]

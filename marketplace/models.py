@@ -48,6 +48,11 @@ class Dataset(models.Model):
     # What changed in the quote on its own (a work withdrawn, re-priced) since the team last
     # looked: shown until they acknowledge it, so nothing changes silently.
     notices = models.JSONField(default=list, blank=True)
+    # Set when the dataset renews a license: its items start when the old ones end (when
+    # bought before they do), so no time is lost.
+    renews = models.ForeignKey(
+        LicenseGrant, on_delete=models.PROTECT, null=True, blank=True, related_name="renewals"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -308,6 +313,7 @@ class PackageFileKind(models.TextChoices):
     CROISSANT = "croissant", "Croissant metadata"
     MANIFEST = "manifest", "Manifest"
     LICENSE = "license", "License summary"
+    ODRL = "odrl", "ODRL policy"
 
 
 class PackageFile(models.Model):

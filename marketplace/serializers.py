@@ -230,13 +230,34 @@ class OrderDetailOutput(OrderOutput):
 
 
 class LicenseItemOutput(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The item's id, as `POST /api/v1/models/` takes it.")
     work_id = serializers.IntegerField()
     title = serializers.CharField(source="work_title")
     terms = serializers.DictField()
     terms_hash = serializers.CharField()
+    price = serializers.SerializerMethodField()
     starts_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()
-    status = serializers.CharField()
+    status = serializers.SerializerMethodField(
+        help_text="active, expired, destruction-due, destroyed, breached or revoked; an item "
+        "past its expiry is expired even before the hourly sweep records it."
+    )
+    is_running = serializers.SerializerMethodField(
+        help_text="Licensed now: the work may be used and downloaded."
+    )
+
+    def get_price(self, item) -> dict:
+        return money(item.price_amount, item.currency)
+
+    def get_status(self, item) -> str:
+        from .selectors.licenses import item_status
+
+        return item_status(item)
+
+    def get_is_running(self, item) -> bool:
+        from .selectors.licenses import item_is_running
+
+        return item_is_running(item)
 
 
 class LicenseOutput(serializers.Serializer):
@@ -245,11 +266,37 @@ class LicenseOutput(serializers.Serializer):
     organization = serializers.CharField(source="organization.slug")
     order = serializers.SerializerMethodField()
     starts_at = serializers.DateTimeField()
+    expires_at = serializers.SerializerMethodField(
+        help_text="When the last item ends (or ended); null if every item was revoked."
+    )
+    items_count = serializers.SerializerMethodField()
+    running_items = serializers.SerializerMethodField(help_text="Items licensed now.")
     created_at = serializers.DateTimeField()
 
     def get_order(self, grant) -> str | None:
         order = getattr(grant, "order", None)
         return str(order.uuid) if order else None
+
+    def _items(self, grant):
+        return list(grant.items.all())
+
+    def get_expires_at(self, grant) -> str | None:
+        from .selectors.licenses import license_end
+
+        last = getattr(grant, "last_expiry", None)
+        if last is None and not hasattr(grant, "last_expiry"):
+            last = license_end(self._items(grant)).last_expiry
+        return serializers.DateTimeField().to_representation(last) if last else None
+
+    def get_items_count(self, grant) -> int:
+        count = getattr(grant, "item_count", None)
+        return count if count is not None else len(self._items(grant))
+
+    def get_running_items(self, grant) -> int:
+        from .selectors.licenses import item_is_running
+
+        count = getattr(grant, "running_count", None)
+        return count if count is not None else sum(map(item_is_running, self._items(grant)))
 
 
 class PackageFileOutput(serializers.Serializer):
@@ -270,11 +317,24 @@ class PackageOutput(serializers.Serializer):
     total_items = serializers.IntegerField()
     done_items = serializers.IntegerField()
     error = serializers.CharField(allow_blank=True)
+    unavailable_reason = serializers.CharField(
+        allow_blank=True,
+        help_text="Why no file may be downloaded now (the team is restricted, or the license "
+        "expired: renew to download again); empty otherwise.",
+    )
     files = PackageFileOutput(many=True)
 
 
 def package_data(package, user) -> dict | None:
-    from .services.delivery import download_url, file_state
+    """The package with a signed link per file that may be downloaded now (none at all while
+    the team is restricted: the reason says what lifts it)."""
+    from .services.delivery import (
+        download_url,
+        file_state,
+        license_ended_message,
+        package_license_state,
+    )
+    from .services.restrictions import team_restriction
 
     if package is None:
         return None
@@ -283,19 +343,21 @@ def package_data(package, user) -> dict | None:
     listed = sorted(
         package.files.all(), key=lambda f: (order.get(f.kind, 9), f.shard_index or 0, f.name)
     )
+    restriction = team_restriction(organization=package.order.organization)
+    license_state = package_license_state(package) if listed else None
     for package_file in listed:
-        state = file_state(package_file)
+        state = file_state(package_file, license_state=license_state)
+        available = state.is_available and restriction is None
+        reason = restriction.downloads_paused if restriction is not None else state.reason
         files.append(
             {
                 "name": package_file.name,
                 "kind": package_file.kind,
                 "size": package_file.size,
                 "sha256": package_file.sha256,
-                "is_available": state.is_available,
-                "unavailable_reason": state.reason,
-                "url": download_url(package_file=package_file, user=user)
-                if state.is_available
-                else None,
+                "is_available": available,
+                "unavailable_reason": "" if available else reason,
+                "url": download_url(package_file=package_file, user=user) if available else None,
             }
         )
     return {
@@ -306,10 +368,72 @@ def package_data(package, user) -> dict | None:
         "total_items": package.total_items,
         "done_items": package.done_items,
         "error": "The build failed; staff have been told." if package.error else "",
+        "unavailable_reason": _package_blocked(restriction, license_state, license_ended_message),
         "files": files,
     }
+
+
+def _package_blocked(restriction, license_state, ended_message) -> str:
+    """Why nothing in the package may be downloaded now ("" when files may be)."""
+    if restriction is not None:
+        return restriction.downloads_paused
+    if license_state is not None and not license_state.has_running_items:
+        return ended_message(license_state.last_expiry)
+    return ""
+
+
+class OverdueModelOutput(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    name = serializers.CharField()
+    version = serializers.CharField()
+    deadline = serializers.DateTimeField(allow_null=True)
+    attest_url = serializers.CharField()
+
+
+class RestrictionOutput(serializers.Serializer):
+    code = serializers.CharField(help_text="team_restricted")
+    message = serializers.CharField()
+    overdue_models = OverdueModelOutput(many=True)
+
+
+def restriction_data(restriction) -> dict | None:
+    if restriction is None:
+        return None
+    return {
+        "code": "team_restricted",
+        "message": restriction.message,
+        "overdue_models": [m.as_dict() for m in restriction.models],
+    }
+
+
+class DeclaredModelOutput(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    name = serializers.CharField()
+    version = serializers.CharField()
+    status = serializers.CharField()
+    deadline = serializers.DateTimeField(allow_null=True)
+    items_in_license = serializers.IntegerField()
+
+
+def declared_models_data(models) -> list[dict]:
+    return [
+        {
+            "uuid": str(m.declaration.uuid),
+            "name": m.declaration.name,
+            "version": m.declaration.version,
+            "status": m.state.status.value,
+            "deadline": m.state.deadline.isoformat() if m.state.deadline else None,
+            "items_in_license": m.items_in_license,
+        }
+        for m in models
+    ]
 
 
 class LicenseDetailOutput(LicenseOutput):
     items = LicenseItemOutput(many=True)
     package = PackageOutput(allow_null=True)
+    restriction = RestrictionOutput(
+        allow_null=True, help_text="Set while the team is overdue on a destruction attestation."
+    )
+    declared_models = DeclaredModelOutput(many=True, required=False)
+    odrl_url = serializers.CharField(required=False)

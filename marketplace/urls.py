@@ -2,12 +2,12 @@
 
 from django.urls import include, path
 
-from .views import catalog, datasets, downloads, orders, staff
+from .views import catalog, datasets, downloads, licenses, orders, staff
 
 urlpatterns = [
     *catalog.urlpatterns,
     *downloads.urlpatterns,
     path("", include((datasets.urlpatterns, "datasets"))),
-    path("", include((orders.urlpatterns, "orders"))),
+    path("", include(([*orders.urlpatterns, *licenses.urlpatterns], "orders"))),
     path("", include((staff.urlpatterns, "staff_market"))),
 ]

@@ -17,7 +17,7 @@ from accounts.permissions import IsStaffRole
 from accounts.selectors import user_has_totp
 
 from .models import CaseKind, CaseStatus, DecisionAction, ReviewCase
-from .selectors import account_history, case_get, case_signals, cases_list
+from .selectors import account_history, case_get, case_signals, cases_list, team_case_facts
 from .services.bans import account_ban
 from .services.decisions import case_decide
 
@@ -57,6 +57,30 @@ class WorkBriefSerializer(serializers.Serializer):
         return _file_url(work, "preview")
 
 
+class TeamBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+
+
+class OverdueModelOutput(serializers.Serializer):
+    """One overdue model of a team case: given a (declaration, DeclarationState) pair."""
+
+    uuid = serializers.UUIDField()
+    name = serializers.CharField()
+    version = serializers.CharField()
+    deadline = serializers.DateTimeField()
+    due_item_refs = serializers.ListField(child=serializers.CharField())
+
+    def to_representation(self, pair):
+        declaration, state = pair
+        return super().to_representation(
+            {"uuid": declaration.uuid, "name": declaration.name, "version": declaration.version,
+             "deadline": state.deadline,
+             "due_item_refs": [item.item_ref for item in state.due_items]}
+        )  # fmt: skip
+
+
 class CaseOutput(serializers.Serializer):
     id = serializers.IntegerField()
     # Plain strings, values listed: enums named "status"/"kind" collide across the schema.
@@ -68,7 +92,8 @@ class CaseOutput(serializers.Serializer):
     decided_at = serializers.DateTimeField(allow_null=True)
     creator_answer = serializers.CharField()
     answered_at = serializers.DateTimeField(allow_null=True)
-    work = WorkBriefSerializer()
+    work = WorkBriefSerializer(allow_null=True)
+    organization = TeamBriefSerializer(allow_null=True, help_text="Set on cases about a team.")
 
 
 class CaseListOutput(CaseOutput):
@@ -148,6 +173,12 @@ class StaffCaseListApi(ListAPIView):
 
 def _case_detail(case: ReviewCase) -> dict:
     body = CaseOutput(case).data
+    if case.work_id is None:  # a case about a team
+        facts = team_case_facts(case=case)
+        body["overdue_models"] = OverdueModelOutput(facts.overdue, many=True).data
+        body["owners"] = [u.email for u in facts.owners]
+        body["decisions"] = DecisionOutput(case.decisions.select_related("actor"), many=True).data
+        return body
     body["signals"] = SignalOutput(case_signals(case=case), many=True).data
     body["metadata"] = case.work.metadata or {}
     history = account_history(user=case.work.owner, exclude_work_id=case.work_id)
@@ -174,7 +205,10 @@ class StaffCaseDecisionApi(APIView):
     permission_classes = [IsStaffWithTwoFactor]
 
     class InputSerializer(serializers.Serializer):
-        action = serializers.ChoiceField(choices=[DecisionAction.APPROVE, DecisionAction.REJECT])
+        action = serializers.ChoiceField(
+            choices=[DecisionAction.APPROVE, DecisionAction.REJECT, DecisionAction.CLOSE],
+            help_text="approve | reject; close for a case about a team.",
+        )
         reason = serializers.CharField(max_length=2000, help_text="Shown to the creator.")
 
         class Meta:
@@ -186,7 +220,9 @@ class StaffCaseDecisionApi(APIView):
         responses=CaseDetailOutput,
     )
     def post(self, request, case_id: int):
-        case = get_object_or_404(ReviewCase.objects.select_related("work__owner"), id=case_id)
+        case = get_object_or_404(
+            ReviewCase.objects.select_related("work__owner", "organization"), id=case_id
+        )
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         case = case_decide(case=case, actor=request.user, **data.validated_data)

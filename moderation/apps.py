@@ -5,8 +5,10 @@ class ModerationConfig(AppConfig):
     name = "moderation"
 
     def ready(self) -> None:
+        from licensing import registry as licensing_registry
         from uploads import registry
 
+        from .lifecycle import team_overdue_case_open
         from .services.bans import ban_upload_guard
         from .tasks import queue_screening
         from .views import work_case_section
@@ -24,3 +26,5 @@ class ModerationConfig(AppConfig):
         register(registry.work_page_sections, work_case_section)
         # ... and, under a rights claim, lets the uploader answer the claim once.
         register(registry.work_page_sections, claim_panel)
+        # A team overdue on destroying its models gets one open staff case.
+        register(licensing_registry.team_overdue, team_overdue_case_open)

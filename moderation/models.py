@@ -83,6 +83,8 @@ class CaseKind(models.TextChoices):
     SCREENING = "screening", "Held by screening"
     CLAIM = "claim", "Rights claim"
     BANNED_ACCOUNT = "banned_account", "Licensed work of a banned account"
+    # About a team, not a work: models it must attest destroyed are past their deadline.
+    DESTRUCTION_OVERDUE = "destruction-overdue", "Team overdue on model destruction"
 
 
 class CaseStatus(models.TextChoices):
@@ -91,8 +93,17 @@ class CaseStatus(models.TextChoices):
 
 
 class ReviewCase(models.Model):
-    work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="review_cases")
-    kind = models.CharField(max_length=16, choices=CaseKind.choices)
+    """A question for staff about a work (screening, claims, banned accounts) or, for
+    `destruction-overdue`, about a team (`organization`; no work)."""
+
+    work = models.ForeignKey(
+        Work, on_delete=models.CASCADE, null=True, blank=True, related_name="review_cases"
+    )
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="review_cases",
+    )  # fmt: skip
+    kind = models.CharField(max_length=24, choices=CaseKind.choices)
     status = models.CharField(
         max_length=8, choices=CaseStatus.choices, default=CaseStatus.OPEN, db_index=True
     )
@@ -111,11 +122,25 @@ class ReviewCase(models.Model):
                 fields=["work", "kind"],
                 condition=Q(status="open"),
                 name="case_one_open_per_work_kind",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "kind"],
+                condition=Q(status="open", organization__isnull=False),
+                name="case_one_open_per_team_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(work__isnull=False) | Q(organization__isnull=False),
+                name="case_about_a_work_or_a_team",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"Case {self.id} ({self.kind}) on {self.work_id}"
+        subject = f"work {self.work_id}" if self.work_id else f"team {self.organization_id}"
+        return f"Case {self.id} ({self.kind}) on {subject}"
+
+    @property
+    def is_team_case(self) -> bool:
+        return self.work_id is None and self.organization_id is not None
 
 
 class DecisionAction(models.TextChoices):
@@ -125,6 +150,7 @@ class DecisionAction(models.TextChoices):
     UNBAN = "unban", "Lifted the ban"
     UPHOLD_CLAIM = "uphold_claim", "Upheld the claim"
     DISMISS_CLAIM = "dismiss_claim", "Dismissed the claim"
+    CLOSE = "close", "Closed the case"
 
 
 class DecisionQuerySet(models.QuerySet):

@@ -31,7 +31,7 @@ def open_cases(*, kind: str | None = None) -> QuerySet[ReviewCase]:
 def cases_list(*, kind: str | None = None, status: str | None = None) -> QuerySet[ReviewCase]:
     cases = (
         ReviewCase.objects.filter(**({"status": status} if status else {}))
-        .select_related("work__owner")
+        .select_related("work__owner", "organization")
         .annotate(signal_count=Count("work__signals", distinct=True))
         # Explicit: Meta.ordering is not applied to a query with an aggregate.
         .order_by("-risk_score", "opened_at", "id")
@@ -49,12 +49,16 @@ def open_case_count() -> int:
 
 
 def case_get(*, case_id: int) -> ReviewCase | None:
-    return ReviewCase.objects.select_related("work__owner").filter(id=case_id).first()
+    return (
+        ReviewCase.objects.select_related("work__owner", "organization").filter(id=case_id).first()
+    )
 
 
 def case_signals(*, case: ReviewCase) -> list[ScreeningSignal]:
     """Every signal on the case's work, heaviest first, with the matched work (if any) and its
     owner, for the side-by-side view."""
+    if case.work_id is None:  # a case about a team
+        return []
     return list(
         ScreeningSignal.objects.filter(work_id=case.work_id)
         .select_related("related_work__owner")
@@ -137,3 +141,31 @@ def work_open_case(*, work) -> ReviewCase | None:
 
 
 ACTION_CHOICES = DecisionAction.choices
+
+
+@dataclass(frozen=True)
+class TeamCaseFacts:
+    """What staff need on a destruction-overdue case: the team's owners, and each declared
+    model that is overdue now, with its deadline and the items that require destruction."""
+
+    organization: object
+    owners: list
+    overdue: list  # (declaration, DeclarationState)
+
+
+def team_case_facts(*, case: ReviewCase) -> TeamCaseFacts:
+    from accounts.models import MembershipRole
+    from licensing.lifecycle.status import declaration_state, team_overdue_declarations
+
+    organization = case.organization
+    now = timezone.now()
+    overdue = [
+        (d, declaration_state(d, now=now)) for d in team_overdue_declarations(organization, now=now)
+    ]
+    owners = [
+        m.user
+        for m in organization.memberships.filter(role=MembershipRole.OWNER)
+        .select_related("user")
+        .order_by("user__email")
+    ]
+    return TeamCaseFacts(organization, owners, overdue)

@@ -29,6 +29,7 @@ from .selectors import (
     decision_log,
     open_case_count,
     open_cases,
+    team_case_facts,
     work_open_case,
 )
 from .services.bans import account_ban, account_unban
@@ -54,6 +55,13 @@ class BulkDecisionForm(DecisionForm):
         super().__init__(*args, **kwargs)
         # Any id is accepted here; the service says which do not exist or are decided.
         self.fields["case_ids"].valid_value = lambda value: str(value).isdigit()
+
+
+class CloseForm(forms.Form):
+    """A case about a team (destruction overdue) is closed with the reason."""
+
+    action = forms.ChoiceField(choices=[(DecisionAction.CLOSE, "Close")])
+    reason = forms.CharField(max_length=2000, widget=REASON_WIDGET)
 
 
 class ReasonForm(forms.Form):
@@ -130,6 +138,8 @@ def review_case(request, case_id: int):
     case = case_get(case_id=case_id)
     if case is None:
         raise Http404("No such case.")
+    if case.work_id is None:
+        return _team_case(request, case)
     signals = case_signals(case=case)
     context = {
         "case": case,
@@ -146,11 +156,27 @@ def review_case(request, case_id: int):
     return render(request, "moderation/case.html", context)
 
 
+def _team_case(request, case: ReviewCase):
+    """A destruction-overdue case: the team, its owners, the models overdue now (derived, so
+    the page shows when the team has attested since), and the close form."""
+    context = {
+        "case": case,
+        "facts": team_case_facts(case=case),
+        "case_decisions": case.decisions.select_related("actor"),
+        "is_open": case.status == CaseStatus.OPEN,
+        "close_form": CloseForm(),
+    }
+    return render(request, "moderation/team_case.html", context)
+
+
 @staff_required
 @require_POST
 def review_case_decide(request, case_id: int):
-    case = get_object_or_404(ReviewCase.objects.select_related("work__owner"), id=case_id)
-    form = DecisionForm(request.POST)
+    case = get_object_or_404(
+        ReviewCase.objects.select_related("work__owner", "organization"), id=case_id
+    )
+    is_team = case.work_id is None
+    form = (CloseForm if is_team else DecisionForm)(request.POST)
     if not form.is_valid():
         messages.error(request, f"Nothing was decided. {_form_errors(form)}")
         return redirect("moderation:case", case_id=case.id)
@@ -159,6 +185,9 @@ def review_case_decide(request, case_id: int):
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("moderation:case", case_id=case.id)
+    if is_team:
+        messages.success(request, f"Case {case.id} closed: {case.organization.name}.")
+        return redirect("moderation:queue")
     verb = "approved" if form.cleaned_data["action"] == DecisionAction.APPROVE else "rejected"
     messages.success(request, f"Case {case.id} {verb}: “{case.work.title}”.")
     return redirect("moderation:queue")

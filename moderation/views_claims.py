@@ -109,7 +109,10 @@ def claim_new(request, work_uuid):
         user = request.user
         initial = {"claimant_email": user.email} if user.is_authenticated else {}
         form = ClaimForm(initial=initial)
-    context = {"work": work, "form": form, "claimable": claimable}
+    # A work that is not for sale is private: only its owner and staff see its title here.
+    user = request.user
+    shows_work = claimable or user.is_staff or (user.is_authenticated and user.id == work.owner_id)
+    context = {"work": work, "form": form, "claimable": claimable, "shows_work": shows_work}
     return render(request, "moderation/claims/claim_form.html", context, status=status)
 
 

@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from .apis import VerifyApi
+
+urlpatterns = [
+    path("verify/", VerifyApi.as_view(), name="api-verify"),
+]

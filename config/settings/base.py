@@ -339,6 +339,8 @@ LICENSE_REMINDER_DAYS = env.list("LICENSE_REMINDER_DAYS", cast=int, default=[90,
 LICENSE_DESTRUCTION_GRACE_DAYS = env.int("LICENSE_DESTRUCTION_GRACE_DAYS", default=30)
 LICENSE_HOLDBACK_BPS = env.int("LICENSE_HOLDBACK_BPS", default=1000)
 LICENSE_FORFEIT_AFTER_DAYS = env.int("LICENSE_FORFEIT_AFTER_DAYS", default=90)
+# The largest evidence file a destruction attestation may carry.
+LICENSE_EVIDENCE_MAX_BYTES = env.int("LICENSE_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 
 # --- Payouts ----------------------------------------------------------------------------------
 PLATFORM_FEE_BPS = env.int("PLATFORM_FEE_BPS", default=2000)  # 20% of each sale, published
@@ -351,6 +353,8 @@ DATASET_MAX_ITEMS = env.int("DATASET_MAX_ITEMS", default=5000)
 PACKAGE_SHARD_TARGET_BYTES = env.int("PACKAGE_SHARD_TARGET_BYTES", default=256 * 1024 * 1024)
 PACKAGE_SHARD_MAX_ITEMS = env.int("PACKAGE_SHARD_MAX_ITEMS", default=10_000)
 PACKAGE_SHARDS_PER_TASK = env.int("PACKAGE_SHARDS_PER_TASK", default=4)
+# Shard worker processes per package build; 0: one per CPU.
+PACKAGE_BUILD_WORKERS = env.int("PACKAGE_BUILD_WORKERS", default=0)
 # How long a download link works.
 PACKAGE_LINK_MAX_AGE = env.int("PACKAGE_LINK_MAX_AGE", default=15 * 60)
 

@@ -15,4 +15,5 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {  # noqa: F405
     "user": "5000/minute",
     "token_create": "1000/minute",
     "claims": "1000/minute",
+    "verify": "1000/minute",
 }

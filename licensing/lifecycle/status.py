@@ -3,7 +3,7 @@ the attestations on file (nothing here is stored, so it cannot drift from the fa
 
 A model must be destroyed when any item it was trained on carries `destroy-models` and has
 expired, unless the team renewed that work before the grace period ended (a later license item
-on the same work that started by then and still runs carries the model on). The team has
+on the same work that started by then carries the model on: its own terms decide). The team has
 `LICENSE_DESTRUCTION_GRACE_DAYS` from the earliest such expiry to attest; after that the model
 is overdue and the team is restricted until it attests."""
 
@@ -54,18 +54,38 @@ def _requires_destruction(item: LicenseGrantItem) -> bool:
     return (item.terms or {}).get("on_expiry") == OnExpiry.DESTROY_MODELS
 
 
-def _renewed_in_time(item: LicenseGrantItem, organization_id: int, now: datetime) -> bool:
-    return (
+def superseded_ids(
+    ended: list[LicenseGrantItem], *, organization_id: int | None = None
+) -> set[int]:
+    """The ids of these ended items whose work the same team licensed again, starting after the
+    old item did and before its grace period ran out: the renewal carries the models on (their
+    declarations are carried to it, see grants.py) and its own terms decide what happens at its
+    end. One query for all of them."""
+    if not ended:
+        return set()
+
+    def team(item) -> int:  # pass organization_id, or items with their grant selected
+        return organization_id or item.grant.organization_id
+
+    later = (
         LicenseGrantItem.objects.filter(
-            grant__organization_id=organization_id,
-            work_id=item.work_id,
-            status=GrantStatus.ACTIVE,
-            starts_at__lte=item.expires_at + grace(),
-            expires_at__gt=now,
+            grant__organization_id__in={team(i) for i in ended},
+            work_id__in={i.work_id for i in ended},
         )
-        .exclude(id=item.id)
-        .exists()
+        .exclude(status=GrantStatus.REVOKED)
+        .values_list("id", "grant__organization_id", "work_id", "starts_at")
     )
+    starts: dict[tuple, list] = {}
+    for item_id, organization_id, work_id, starts_at in later:
+        starts.setdefault((organization_id, work_id), []).append((item_id, starts_at))
+    return {
+        i.id
+        for i in ended
+        if any(
+            other != i.id and i.starts_at < starts_at <= i.expires_at + grace()
+            for other, starts_at in starts.get((team(i), i.work_id), ())
+        )
+    }
 
 
 def declaration_state(declaration: ModelDeclaration, *, now: datetime | None = None):
@@ -76,13 +96,13 @@ def declaration_state(declaration: ModelDeclaration, *, now: datetime | None = N
         return DeclarationState(ModelStatus.DESTROYED)
     items = [i for i in declaration.items.all() if i.status != GrantStatus.REVOKED]
     ended = [i for i in items if i.expires_at <= now]
-    renewed = {i.id for i in ended if _renewed_in_time(i, declaration.organization_id, now)}
-    due = tuple(i for i in ended if _requires_destruction(i) and i.id not in renewed)
+    superseded = superseded_ids(ended, organization_id=declaration.organization_id)
+    due = tuple(i for i in ended if _requires_destruction(i) and i.id not in superseded)
     if due:
         deadline = min(i.expires_at for i in due) + grace()
         status = ModelStatus.OVERDUE if now > deadline else ModelStatus.DESTRUCTION_DUE
         return DeclarationState(status, deadline, due)
-    if renewed or len(ended) < len(items):
+    if len(ended) < len(items):
         return DeclarationState(ModelStatus.ACTIVE)
     return DeclarationState(ModelStatus.EXPIRED)
 
@@ -96,7 +116,9 @@ def overdue_candidates(*, now: datetime | None = None) -> QuerySet[ModelDeclarat
         terms__on_expiry=OnExpiry.DESTROY_MODELS.value,
         expires_at__lt=now - grace(),
     ).exclude(status=GrantStatus.REVOKED)
-    return ModelDeclaration.objects.filter(Q(Exists(late_item)), attestations__isnull=True)
+    return ModelDeclaration.objects.filter(
+        Q(Exists(late_item)), attestations__isnull=True
+    ).prefetch_related("items")
 
 
 def team_overdue_declarations(organization, *, now: datetime | None = None):
@@ -104,11 +126,7 @@ def team_overdue_declarations(organization, *, now: datetime | None = None):
     restricted)."""
     now = now or timezone.now()
     candidates = overdue_candidates(now=now).filter(organization=organization)
-    return [
-        d
-        for d in candidates.prefetch_related("items")
-        if declaration_state(d, now=now).status == ModelStatus.OVERDUE
-    ]
+    return [d for d in candidates if declaration_state(d, now=now).status == ModelStatus.OVERDUE]
 
 
 def team_is_restricted(organization, *, now: datetime | None = None) -> bool:

@@ -10,8 +10,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsBuyer, IsStaffRole
+from config.errors import ApplicationError
 
 from .. import serializers as s
+from .. import serializers_renewals as rs
 from ..selectors.datasets import (
     license_for_member,
     licenses_for_member,
@@ -19,8 +21,11 @@ from ..selectors.datasets import (
     order_for_staff,
     orders_for_member,
 )
-from ..services.delivery import current_package, package_request
+from ..selectors.licenses import license_declared_models
+from ..services.delivery import current_package, license_package_rebuild
 from ..services.refunds import order_refund
+from ..services.renewals import renewal_quote, renewal_start
+from ..services.restrictions import team_restriction
 
 
 class OrderListApi(ListAPIView):
@@ -74,6 +79,9 @@ class LicenseDetailApi(APIView):
         data = s.LicenseDetailOutput(grant).data
         order = getattr(grant, "order", None)
         data["package"] = s.package_data(current_package(order), request.user) if order else None
+        data["restriction"] = s.restriction_data(team_restriction(organization=grant.organization))
+        data["declared_models"] = s.declared_models_data(license_declared_models(grant=grant))
+        data["odrl_url"] = f"/public/licenses/{grant.uuid}/odrl.json"
         return Response(data)
 
 
@@ -85,8 +93,30 @@ class LicensePackageApi(APIView):
     @extend_schema(request=None, responses={202: s.PackageOutput})
     def post(self, request, license_uuid):
         grant = license_for_member(user=request.user, grant_uuid=license_uuid)
-        package = package_request(order=grant.order, user=request.user)
+        order = getattr(grant, "order", None)
+        if order is None:
+            raise ApplicationError("This license has no package.", code="not_found", status=404)
+        package = license_package_rebuild(order=order, user=request.user)
         return Response(s.package_data(package, request.user), status=status.HTTP_202_ACCEPTED)
+
+
+class LicenseRenewApi(APIView):
+    """GET: what renewing would cost now, item by item, and what cannot be renewed and why.
+    POST: a renewal dataset of the renewable items (check it out with
+    `POST /api/v1/datasets/{uuid}/checkout/`)."""
+
+    permission_classes = [IsBuyer]
+
+    @extend_schema(responses=rs.RenewalOutput)
+    def get(self, request, license_uuid):
+        grant = license_for_member(user=request.user, grant_uuid=license_uuid)
+        return Response(rs.renewal_data(renewal_quote(grant=grant, user=request.user)))
+
+    @extend_schema(request=None, responses={201: rs.RenewalOutput})
+    def post(self, request, license_uuid):
+        grant = license_for_member(user=request.user, grant_uuid=license_uuid)
+        dataset, quote = renewal_start(grant=grant, user=request.user)
+        return Response(rs.renewal_data(quote, dataset), status=status.HTTP_201_CREATED)
 
 
 urlpatterns = [
@@ -99,5 +129,8 @@ urlpatterns = [
         "licenses/<uuid:license_uuid>/package/",
         LicensePackageApi.as_view(),
         name="api-license-package",
+    ),
+    path(
+        "licenses/<uuid:license_uuid>/renew/", LicenseRenewApi.as_view(), name="api-license-renew"
     ),
 ]

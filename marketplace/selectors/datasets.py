@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from config.errors import ApplicationError
 from licensing.models import LicenseGrant, LicenseGrantItem
@@ -158,7 +159,14 @@ def licenses_for_member(*, user) -> QuerySet[LicenseGrant]:
     return (
         LicenseGrant.objects.filter(organization__memberships__user=user)
         .select_related("organization", "order")
-        .annotate(item_count=Count("items"))
+        .annotate(
+            item_count=Count("items"),
+            # Running now: the sweep may not have marked items past their expiry yet.
+            running_count=Count(
+                "items", filter=Q(items__status="active", items__expires_at__gt=timezone.now())
+            ),
+            last_expiry=Max("items__expires_at", filter=~Q(items__status="revoked")),
+        )
         .order_by("-created_at", "-id")
     )
 
@@ -167,7 +175,12 @@ def license_for_member(*, user, grant_uuid) -> LicenseGrant:
     grant = (
         LicenseGrant.objects.filter(uuid=grant_uuid, organization__memberships__user=user)
         .select_related("organization", "order")
-        .prefetch_related(Prefetch("items", LicenseGrantItem.objects.order_by("expires_at", "id")))
+        .prefetch_related(
+            Prefetch(
+                "items",
+                LicenseGrantItem.objects.select_related("offer").order_by("expires_at", "id"),
+            )
+        )
         .first()
     )
     if grant is None:

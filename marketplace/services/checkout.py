@@ -18,6 +18,7 @@ from payouts.services import split_amount
 
 from ..models import Dataset, DatasetStatus, Order, OrderItem, OrderStatus
 from .datasets import dataset_refresh
+from .restrictions import team_restriction_check
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +29,9 @@ def _site(path: str) -> str:
 
 def order_checkout_start(*, dataset: Dataset, user) -> Order:
     """Check out a dataset: the open order with its Checkout URL. Asking again while a checkout
-    is open returns the same order (and the same Stripe session)."""
+    is open returns the same order (and the same Stripe session). A team overdue on a
+    destruction attestation is refused (`team_restricted`)."""
+    team_restriction_check(organization=dataset.organization)
     open_order = Order.objects.filter(dataset=dataset, status=OrderStatus.AWAITING_PAYMENT).first()
     if open_order is None:
         open_order = order_freeze(dataset=dataset, user=user)

@@ -9,12 +9,12 @@ import hmac
 import logging
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from config.errors import ApplicationError
@@ -29,6 +29,7 @@ from ..models import (
     PackageItem,
     PackageStatus,
 )
+from .restrictions import team_restriction_check
 
 logger = logging.getLogger(__name__)
 
@@ -120,31 +121,66 @@ class FileState:
     reason: str = ""
 
 
-def _ended_items(package_file: PackageFile) -> int:
-    """How many of a shard's items no longer have a running license."""
-    refs = [
-        f"order_item:{i}"
-        for i in PackageItem.objects.filter(shard=package_file).values_list(
-            "order_item_id", flat=True
-        )
-    ]
-    return (
-        LicenseGrantItem.objects.filter(item_ref__in=refs)
-        .exclude(status=GrantStatus.ACTIVE)
-        .count()
+def _not_running(grant_id: int, now: datetime):
+    """The grant's items no longer licensed now: ended by the lifecycle sweep or a refund, or
+    past their expiry already (the hourly sweep may not have marked them yet)."""
+    return LicenseGrantItem.objects.filter(grant_id=grant_id).filter(
+        ~Q(status=GrantStatus.ACTIVE) | Q(expires_at__lte=now)
     )
 
 
-def file_state(package_file: PackageFile) -> FileState:
+@dataclass(frozen=True)
+class PackageLicenseState:
+    """What of a package's license still runs: computed once per package, not per file."""
+
+    has_running_items: bool
+    last_expiry: datetime | None  # when the last item ended (all ended) or ends
+    blocked_shard_ids: frozenset[int]
+    blocked_expired: bool  # the blocked shards hold items that expired (not only refunds)
+
+
+def package_license_state(package: Package, *, now: datetime | None = None):
+    now = now or timezone.now()
+    grant_id = package.order.license_grant_id
+    items = LicenseGrantItem.objects.filter(grant_id=grant_id)
+    ended = _not_running(grant_id, now)
+    refs = {ref: status for ref, status in ended.values_list("item_ref", "status")}
+    order_item_ids = [int(ref.split(":", 1)[1]) for ref in refs if ref.startswith("order_item:")]
+    blocked = PackageItem.objects.filter(package=package, order_item_id__in=order_item_ids)
+    return PackageLicenseState(
+        has_running_items=items.exclude(id__in=ended.values("id")).exists(),
+        last_expiry=items.exclude(status=GrantStatus.REVOKED).aggregate(m=Max("expires_at"))["m"],
+        blocked_shard_ids=frozenset(blocked.values_list("shard_id", flat=True)),
+        blocked_expired=any(s != GrantStatus.REVOKED for s in refs.values()),
+    )
+
+
+def license_ended_message(last_expiry: datetime | None) -> str:
+    if last_expiry is None:
+        return "This license was revoked: nothing in it may be downloaded."
+    return (
+        f"This license expired on {timezone.localtime(last_expiry):%-d %b %Y}; renew to "
+        "download again."
+    )
+
+
+def file_state(package_file: PackageFile, *, license_state=None) -> FileState:
+    """Whether one file may be downloaded now. Once no item of the license runs, the whole
+    package stops; before that, a shard holding an item whose license ended stops, and a rebuild
+    delivers what is still licensed."""
     package = package_file.package
     if package.status != PackageStatus.READY:
         return FileState(package_file, False, "The package is still being built.")
-    if package_file.kind == PackageFileKind.SHARD and _ended_items(package_file):
+    state = license_state or package_license_state(package)
+    if not state.has_running_items:
+        return FileState(package_file, False, license_ended_message(state.last_expiry))
+    if package_file.kind == PackageFileKind.SHARD and package_file.id in state.blocked_shard_ids:
+        renew = " or renew the license to get them back" if state.blocked_expired else ""
         return FileState(
             package_file,
             False,
-            "Some items in this shard are no longer licensed (ended or refunded): rebuild the "
-            "package to download what is still licensed.",
+            "Some items in this shard are no longer licensed (expired or refunded): rebuild "
+            f"the package to download what is still licensed{renew}.",
         )
     newer = package.order.packages.filter(status=PackageStatus.READY, version__gt=package.version)
     if newer.exists():
@@ -154,7 +190,8 @@ def file_state(package_file: PackageFile) -> FileState:
 
 def download_authorize(*, file_id: int, params, request_user=None) -> tuple[PackageFile, object]:
     """Check a download link (signature, expiry), that its user is still in the licensed team,
-    and that the file may still be downloaded. Returns (file, user) or raises."""
+    that the team is not restricted, and that the file may still be downloaded. Returns (file,
+    user) or raises."""
     from accounts.models import User
 
     try:
@@ -185,10 +222,32 @@ def download_authorize(*, file_id: int, params, request_user=None) -> tuple[Pack
         or not organization.memberships.filter(user=user).exists()
     ):
         raise ApplicationError("No such file.", code="not_found", status=404)
+    team_restriction_check(organization=organization)
     state = file_state(package_file)
     if not state.is_available:
         raise ApplicationError(state.reason, code="not_available", status=410)
     return package_file, user
+
+
+def license_package_rebuild(*, order: Order, user) -> Package:
+    """A team member asks for a new version of the package (after items ended or were refunded):
+    refused while the team is restricted or once nothing in the license runs."""
+    team_restriction_check(organization=order.organization)
+    if order.license_grant_id and not _running_items(order.license_grant_id).exists():
+        last = (
+            LicenseGrantItem.objects.filter(grant_id=order.license_grant_id)
+            .exclude(status=GrantStatus.REVOKED)
+            .aggregate(m=Max("expires_at"))["m"]
+        )
+        raise ApplicationError(license_ended_message(last), code="license_ended", status=409)
+    return package_request(order=order, user=user)
+
+
+def _running_items(grant_id: int, now: datetime | None = None):
+    now = now or timezone.now()
+    return LicenseGrantItem.objects.filter(
+        grant_id=grant_id, status=GrantStatus.ACTIVE, expires_at__gt=now
+    )
 
 
 def download_log(*, package_file: PackageFile, user, ip_address: str | None, user_agent: str):

@@ -8,17 +8,20 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.services import notify
 from licensing.grants import GrantItemSpec, license_grant_create
 from licensing.money import format_money
+from licensing.terms import OnExpiry
 from payouts.services import SaleItem, sale_post
 from uploads.models import WorkStatus
 
 from ..models import Dataset, DatasetStatus, Order, OrderItem, OrderStatus
 from .delivery import package_request
+from .renewals import renewal_starts
 
 # An order may be paid from these: a late completion of a checkout we had given up on (the
 # buyer paid on a page that was still open) still gets what was paid for.
@@ -34,25 +37,17 @@ def order_paid(*, order_id: int, payment_intent_id: str = "") -> Order:
             return order  # already paid (a duplicate or a second event about the same payment)
         items = list(order.items.select_related("creator", "work"))
         now = timezone.now()
+        starts = renewal_starts(dataset=order.dataset, work_ids=[i.work_id for i in items], now=now)
         grant, _ = license_grant_create(
             organization=order.organization,
             source_reference=order.reference,
-            starts_at=now,
-            items=[_grant_spec(item) for item in items],
+            starts_at=_grant_start(starts, now),
+            items=[_grant_spec(item, starts.get(item.work_id)) for item in items],
         )
         sale_post(
             order_ref=order.reference,
             fee_bps=order.fee_bps,
-            items=[
-                SaleItem(
-                    creator_id=item.creator_id,
-                    item_ref=item.item_ref,
-                    amount=item.price_amount,
-                    currency=item.currency,
-                    work_id=item.work_id,
-                )
-                for item in items
-            ],
+            items=[_sale_item(item) for item in items],
         )
         order.status, order.paid_at, order.license_grant = OrderStatus.PAID, now, grant
         order.status_reason = ""
@@ -95,7 +90,13 @@ def _refund_removed(order_id: int, item_ids: list[int]) -> None:
         logger.exception("Could not refund removed items %s of order %s", item_ids, order_id)
 
 
-def _grant_spec(item: OrderItem) -> GrantItemSpec:
+def _grant_start(starts: dict, now):
+    """A renewal's grant starts when its first item does; any other order's at payment."""
+    return min(starts.values(), default=now) if starts else now
+
+
+def _grant_spec(item: OrderItem, starts_at=None) -> GrantItemSpec:
+    """One sold item as licensed; a renewed item starts when the team's old item ends."""
     return GrantItemSpec(
         work_id=item.work_id,
         offer_id=item.offer_id,
@@ -106,7 +107,23 @@ def _grant_spec(item: OrderItem) -> GrantItemSpec:
         price_amount=item.price_amount,
         currency=item.currency,
         item_ref=item.item_ref,
+        starts_at=starts_at,
     )
+
+
+def _sale_item(item: OrderItem) -> SaleItem:
+    """The sale in the ledger; a share of an item whose terms require destroying models is held
+    back until the destruction is attested (or forfeited to the creator if it never is)."""
+    fields = {
+        "creator_id": item.creator_id,
+        "item_ref": item.item_ref,
+        "amount": item.price_amount,
+        "currency": item.currency,
+        "work_id": item.work_id,
+    }
+    if item.terms.get("on_expiry") == OnExpiry.DESTROY_MODELS:
+        fields["holdback_bps"] = settings.LICENSE_HOLDBACK_BPS
+    return SaleItem(**fields)
 
 
 def _uses_text(terms: dict) -> str:

@@ -28,6 +28,7 @@ from ..services.datasets import (
     dataset_works_remove,
     intended_use_parse,
 )
+from ..services.restrictions import team_restriction
 from .catalog import USE_NAMES
 
 
@@ -153,6 +154,10 @@ def _builder_context(request, dataset) -> dict:
         "open_order": open_order,
         "summary": intended_summary(dataset),
         "catalog_url": _catalog_url(dataset),
+        # An overdue team cannot check out: the page says why and what lifts it.
+        "restriction": team_restriction(organization=dataset.organization)
+        if dataset.is_draft
+        else None,
     }
 
 

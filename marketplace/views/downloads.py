@@ -19,6 +19,7 @@ MEDIA_TYPES = {
     PackageFileKind.CROISSANT: "application/ld+json",
     PackageFileKind.MANIFEST: "application/json",
     PackageFileKind.LICENSE: "text/markdown; charset=utf-8",
+    PackageFileKind.ODRL: "application/ld+json",
 }
 
 

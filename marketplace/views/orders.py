@@ -1,13 +1,11 @@
-"""A team's orders (status, items, refunds, a printable receipt) and licenses; a creator's
-sales; the license's download package (a rebuild on request). Every lookup is scoped to
-the user's teams (or the creator)."""
+"""A team's orders (status, items, refunds, a printable receipt); a creator's sales. (Licenses
+are in views/licenses.py.) Every lookup is scoped to the user's teams (or the creator)."""
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import path
 
 from accounts.permissions import buyer_required, creator_required
@@ -16,14 +14,10 @@ from licensing.terms import LicenseTerms, Use
 
 from ..models import OrderStatus
 from ..selectors.datasets import (
-    license_for_member,
-    licenses_for_member,
     order_for_member,
     orders_for_member,
     sales_for_creator,
 )
-from ..serializers import package_data
-from ..services.delivery import current_package, package_request
 from .catalog import USE_NAMES
 from .datasets import _is_htmx
 
@@ -111,50 +105,6 @@ def order_receipt(request, order_uuid):
     return render(request, "marketplace/order_receipt.html", context)
 
 
-@buyer_required
-def license_list(request):
-    page = Paginator(licenses_for_member(user=request.user), PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    return render(request, "marketplace/license_list.html", {"page": page, "grants": page})
-
-
-@buyer_required
-def license_detail(request, grant_uuid):
-    try:
-        grant = license_for_member(user=request.user, grant_uuid=grant_uuid)
-    except ApplicationError as exc:
-        raise Http404(exc.message) from exc
-    order = getattr(grant, "order", None)
-    return render(request, "marketplace/license_detail.html",
-                  {"grant": grant, "items": list(grant.items.all()), "order": order,
-                   **_package_context(request, order)})  # fmt: skip
-
-
-def _package_context(request, order) -> dict:
-    package = current_package(order) if order else None
-    return {"package": package_data(package, request.user) if package else None, "order": order}
-
-
-@buyer_required
-def license_package(request, grant_uuid):
-    """The package panel (polled while a build runs); POST asks for a rebuild."""
-    try:
-        grant = license_for_member(user=request.user, grant_uuid=grant_uuid)
-    except ApplicationError as exc:
-        raise Http404(exc.message) from exc
-    order = getattr(grant, "order", None)
-    if request.method == "POST" and order is not None:
-        try:
-            package_request(order=order, user=request.user)
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        if not _is_htmx(request):
-            return redirect("orders:license_detail", grant_uuid=grant.uuid)
-    return render(request, "marketplace/_package_panel.html",
-                  {"grant": grant, **_package_context(request, order)})  # fmt: skip
-
-
 @creator_required
 def sales(request):
     page = Paginator(sales_for_creator(creator=request.user), PER_PAGE).get_page(
@@ -168,8 +118,5 @@ urlpatterns = [
     path("orders/", order_list, name="list"),
     path("orders/<uuid:order_uuid>/", order_detail, name="detail"),
     path("orders/<uuid:order_uuid>/receipt/", order_receipt, name="receipt"),
-    path("licenses/", license_list, name="license_list"),
-    path("licenses/<uuid:grant_uuid>/", license_detail, name="license_detail"),
-    path("licenses/<uuid:grant_uuid>/package/", license_package, name="license_package"),
     path("studio/sales/", sales, name="sales"),
 ]

@@ -18,13 +18,19 @@ from ..models import CaseKind, CaseStatus, DecisionAction, ReviewCase
 from .audit import decision_record
 
 ACTIONS = (DecisionAction.APPROVE, DecisionAction.REJECT)
+# A case about a team (destruction overdue) has no work to list or reject: staff follow it up
+# and close it; the team's restriction lifts only when it attests (licensing decides that).
+TEAM_ACTIONS = (DecisionAction.CLOSE,)
 ANSWER_MAX = 5000
 
 
-def _check_action(*, actor, action: str, reason: str) -> None:
+def _check_action(*, actor, action: str, reason: str, allowed=ACTIONS) -> None:
     if not getattr(actor, "is_staff", False):
         raise ApplicationError("Only staff decide.", code="not_staff", status=403)
-    if action not in ACTIONS:
+    if action not in allowed:
+        if allowed == TEAM_ACTIONS:
+            raise ApplicationError("A case about a team is closed, with the reason.",
+                                   code="invalid", fields={"action": ["Choose close."]})  # fmt: skip
         raise ApplicationError("Approve or reject.", code="invalid",
                                fields={"action": ["Choose approve or reject."]})  # fmt: skip
     if not (reason or "").strip():
@@ -82,8 +88,10 @@ def case_decide(*, case: ReviewCase, actor, action: str, reason: str) -> ReviewC
     """Approve (the work is listed) or reject (the creator reads the reason) a held work's
     case. A banned account's licensed work (kind banned_account): approve lets the licensees
     keep their licenses to the end of their term, reject refunds and revokes each running
-    item first (licensees_refund). Deciding a decided case is refused (409)."""
-    _check_action(actor=actor, action=action, reason=reason)
+    item first (licensees_refund). A team's destruction-overdue case is closed (action
+    `close`). Deciding a decided case is refused (409)."""
+    allowed = TEAM_ACTIONS if case.kind == CaseKind.DESTRUCTION_OVERDUE else ACTIONS
+    _check_action(actor=actor, action=action, reason=reason, allowed=allowed)
     if case.kind == CaseKind.BANNED_ACCOUNT and action == DecisionAction.REJECT:
         # Stripe is called outside the case's transaction; a failure leaves the case open
         # and a retry refunds only what is still running.
@@ -91,7 +99,9 @@ def case_decide(*, case: ReviewCase, actor, action: str, reason: str) -> ReviewC
         licensees_refund(work=case.work, actor=actor, reason=reason)
     with transaction.atomic():
         locked = (
-            ReviewCase.objects.select_for_update().select_related("work__owner").get(id=case.id)
+            ReviewCase.objects.select_for_update(of=("self",))  # work is null on team cases
+            .select_related("work__owner")
+            .get(id=case.id)
         )
         _refuse_if_decided(locked)
         _decide_locked(case=locked, actor=actor, action=action, reason=reason)
@@ -109,7 +119,7 @@ def cases_decide_bulk(*, case_ids, actor, action: str, reason: str) -> uuid.UUID
     batch = uuid.uuid4()
     with transaction.atomic():
         cases = list(
-            ReviewCase.objects.select_for_update()
+            ReviewCase.objects.select_for_update(of=("self",))
             .select_related("work__owner")
             .filter(id__in=ids)
             .order_by("id")
@@ -166,7 +176,11 @@ def case_answer(*, case: ReviewCase, creator, text: str) -> ReviewCase:
         raise ApplicationError(f"Keep it under {ANSWER_MAX} characters.", code="invalid",
                                fields={"text": ["Too long."]})  # fmt: skip
     with transaction.atomic():
-        locked = ReviewCase.objects.select_for_update().select_related("work").get(id=case.id)
+        locked = (
+            ReviewCase.objects.select_for_update(of=("self",))
+            .select_related("work")
+            .get(id=case.id)
+        )
         if locked.work.owner_id != getattr(creator, "id", None):
             raise ApplicationError("Only the work's creator answers.", code="not_owner",
                                    status=403)  # fmt: skip
@@ -175,6 +189,9 @@ def case_answer(*, case: ReviewCase, creator, text: str) -> ReviewCase:
         if locked.answered_at is not None:
             raise ApplicationError("You have already answered.", code="already_answered",
                                    status=409)  # fmt: skip
+        if locked.work is None:
+            raise ApplicationError("There is no work to answer for.", code="not_owner",
+                                   status=403)  # fmt: skip
         locked.creator_answer, locked.answered_at = text, timezone.now()
         locked.save(update_fields=["creator_answer", "answered_at"])
     return locked

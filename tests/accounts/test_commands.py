@@ -56,6 +56,13 @@ def test_seed_demo_is_idempotent(settings):
     }
     team = Organization.objects.get(name="Orbit Lab")
     assert team.memberships.count() == 2
+    # The demo shows a license's whole life: a running one, and one that ended last week whose
+    # declared model is due for a destruction attestation.
+    from licensing.lifecycle.status import ModelStatus, declaration_state
+
+    (declaration,) = team.model_declarations.all()
+    assert declaration_state(declaration).status == ModelStatus.DESTRUCTION_DUE
+    assert team.license_grants.count() == 2
 
 
 def test_seed_demo_refuses_to_run_outside_debug(settings):

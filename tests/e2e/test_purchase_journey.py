@@ -220,3 +220,61 @@ def _fails_once():
             raise RuntimeError("ledger locked")
 
     return handler
+
+
+def test_renews_a_license_and_sees_the_restriction_when_a_model_is_overdue(
+    page, live_server, screenshot, shop
+):
+    """The license page lists what can be renewed (at today's price) and what cannot (consent
+    withdrawn); Renew goes through Stripe's page to a new license. Later a declared model is
+    overdue for a destruction attestation: the team's pages say it is restricted, which models,
+    and how to lift it."""
+    from licensing.services import work_consent_withdraw
+    from tests.marketplace.factories import CONTEXT
+    from tests.marketplace.lifecycle import declare, expire, overdue_expiry_days, paid_order
+
+    ada = CreatorFactory(email="ada@example.com", profile__display_name="Ada Okafor")
+    works = [_work(ada, "Harbour at dawn", 1500, 1), _work(ada, "Salt marsh", 999, 2)]
+    buyer = BuyerFactory(email="lin@orbit.example", membership__organization__name="Orbit Lab")
+    order = paid_order(buyer, works, build=False)
+    grant = order.license_grant
+    work_consent_withdraw(work=works[1], actor=ada, context=CONTEXT)
+    _sign_in(page, buyer.email)
+
+    page.goto(f"/licenses/{grant.uuid}/")
+    renewal = page.get_by_test_id("renewal")
+    expect(renewal.locator(f"[data-renewable='{works[0].id}']")).to_contain_text("Harbour")
+    expect(renewal.get_by_test_id("not-renewable")).to_contain_text("withdrew consent")
+    expect(renewal.get_by_test_id("renewal-total")).to_have_text("$15.00")
+    renewal.scroll_into_view_if_needed()
+    screenshot(page, "1-renew-section")
+
+    renewal.get_by_role("button", name=re.compile(r"Renew")).click()
+    page.wait_for_url(re.compile(re.escape(shop.public_url) + r"/pay/"))
+    expect(page.get_by_test_id("amount")).to_have_text("$15.00")
+    page.get_by_test_id("pay").click()
+    status = page.get_by_test_id("order-status")
+    expect(status).to_contain_text("Paid", timeout=30_000)
+    renewed = Order.objects.exclude(id=order.id).get()
+    new_item = renewed.license_grant.items.get()
+    assert new_item.starts_at == grant.items.get(work=works[0]).expires_at
+    page.get_by_role("link", name="View license").click()
+    expect(page.locator(f"tr[data-item='{new_item.id}']")).to_contain_text("Harbour at dawn")
+    screenshot(page, "2-renewed-license")
+
+    # A model trained on an older destroy-models license, never attested: overdue.
+    old = paid_order(buyer, [_work(ada, "Dunes at noon", 700, 3)], build=False)
+    model = declare(buyer, list(old.license_grant.items.all()), name="painter")
+    expire(old.license_grant, days_ago=overdue_expiry_days())
+    page.goto("/licenses/")
+    banner = page.get_by_test_id("restriction")
+    expect(banner).to_contain_text("Orbit Lab is restricted")
+    expect(banner).to_contain_text("painter")
+    expect(banner.get_by_role("link", name="Attest destruction")).to_have_attribute(
+        "href", f"/team/models/{model.uuid}/attest/"
+    )
+    screenshot(page, "3-restricted")
+    page.goto(f"/licenses/{old.license_grant.uuid}/")
+    expect(page.get_by_test_id("license-ended")).to_contain_text("This license expired on")
+    expect(page.get_by_test_id("declared-models")).to_contain_text("Overdue")
+    screenshot(page, "4-expired-license")

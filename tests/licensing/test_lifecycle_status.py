@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from licensing.grants import GrantItemSpec, license_grant_create, months_after
+from licensing.grants import months_after
 from licensing.lifecycle.status import (
     ModelStatus,
     declaration_state,
@@ -17,57 +17,12 @@ from licensing.models import (
     DestructionAttestation,
     GrantStatus,
     LicenseGrantItem,
-    ModelDeclaration,
-    ModelDeclarationItem,
 )
 from tests.accounts.factories import BuyerFactory
+from tests.licensing.lifecycle_helpers import DESTROY, STOP, declare, grant_for
 from tests.marketplace.factories import listed_work
 
 pytestmark = pytest.mark.django_db
-
-DESTROY = "generative-commercial-3y"  # 36 months, destroy-models
-STOP = "nongenerative-research-5y"  # 60 months, stop-training
-
-
-def _grant(buyer, works, *, starts_at, ref):
-    team = buyer.memberships.get().organization
-    specs = []
-    for work in works:
-        offer = work.offers.get()
-        specs.append(
-            GrantItemSpec(
-                work_id=work.id,
-                offer_id=offer.id,
-                creator_id=work.owner_id,
-                work_title=work.title,
-                terms=offer.terms.canonical(),
-                terms_hash=offer.terms_hash,
-                price_amount=offer.price_amount,
-                currency=offer.currency,
-                item_ref=f"test:{ref}:{work.id}",
-            )
-        )
-    grant, _ = license_grant_create(
-        organization=team, source_reference=f"test:{ref}", items=specs, starts_at=starts_at
-    )
-    return grant
-
-
-def _declare(buyer, items, name="m"):
-    declaration = ModelDeclaration.objects.create(
-        organization=buyer.memberships.get().organization,
-        declared_by=buyer,
-        name=name,
-        version="1",
-        purpose="test",
-        is_commercial=True,
-        is_generative=True,
-        training_started_on=date(2026, 1, 1),
-        training_ended_on=date(2026, 2, 1),
-    )
-    for item in items:
-        ModelDeclarationItem.objects.create(declaration=declaration, grant_item=item)
-    return declaration
 
 
 def _attest(declaration, user):
@@ -87,15 +42,15 @@ def start():
 
 
 def test_a_model_on_running_items_is_active_and_the_team_not_restricted(buyer, start):
-    grant = _grant(buyer, [listed_work(preset=DESTROY)], starts_at=start, ref="a")
-    declaration = _declare(buyer, grant.items.all())
+    grant = grant_for(buyer, [listed_work(preset=DESTROY)], starts_at=start)
+    declaration = declare(buyer, grant.items.all())
     assert declaration_state(declaration).status == ModelStatus.ACTIVE
     assert not team_is_restricted(grant.organization)
 
 
 def test_stop_training_items_end_as_expired_with_no_duty(buyer, start):
-    grant = _grant(buyer, [listed_work(preset=STOP)], starts_at=start, ref="b")
-    declaration = _declare(buyer, grant.items.all())
+    grant = grant_for(buyer, [listed_work(preset=STOP)], starts_at=start)
+    declaration = declare(buyer, grant.items.all())
     after = months_after(start, 60) + timedelta(days=400)
     state = declaration_state(declaration, now=after)
     assert state.status == ModelStatus.EXPIRED and state.deadline is None
@@ -103,9 +58,9 @@ def test_stop_training_items_end_as_expired_with_no_duty(buyer, start):
 
 
 def test_destroy_models_items_make_the_model_due_then_overdue_then_destroyed(buyer, start):
-    grant = _grant(buyer, [listed_work(preset=DESTROY)], starts_at=start, ref="c")
+    grant = grant_for(buyer, [listed_work(preset=DESTROY)], starts_at=start)
     item = grant.items.get()
-    declaration = _declare(buyer, [item])
+    declaration = declare(buyer, [item])
     deadline = item.expires_at + timedelta(days=30)
 
     due = declaration_state(declaration, now=item.expires_at + timedelta(days=1))
@@ -126,8 +81,8 @@ def test_destroy_models_items_make_the_model_due_then_overdue_then_destroyed(buy
 def test_one_expired_destroy_item_is_enough_even_while_others_run(buyer, creator, start):
     short = listed_work(preset="fine-tune-commercial-2y")  # 24 months, destroy-models
     long = listed_work(preset=STOP)
-    grant = _grant(buyer, [short, long], starts_at=start, ref="d")
-    declaration = _declare(buyer, grant.items.all())
+    grant = grant_for(buyer, [short, long], starts_at=start)
+    declaration = declare(buyer, grant.items.all())
     when = months_after(start, 24) + timedelta(days=1)
     state = declaration_state(declaration, now=when)
     assert state.status == ModelStatus.DESTRUCTION_DUE
@@ -136,18 +91,18 @@ def test_one_expired_destroy_item_is_enough_even_while_others_run(buyer, creator
 
 def test_grace_period_is_a_setting(buyer, start, settings):
     settings.LICENSE_DESTRUCTION_GRACE_DAYS = 5
-    grant = _grant(buyer, [listed_work(preset=DESTROY)], starts_at=start, ref="e")
-    declaration = _declare(buyer, grant.items.all())
+    grant = grant_for(buyer, [listed_work(preset=DESTROY)], starts_at=start)
+    declaration = declare(buyer, grant.items.all())
     when = grant.items.get().expires_at + timedelta(days=6)
     assert declaration_state(declaration, now=when).status == ModelStatus.OVERDUE
 
 
 def test_renewing_the_work_in_time_carries_the_model_on(buyer, start):
     work = listed_work(preset=DESTROY)
-    old = _grant(buyer, [work], starts_at=start, ref="f").items.get()
-    declaration = _declare(buyer, [old])
+    old = grant_for(buyer, [work], starts_at=start).items.get()
+    declaration = declare(buyer, [old])
     # The renewal starts within the grace period and runs on.
-    _grant(buyer, [work], starts_at=old.expires_at + timedelta(days=3), ref="f2")
+    grant_for(buyer, [work], starts_at=old.expires_at + timedelta(days=3))
     when = old.expires_at + timedelta(days=60)
     assert declaration_state(declaration, now=when).status == ModelStatus.ACTIVE
     assert not team_is_restricted(old.grant.organization, now=when)
@@ -155,16 +110,16 @@ def test_renewing_the_work_in_time_carries_the_model_on(buyer, start):
 
 def test_a_renewal_after_the_grace_period_does_not_excuse_the_overdue_model(buyer, start):
     work = listed_work(preset=DESTROY)
-    old = _grant(buyer, [work], starts_at=start, ref="g").items.get()
-    declaration = _declare(buyer, [old])
-    _grant(buyer, [work], starts_at=old.expires_at + timedelta(days=45), ref="g2")
+    old = grant_for(buyer, [work], starts_at=start).items.get()
+    declaration = declare(buyer, [old])
+    grant_for(buyer, [work], starts_at=old.expires_at + timedelta(days=45))
     when = old.expires_at + timedelta(days=60)
     assert declaration_state(declaration, now=when).status == ModelStatus.OVERDUE
 
 
 def test_revoked_items_are_left_to_staff(buyer, start):
-    grant = _grant(buyer, [listed_work(preset=DESTROY)], starts_at=start, ref="h")
-    declaration = _declare(buyer, grant.items.all())
+    grant = grant_for(buyer, [listed_work(preset=DESTROY)], starts_at=start)
+    declaration = declare(buyer, grant.items.all())
     LicenseGrantItem.objects.update(status=GrantStatus.REVOKED)
     when = grant.items.get().expires_at + timedelta(days=90)
     assert declaration_state(declaration, now=when).status == ModelStatus.EXPIRED
@@ -173,8 +128,8 @@ def test_revoked_items_are_left_to_staff(buyer, start):
 
 def test_other_teams_overdue_models_do_not_restrict_this_team(buyer, start):
     other = BuyerFactory()
-    grant = _grant(other, [listed_work(preset=DESTROY)], starts_at=start, ref="i")
-    _declare(other, grant.items.all())
+    grant = grant_for(other, [listed_work(preset=DESTROY)], starts_at=start)
+    declare(other, grant.items.all())
     when = grant.items.get().expires_at + timedelta(days=31)
     assert team_is_restricted(grant.organization, now=when)
     assert not team_is_restricted(buyer.memberships.get().organization, now=when)

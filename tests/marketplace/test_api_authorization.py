@@ -126,6 +126,8 @@ ENDPOINTS = [
     Endpoint("order-refund", "post", "/api/v1/orders/{order}/refunds/", "staff"),
     Endpoint("license-list", "get", "/api/v1/licenses/", "list"),
     Endpoint("license-detail", "get", "/api/v1/licenses/{license}/", "object"),
+    Endpoint("license-renew-quote", "get", "/api/v1/licenses/{license}/renew/", "object"),
+    Endpoint("license-renew", "post", "/api/v1/licenses/{license}/renew/", "object"),
 ]
 CALLERS = ["anonymous", "creator", "staff", "other-team", "member", "owner"]
 ALLOWED = {"get": 200, "post": 201, "delete": 200}
@@ -201,6 +203,9 @@ def test_every_endpoint_answers_each_caller_only_for_its_own_team(
             },
         }[endpoint.name]
         assert {row["uuid"] for row in body["results"]} == mine
+    if endpoint.name == "license-renew":
+        renewal = Dataset.objects.get(uuid=body["dataset"]["uuid"])
+        assert renewal.organization == _org(user) and renewal.renews == a.order.license_grant
     if endpoint.name == "dataset-create":
         # Created in the caller's own team, whatever team the works came from.
         assert Dataset.objects.get(uuid=body["uuid"]).organization == _org(user)

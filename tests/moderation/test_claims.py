@@ -320,6 +320,8 @@ def test_the_form_shows_errors_in_place_and_refuses_unsworn_claims(client):
     Work.objects.filter(id=removed.id).update(status=WorkStatus.REMOVED)
     page = client.get(f"/works/{removed.uuid}/claim/").content.decode()
     assert "cannot be claimed" in page
+    # A work that is not for sale is private: its title and status are not shown to others.
+    assert removed.title not in page and "(it is removed)" not in page
 
 
 def test_the_uploader_answers_once_and_only_the_uploader(api_client):

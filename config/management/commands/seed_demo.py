@@ -46,6 +46,7 @@ class Command(BaseCommand):
         self._seed_invitation()
         works = self._seed_works()
         self._seed_purchases()
+        self._seed_lifecycle()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready ({len(created)} new accounts, {works} new works). Sign in with password "
@@ -126,6 +127,62 @@ class Command(BaseCommand):
         )
         dataset_create(organization=team, user=lead, name="Generative pre-training",
                        intended=generative, work_ids=listed[4:])  # fmt: skip
+
+    def _seed_lifecycle(self) -> None:
+        """Orbit Lab also bought a fine-tuning set three years ago whose terms say models must be
+        destroyed at expiry: it ended last week, and the model the team declared on it is due
+        for a destruction attestation (dates moved back here; real licenses start at payment)."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from licensing.grants import months_after
+        from licensing.lifecycle.declarations import model_declare
+        from licensing.lifecycle.expiry import license_items_expire
+        from licensing.models import LicenseGrant
+        from marketplace.models import Dataset
+        from marketplace.services.checkout import order_freeze
+        from marketplace.services.datasets import dataset_create, intended_use_parse
+        from marketplace.services.fulfilment import order_paid
+
+        lead = User.objects.get(email="lead@orbitlab.demo")
+        team = lead.memberships.get().organization
+        name = "Style set 2023"
+        if Dataset.objects.filter(organization=team, name=name).exists():
+            return
+        from uploads.models import Work
+
+        generative = intended_use_parse(uses=["ai-train-generative"], commercial=True, months_needed=12)
+        listed = list(Work.objects.filter(status="listed").values_list("id", flat=True))
+        dataset, _ = dataset_create(organization=team, user=lead, name=name,
+                                    intended=generative, work_ids=listed)  # fmt: skip
+        items = list(dataset.items.all())
+        if not items:
+            return
+        order = order_freeze(dataset=dataset, user=lead)
+        order_paid(order_id=order.id)
+        type(order).objects.filter(id=order.id).update(
+            status_reason="Demo data: seeded as paid without a payment."
+        )
+        grant = LicenseGrant.objects.get(source_reference=order.reference)
+        ended = timezone.now() - timedelta(days=6)
+        for item in grant.items.all():
+            months = item.terms["term_months"]
+            start = ended
+            while months_after(start, months) > ended:  # the start that ends it on `ended`
+                start -= timedelta(days=1)
+            type(item).objects.filter(id=item.id).update(
+                starts_at=start, expires_at=months_after(start, months)
+            )
+        first = grant.items.order_by("starts_at").first()
+        LicenseGrant.objects.filter(id=grant.id).update(starts_at=first.starts_at)
+        started = first.starts_at.date() + timedelta(days=14)
+        model_declare(organization=team, user=lead, name="Orbit Diffusion", version="0.9",
+                      purpose="Style adapter for our image generator", is_commercial=True,
+                      is_generative=True, training_started_on=started,
+                      training_ended_on=started + timedelta(days=30),
+                      grant_uuids=[grant.uuid])  # fmt: skip
+        license_items_expire()
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Run even with DEBUG off.")

@@ -1,0 +1,177 @@
+"""Pages for model declarations: a team's models (list, declare, detail), and for creators the
+models trained on their works and a per-work view of their licenses. Lookups are scoped to the
+user's teams, or to the creator's own works."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from accounts.permissions import buyer_required, creator_required
+from accounts.selectors import is_organization_owner, memberships_for_user
+from config.errors import ApplicationError
+
+from .forms_models import ModelDeclarationForm
+from .lifecycle.declarations import model_declare
+from .lifecycle.status import ModelStatus, declaration_state
+from .selectors_models import (
+    creator_licensed_works,
+    declaration_for_member,
+    declaration_items,
+    declarations_for_creator,
+    declarations_for_member,
+    licenses_for_declaring,
+    team_for_member,
+    with_states,
+)
+
+PER_PAGE = 50
+
+
+def _page(request, queryset):
+    return Paginator(queryset, PER_PAGE).get_page(request.GET.get("page"))
+
+
+# --- Team pages -------------------------------------------------------------------------------
+
+
+@buyer_required
+def model_list(request):
+    page = _page(request, declarations_for_member(user=request.user))
+    memberships = list(memberships_for_user(user=request.user))
+    context = {
+        "page": page,
+        "declarations": with_states(page.object_list),
+        "has_team": bool(memberships),
+        "several_teams": len(memberships) > 1,
+    }
+    return render(request, "licensing/models/list.html", context)
+
+
+@buyer_required
+def model_new(request):
+    slug = request.POST.get("team") or request.GET.get("team")
+    organization = team_for_member(user=request.user, slug=slug)
+    if organization is None:
+        if slug:
+            raise Http404("No such team among yours.")
+        return render(request, "licensing/models/no_team.html")
+    licenses = [_with_terms_grant(g) for g in licenses_for_declaring(organization=organization)]
+    form = ModelDeclarationForm(request.POST or None, licenses=licenses)
+    _mark_selected(licenses, request.POST)
+    context = {
+        "organization": organization,
+        "teams": [m.organization for m in memberships_for_user(user=request.user)],
+        "licenses": licenses,
+        "form": form,
+    }
+    if request.method != "POST" or not form.is_valid():
+        status = 400 if request.method == "POST" else 200
+        return render(request, "licensing/models/new.html", context, status=status)
+    values = form.cleaned_data
+    try:
+        declaration = model_declare(
+            organization=organization,
+            user=request.user,
+            name=values["name"],
+            version=values["version"],
+            purpose=values["purpose"],
+            is_commercial=values["is_commercial"],
+            is_generative=values["is_generative"],
+            training_started_on=values["training_started_on"],
+            training_ended_on=values["training_ended_on"],
+            item_ids=values["items"],
+            grant_uuids=values["grants"],
+        )
+    except ApplicationError as exc:
+        for field, errors in exc.fields.items():
+            if field in form.fields:
+                for error in errors:
+                    form.add_error(field, error)
+        offending = exc.extra.get("offending_items", [])
+        _mark_problems(licenses, offending)
+        context.update(error=exc.message, offending=offending)
+        return render(request, "licensing/models/new.html", context, status=400)
+    messages.success(
+        request,
+        f"{declaration.name} {declaration.version} is declared. The creators of its works "
+        "have been told.",
+    )
+    return redirect("models:detail", declaration_uuid=declaration.uuid)
+
+
+def _mark_selected(licenses, data) -> None:
+    """Keep the team's choices ticked when the form comes back with an error."""
+    grants, items = set(data.getlist("grants")), set(data.getlist("items"))
+    for grant in licenses:
+        grant.is_selected = str(grant.uuid) in grants
+        for item in grant.item_list:
+            item.is_selected = str(item.id) in items
+            item.problems = []
+        grant.is_open = any(item.is_selected for item in grant.item_list)
+
+
+def _mark_problems(licenses, offending) -> None:
+    reasons = {problem["id"]: problem["reasons"] for problem in offending}
+    for grant in licenses:
+        for item in grant.item_list:
+            item.problems = reasons.get(item.id, [])
+        grant.is_open = grant.is_open or any(item.problems for item in grant.item_list)
+
+
+def _with_terms_grant(grant):
+    grant.item_list = list(grant.items.all())
+    return grant
+
+
+@buyer_required
+def model_detail(request, declaration_uuid):
+    try:
+        declaration = declaration_for_member(user=request.user, declaration_uuid=declaration_uuid)
+    except ApplicationError as exc:
+        raise Http404(exc.message) from exc
+    state = declaration_state(declaration, now=timezone.now())
+    due_ids = {i.id for i in state.due_items}
+    items = declaration_items(declaration)
+    for item in items:
+        item.is_due = item.id in due_ids
+    context = {
+        "declaration": declaration,
+        "state": state,
+        "items": items,
+        "attestations": list(declaration.attestations.all()),
+        "is_owner": is_organization_owner(organization=declaration.organization, user=request.user),
+        "must_attest": state.status in (ModelStatus.DESTRUCTION_DUE, ModelStatus.OVERDUE),
+    }
+    return render(request, "licensing/models/detail.html", context)
+
+
+# --- Creator pages ----------------------------------------------------------------------------
+
+
+@creator_required
+def studio_models(request):
+    page = _page(request, declarations_for_creator(creator=request.user))
+    return render(
+        request,
+        "licensing/studio/models.html",
+        {"page": page, "declarations": with_states(page.object_list)},
+    )
+
+
+@creator_required
+def studio_licenses(request):
+    page = _page(request, creator_licensed_works(creator=request.user))
+    now, states = timezone.now(), {}
+    works = list(page.object_list)
+    for work in works:
+        for item in work.licenses:
+            item.declarations = list(item.model_declarations.all())
+            for declaration in item.declarations:
+                if declaration.id not in states:
+                    states[declaration.id] = declaration_state(declaration, now=now)
+                declaration.state = states[declaration.id]
+    return render(request, "licensing/studio/licenses.html", {"page": page, "works": works})
