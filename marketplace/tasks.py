@@ -1,5 +1,7 @@
 """Worker side of the marketplace: package builds, a few shards per task, handed on until done;
-one build per package at a time (a cache lock), resumable after any crash (see builder.py)."""
+one build per package at a time (a cache lock), resumable after any crash (see builder.py).
+Inside a task, the shards are written by PACKAGE_BUILD_WORKERS forked worker processes (one per
+CPU by default); they are killed if the task fails or is killed."""
 
 from __future__ import annotations
 

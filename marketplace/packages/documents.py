@@ -243,5 +243,9 @@ def manifest(*, package_id: str, license_id: str, files: list[dict], item_count:
     }
 
 
-def to_json_bytes(document: dict) -> bytes:
-    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False).encode()
+def to_json_bytes(document: dict, *, indent: int | None = 2) -> bytes:
+    """JSON as UTF-8; `indent=None` for large documents: compact, by the C encoder."""
+    separators = None if indent else (",", ":")
+    return json.dumps(
+        document, indent=indent, ensure_ascii=False, sort_keys=False, separators=separators
+    ).encode()

@@ -102,7 +102,7 @@ def test_a_paid_order_gets_a_package_teams_can_load(buyer, works, settings, tmp_
     license_ref = order.license_grant.uuid.hex[:10].upper()
     shards = [f"assent-{license_ref}-{i:06d}.tar" for i in range(3)]
     assert names == sorted(
-        [*shards, "LICENSE.md", "croissant.json", "index.parquet", "manifest.json"]
+        [*shards, "LICENSE.md", "croissant.json", "index.parquet", "manifest.json", "odrl.json"]
     )
     paths = local_copy(package, tmp_path)
 
@@ -163,15 +163,15 @@ def test_a_build_that_crashes_midway_resumes_without_duplicates(
     package = order.packages.get()
 
     builder.package_build_step(package_id=package.id, max_shards=1)
-    real_bulk_create = PackageItem.objects.bulk_create
+    real_insert = builder._insert_items
 
     def crash(*args, **kwargs):
         raise SystemExit("worker killed after storing shard 2, before recording it")
 
-    monkeypatch.setattr(PackageItem.objects, "bulk_create", crash)
+    monkeypatch.setattr(builder, "_insert_items", crash)
     with pytest.raises(SystemExit):
         builder.package_build_step(package_id=package.id, max_shards=1)
-    monkeypatch.setattr(PackageItem.objects, "bulk_create", real_bulk_create)
+    monkeypatch.setattr(builder, "_insert_items", real_insert)
     package.refresh_from_db()
     assert package.status == PackageStatus.BUILDING and package.done_items == 1
 
