@@ -152,7 +152,9 @@ class Command(BaseCommand):
             return
         from uploads.models import Work
 
-        generative = intended_use_parse(uses=["ai-train-generative"], commercial=True, months_needed=12)
+        generative = intended_use_parse(
+            uses=["ai-train-generative"], commercial=True, months_needed=12
+        )
         listed = list(Work.objects.filter(status="listed").values_list("id", flat=True))
         dataset, _ = dataset_create(organization=team, user=lead, name=name,
                                     intended=generative, work_ids=listed)  # fmt: skip
