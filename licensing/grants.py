@@ -73,10 +73,11 @@ def license_grant_create(
 
 
 def _declarations_carry_forward(grant: LicenseGrant) -> None:
-    """A renewal (the team licenses a work again, starting before its earlier license's grace
-    period ran out) carries the models declared on the earlier license: they keep using the
-    work under the new license, whose terms now decide what happens at its end."""
-    from .lifecycle.status import grace
+    """A renewal (the team licenses a work again on terms that still permit what the earlier
+    license did, starting before its grace period ran out: `status.renews`) carries the models
+    declared on the earlier license: they keep using the work under the new license, whose
+    terms now decide what happens at its end."""
+    from .lifecycle.status import renews
     from .models import ModelDeclarationItem
 
     new_items = {item.work_id: item for item in grant.items.all()}
@@ -88,13 +89,16 @@ def _declarations_carry_forward(grant: LicenseGrant) -> None:
         )
         .exclude(grant=grant)
         .exclude(status=GrantStatus.REVOKED)
+        .prefetch_related("declared_in")
+        .distinct()
     )
     links = [
-        ModelDeclarationItem(declaration_id=declaration_id, grant_item=new_items[work_id])
-        for work_id, declaration_id, starts_at, expires_at in earlier.values_list(
-            "work_id", "declared_in__declaration_id", "starts_at", "expires_at"
+        ModelDeclarationItem(declaration_id=link.declaration_id, grant_item=new_items[old.work_id])
+        for old in earlier
+        if renews(
+            old, starts_at=new_items[old.work_id].starts_at, terms=new_items[old.work_id].terms
         )
-        if starts_at < new_items[work_id].starts_at <= expires_at + grace()
+        for link in old.declared_in.all()
     ]
     ModelDeclarationItem.objects.bulk_create(links, ignore_conflicts=True)
 

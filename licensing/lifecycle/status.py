@@ -57,10 +57,9 @@ def _requires_destruction(item: LicenseGrantItem) -> bool:
 def superseded_ids(
     ended: list[LicenseGrantItem], *, organization_id: int | None = None
 ) -> set[int]:
-    """The ids of these ended items whose work the same team licensed again, starting after the
-    old item did and before its grace period ran out: the renewal carries the models on (their
-    declarations are carried to it, see grants.py) and its own terms decide what happens at its
-    end. One query for all of them."""
+    """The ids of these ended items that the same team renewed (see `renews`): the renewal
+    carries the models on (their declarations are carried to it, see grants.py) and its own
+    terms decide what happens at its end. One query for all of them."""
     if not ended:
         return set()
 
@@ -73,19 +72,32 @@ def superseded_ids(
             work_id__in={i.work_id for i in ended},
         )
         .exclude(status=GrantStatus.REVOKED)
-        .values_list("id", "grant__organization_id", "work_id", "starts_at")
+        .values_list("id", "grant__organization_id", "work_id", "starts_at", "terms")
     )
     starts: dict[tuple, list] = {}
-    for item_id, organization_id, work_id, starts_at in later:
-        starts.setdefault((organization_id, work_id), []).append((item_id, starts_at))
+    for item_id, organization_id, work_id, starts_at, terms in later:
+        starts.setdefault((organization_id, work_id), []).append((item_id, starts_at, terms))
     return {
         i.id
         for i in ended
         if any(
-            other != i.id and i.starts_at < starts_at <= i.expires_at + grace()
-            for other, starts_at in starts.get((team(i), i.work_id), ())
+            other != i.id and renews(i, starts_at=starts_at, terms=terms)
+            for other, starts_at, terms in starts.get((team(i), i.work_id), ())
         )
     }
+
+
+def renews(earlier: LicenseGrantItem, *, starts_at: datetime, terms: dict) -> bool:
+    """Does a later license item of the same team on the same work (starting then, on these
+    terms) renew `earlier`: starting after it did and before its grace period ran out, and
+    permitting every use it permitted (commercially, if it did)? An evaluation-only license
+    bought later does not carry on a model trained for generation."""
+    before = earlier.terms or {}
+    return (
+        earlier.starts_at < starts_at <= earlier.expires_at + grace()
+        and set(before.get("uses", ())) <= set(terms.get("uses", ()))
+        and bool(terms.get("commercial") or not before.get("commercial"))
+    )
 
 
 def declaration_state(declaration: ModelDeclaration, *, now: datetime | None = None):

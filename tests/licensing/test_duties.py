@@ -17,7 +17,7 @@ from licensing.lifecycle.status import ModelStatus, declaration_state, team_is_r
 from licensing.models import DutyOutcome, GrantStatus
 from licensing.services import offer_create, offer_withdraw
 from licensing.tasks import license_lifecycle_sweep_task
-from licensing.terms import PRESETS
+from licensing.terms import PRESETS, LicenseTerms, OnExpiry, Use
 from tests.licensing.lifecycle_helpers import (
     DESTROY,
     STOP,
@@ -130,32 +130,54 @@ def test_a_renewal_carries_the_models_on_and_releases_the_old_holdback(
     assert not team_is_restricted(team_of(buyer), now=later)
 
 
+def _license_on(buyer, work, terms, *, starts_at, ref):
+    """The team licenses `work` on `terms` (the creator's new offer) from `starts_at`."""
+    offer_withdraw(offer=work.offers.get(status="active"), actor=work.owner, context=CONTEXT)
+    offer = offer_create(work=work, actor=work.owner, terms=terms, price_amount=900,
+                         currency="USD", consent=True, context=CONTEXT)  # fmt: skip
+    grant, _ = license_grant_create(
+        organization=team_of(buyer), source_reference=f"test:{ref}", starts_at=starts_at,
+        items=[GrantItemSpec(
+            work_id=work.id, offer_id=offer.id, creator_id=work.owner_id,
+            work_title=work.title, terms=offer.terms.canonical(), terms_hash=offer.terms_hash,
+            price_amount=900, currency="USD", item_ref=f"test:{ref}:1",
+        )],
+    )  # fmt: skip
+    return grant.items.get()
+
+
 def test_a_renewal_on_stop_training_terms_ends_the_duty(buyer):
     work = listed_work(preset=DESTROY)
     old = grant_for(buyer, [work], starts_at=timezone.now()).items.get()
     declaration = declare(buyer, [old])
-    # The creator now offers the work on stop-training terms only; the team renews on those.
-    offer_withdraw(offer=work.offers.get(), actor=work.owner, context=CONTEXT)
-    offer = offer_create(work=work, actor=work.owner, terms=PRESETS[STOP].terms, preset=STOP,
-                         price_amount=900, currency="USD", consent=True, context=CONTEXT)  # fmt: skip
-    grant, _ = license_grant_create(
-        organization=team_of(buyer),
-        source_reference="test:renewal-on-stop-training",
-        starts_at=old.expires_at - timedelta(days=1),
-        items=[
-            GrantItemSpec(
-                work_id=work.id, offer_id=offer.id, creator_id=work.owner_id,
-                work_title=work.title, terms=offer.terms.canonical(),
-                terms_hash=offer.terms_hash, price_amount=900, currency="USD",
-                item_ref="test:renewal-on-stop-training:1",
-            )
-        ],
-    )  # fmt: skip
-    renewal = grant.items.get()
+    # The creator now offers the same uses on stop-training terms; the team renews on those.
+    same_uses = LicenseTerms(frozenset(Use), True, 36, OnExpiry.STOP_TRAINING)
+    renewal = _license_on(
+        buyer, work, same_uses, starts_at=old.expires_at - timedelta(days=1), ref="stop"
+    )
     assert renewal in declaration.items.all()
     after = renewal.expires_at + timedelta(days=400)
     assert declaration_state(declaration, now=after).status == ModelStatus.EXPIRED
     assert not team_is_restricted(team_of(buyer), now=after)
+
+
+def test_a_later_license_for_less_does_not_carry_the_model_on(buyer):
+    """An evaluation-only license of the same work, bought later, does not let a generative
+    model trained under the earlier license live on."""
+    work = listed_work(preset=DESTROY)
+    old = grant_for(buyer, [work], starts_at=timezone.now()).items.get()
+    declaration = declare(buyer, [old])
+    evaluation = _license_on(
+        buyer, work, PRESETS["evaluation-1y"].terms, starts_at=old.expires_at - timedelta(days=30),
+        ref="eval",
+    )  # fmt: skip
+    assert evaluation not in declaration.items.all()
+    later = old.expires_at + timedelta(days=1)
+    state = declaration_state(declaration, now=later)
+    assert state.status == ModelStatus.DESTRUCTION_DUE and state.due_items == (old,)
+    license_items_expire(now=later)
+    old.refresh_from_db()
+    assert old.status == GrantStatus.DESTRUCTION_DUE
 
 
 def test_a_renewal_after_the_grace_period_carries_nothing(buyer):
