@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from ..models import GrantStatus, LicenseGrantItem, ModelDeclaration
+from ..models import GrantStatus, LicenseGrantItem, ModelDeclaration, ModelDeclarationItem
 from ..terms import OnExpiry
 
 
@@ -54,37 +54,45 @@ def _requires_destruction(item: LicenseGrantItem) -> bool:
     return (item.terms or {}).get("on_expiry") == OnExpiry.DESTROY_MODELS
 
 
-def superseded_ids(
-    ended: list[LicenseGrantItem], *, organization_id: int | None = None
-) -> set[int]:
-    """The ids of these ended items that the same team renewed (see `renews`): the renewal
-    carries the models on (their declarations are carried to it, see grants.py) and its own
-    terms decide what happens at its end. One query for all of them."""
+def superseded_ids(ended: list[LicenseGrantItem]) -> set[int]:
+    """The ids of these ended items whose every declared model goes on under a renewal: each
+    declaration on the item also holds a later item of the same work that renews it (see
+    `renews`; grants.py carries declarations to renewals). The renewal's own terms decide what
+    happens at its end. Items with no declared model are never superseded (nothing to carry).
+    One query for all of them."""
     if not ended:
         return set()
-
-    def team(item) -> int:  # pass organization_id, or items with their grant selected
-        return organization_id or item.grant.organization_id
-
-    later = (
-        LicenseGrantItem.objects.filter(
-            grant__organization_id__in={team(i) for i in ended},
-            work_id__in={i.work_id for i in ended},
-        )
-        .exclude(status=GrantStatus.REVOKED)
-        .values_list("id", "grant__organization_id", "work_id", "starts_at", "terms")
+    ended_ids = {i.id for i in ended}
+    rows = ModelDeclarationItem.objects.filter(
+        declaration__declared_items__grant_item_id__in=ended_ids
+    ).values_list(
+        "declaration_id",
+        "grant_item_id",
+        "grant_item__work_id",
+        "grant_item__starts_at",
+        "grant_item__terms",
+        "grant_item__status",
     )
-    starts: dict[tuple, list] = {}
-    for item_id, organization_id, work_id, starts_at, terms in later:
-        starts.setdefault((organization_id, work_id), []).append((item_id, starts_at, terms))
-    return {
-        i.id
-        for i in ended
-        if any(
-            other != i.id and renews(i, starts_at=starts_at, terms=terms)
-            for other, starts_at, terms in starts.get((team(i), i.work_id), ())
-        )
-    }
+    by_declaration: dict[int, list[tuple]] = {}
+    for declaration_id, *item in rows.distinct():
+        by_declaration.setdefault(declaration_id, []).append(tuple(item))
+    superseded = set()
+    for i in ended:
+        declarations = [
+            items for items in by_declaration.values() if any(row[0] == i.id for row in items)
+        ]
+        if declarations and all(
+            any(
+                other != i.id
+                and work_id == i.work_id
+                and status != GrantStatus.REVOKED
+                and renews(i, starts_at=starts_at, terms=terms)
+                for other, work_id, starts_at, terms, status in items
+            )
+            for items in declarations
+        ):
+            superseded.add(i.id)
+    return superseded
 
 
 def renews(earlier: LicenseGrantItem, *, starts_at: datetime, terms: dict) -> bool:
@@ -108,7 +116,7 @@ def declaration_state(declaration: ModelDeclaration, *, now: datetime | None = N
         return DeclarationState(ModelStatus.DESTROYED)
     items = [i for i in declaration.items.all() if i.status != GrantStatus.REVOKED]
     ended = [i for i in items if i.expires_at <= now]
-    superseded = superseded_ids(ended, organization_id=declaration.organization_id)
+    superseded = superseded_ids(ended)
     due = tuple(i for i in ended if _requires_destruction(i) and i.id not in superseded)
     if due:
         deadline = min(i.expires_at for i in due) + grace()

@@ -199,3 +199,16 @@ def test_the_hourly_sweep_runs_every_step(buyer, hooks):
     item.refresh_from_db()
     assert item.duty_outcome == DutyOutcome.MET and item.duty_settled_at is not None
     assert hooks.met == [[item.item_ref]]
+
+
+def test_a_later_license_the_model_is_not_declared_on_does_not_carry_it(buyer):
+    """The team bought the work again (on terms that would allow it) before declaring the model
+    on the earlier license only: the model is not declared on the later one, so the earlier
+    license's duty stands."""
+    work = listed_work(preset=DESTROY)
+    old = grant_for(buyer, [work], starts_at=timezone.now()).items.get()
+    later = grant_for(buyer, [work], starts_at=old.expires_at - timedelta(days=30)).items.get()
+    declaration = declare(buyer, [old])  # declared after the later license exists
+    assert later not in declaration.items.all()
+    state = declaration_state(declaration, now=old.expires_at + timedelta(days=1))
+    assert state.status == ModelStatus.DESTRUCTION_DUE and state.due_items == (old,)
