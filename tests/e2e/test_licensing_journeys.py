@@ -139,7 +139,7 @@ def test_creator_offers_a_work_reads_the_license_withdraws_and_sees_the_history(
     screenshot(page, "8-work-withdrawn")
 
     # The consent history: the withdrawal, then the consent, with what was agreed.
-    page.get_by_role("link", name="Consent history").first.click()
+    page.get_by_role("link", name="Consents", exact=True).first.click()
     page.wait_for_url(re.compile(r"/studio/consents/$"))
     records = page.locator(".consent-record")
     expect(records).to_have_count(2)
