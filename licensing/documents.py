@@ -233,7 +233,7 @@ def odrl_policy(grant, *, base_url: str, work_ref=None) -> dict:
     permissions = []
     parsed: dict[str, LicenseTerms] = {}  # items of one license share a few terms: parse once
     items = grant.items.select_related("work").only(
-        "id", "terms", "terms_hash", "starts_at", "expires_at", "work__uuid"
+        "id", "grant_id", "terms", "terms_hash", "starts_at", "expires_at", "work__uuid"
     )
     for item in items.order_by("id"):
         terms = parsed.get(item.terms_hash) or parsed.setdefault(

@@ -71,6 +71,9 @@ PREPARE_AHEAD = 16  # marked copies held in memory at most, ahead of the tar wri
 SAMPLE_OVERHEAD_BYTES = 8 * 1024
 INSERT_BATCH = 100  # rows per INSERT (8 parameters each)
 PLAN_PAGE = 500  # pending rows read per query when planning shards
+# Shards queued at each worker beyond the one it is on: enough to keep it busy while this
+# process writes the ODRL policy (a few shards' time) and records shards.
+JOBS_AHEAD = 2
 # The ODRL policy's kind of file: its own once the model has one, else a license document.
 ODRL_KIND = PackageFileKind.ODRL
 ODRL_NAME = "odrl.json"
@@ -347,7 +350,11 @@ def _build_shards(jobs, workers: int, *, while_waiting=None):
             yield job, shard_build(job)
         return
     yield from run_forked(
-        partial(shard_build, threaded=False), jobs, workers=workers, while_waiting=while_waiting
+        partial(shard_build, threaded=False),
+        jobs,
+        workers=workers,
+        while_waiting=while_waiting,
+        ahead=JOBS_AHEAD,
     )
 
 
@@ -612,11 +619,10 @@ def _write_odrl(package: Package) -> None:
     the terms say so), once per package: it depends on the license, not on the shards, so the
     build writes it while its first shards are being built, in time the task's process would
     otherwise spend waiting."""
-    if not hasattr(license_documents, "odrl_policy"):
-        return
     if PackageFile.objects.filter(package=package, name=ODRL_NAME).exists():
         return
-    policy = license_documents.odrl_policy(package.order.license_grant, base_url=settings.SITE_URL)
+    grant = package.order.license_grant
+    policy = license_documents.odrl_policy(grant, base_url=settings.SITE_URL)
     # One permission per item: compact, so the C encoder writes it (indenting is ~10x slower).
     _store_document(package, ODRL_KIND, ODRL_NAME, documents.to_json_bytes(policy, indent=None))
 

@@ -12,9 +12,12 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import queue
 import selectors
 import signal
+import threading
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
 _END = object()
@@ -49,8 +52,22 @@ def _receive(fd: int) -> object:
 
 
 def _serve(fn: Callable, jobs_fd: int, results_fd: int) -> None:
-    """A worker's life: run each job it is sent until told to stop (None)."""
-    while (job := _receive(jobs_fd)) is not None:
+    """A worker's life: run each job it is sent until told to stop (None). A thread takes
+    jobs off the pipe as soon as they come, so the parent's write of a queued job (one
+    sent ahead, while the worker is busy) never waits for the job in hand to finish."""
+    jobs: queue.SimpleQueue = queue.SimpleQueue()
+
+    def take() -> None:
+        try:
+            # The pipe closed (the parent is gone): stop after the jobs in hand.
+            with contextlib.suppress(EOFError, OSError):
+                while (job := _receive(jobs_fd)) is not None:
+                    jobs.put(job)
+        finally:
+            jobs.put(None)
+
+    threading.Thread(target=take, name="jobs", daemon=True).start()
+    while (job := jobs.get()) is not None:
         try:
             _send(results_fd, ("ok", fn(job)))
         except BaseException:
@@ -86,11 +103,14 @@ class _Worker:
         os.close(jobs_read)
         os.close(results_write)
         self.buffer = bytearray()
-        self.job = None
+        self.jobs: deque = deque()  # sent, results not yet back: the first is in hand
 
     def give(self, job) -> None:
-        self.job = job
-        _send(self.jobs_fd, job)
+        self.jobs.append(job)
+        # A worker that has just failed a queued job is gone: its error (or, without one, the
+        # end of its results pipe) is what the caller reads next, and raises.
+        with contextlib.suppress(BrokenPipeError):
+            _send(self.jobs_fd, job)
 
     def message(self):
         """A whole message read so far, or None."""
@@ -117,10 +137,17 @@ class _Worker:
 
 
 def run_forked(
-    fn: Callable, jobs: Iterable, *, workers: int, while_waiting: Callable | None = None
+    fn: Callable,
+    jobs: Iterable,
+    *,
+    workers: int,
+    while_waiting: Callable | None = None,
+    ahead: int = 1,
 ) -> Iterator[tuple[object, object]]:
     """Yield (job, fn(job)) as each job finishes, in at most `workers` worker processes; jobs
-    are pulled from `jobs` one at a time, as a worker frees up. The first failure raises
+    are pulled from `jobs` one at a time. Each worker holds up to `ahead` jobs beyond the one
+    it is on, so it goes straight on to the next while this process is busy (recording a
+    result, `while_waiting`) instead of waiting to be handed one. The first failure raises
     WorkerFailed; stopping early (or a failure) kills the workers. `while_waiting`: called
     once, in this process, after the first jobs have been handed out."""
     pending = iter(jobs)
@@ -146,6 +173,11 @@ def run_forked(
             selector.register(worker.results_fd, selectors.EVENT_READ, worker)
             worker.give(job)
             busy += 1
+        # Then the jobs queued ahead, round the workers (each started on its first already).
+        for _ in range(max(ahead, 0)):
+            for worker in pool:
+                if hand_out(worker):
+                    busy += 1
         if while_waiting is not None and busy:
             while_waiting()
         while busy:
@@ -155,17 +187,15 @@ def run_forked(
                 if not chunk:
                     raise WorkerFailed(f"worker {worker.pid} ended without a result")
                 worker.buffer += chunk
-                message = worker.message()
-                if message is None:
-                    continue
-                kind, value = message
-                if kind != "ok":
-                    raise WorkerFailed(value)
-                job = worker.job
-                busy -= 1
-                if hand_out(worker):
-                    busy += 1
-                yield job, value
+                while (message := worker.message()) is not None:
+                    kind, value = message
+                    if kind != "ok":
+                        raise WorkerFailed(value)
+                    job = worker.jobs.popleft()
+                    busy -= 1
+                    if hand_out(worker):
+                        busy += 1
+                    yield job, value
         clean = True
     finally:
         for worker in pool:

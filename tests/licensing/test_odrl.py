@@ -64,3 +64,15 @@ def test_policy_names_no_creator(buyer):
     text = json.dumps(odrl_policy(grant, base_url="https://assent.example"))
     assert work.owner.email not in text
     assert work.owner.creator_profile.display_name not in text
+
+
+@pytest.mark.parametrize("works", [1, 12])
+def test_the_policy_costs_the_same_few_queries_for_any_number_of_items(
+    buyer, works, django_assert_max_num_queries
+):
+    grant = grant_for(buyer, [listed_work(preset=DESTROY) for _ in range(works)],
+                      starts_at=timezone.now())  # fmt: skip
+    grant = type(grant).objects.get(id=grant.id)
+    with django_assert_max_num_queries(3):
+        policy = odrl_policy(grant, base_url="https://assent.example/")
+    assert len(policy["permission"]) == works

@@ -13,14 +13,16 @@ import tarfile
 import numpy as np
 import pyexiv2
 import pytest
+from django.conf import settings as django_settings
 from django.core.files.storage import default_storage
 from django.test import TestCase
 from PIL import ExifTags, Image
 
+from licensing import documents as license_documents
 from licensing.documents import DMI_SEE_CONSTRAINT
 from marketplace.models import Package, PackageFile, PackageItem, PackageStatus
 from marketplace.packages import builder
-from marketplace.packages.forked import WorkerFailed
+from marketplace.packages.forked import WorkerFailed, run_forked
 from marketplace.packages.marking import jpeg_spliced, license_marked, license_marked_pieces
 from marketplace.services.checkout import order_freeze
 from marketplace.services.fulfilment import order_paid
@@ -236,3 +238,31 @@ def test_the_package_carries_the_odrl_policy_listed_in_the_manifest(order):
     entry = next(e for e in manifest["files"] if e["name"] == "odrl.json")
     assert entry["sha256"] == hashlib.sha256(files["odrl.json"]).hexdigest()
     assert entry["size"] == len(files["odrl.json"])
+    # Exactly the license's policy, one permission per item (as the public page serves it).
+    grant = order.license_grant
+    expected = license_documents.odrl_policy(grant, base_url=django_settings.SITE_URL)
+    assert policy == json.loads(json.dumps(expected))
+    assert len(policy["permission"]) == grant.items.count()
+
+
+def _square(n: int) -> int:
+    if n < 0:
+        raise ValueError(f"negative job {n}")
+    return n * n
+
+
+@pytest.mark.parametrize("ahead", [0, 1, 3])
+def test_forked_workers_return_every_job_once_with_jobs_queued_ahead(ahead):
+    waited = []
+    results = list(
+        run_forked(
+            _square, range(11), workers=2, ahead=ahead, while_waiting=lambda: waited.append(1)
+        )
+    )
+    assert sorted(results) == [(n, n * n) for n in range(11)]
+    assert waited == [1]
+
+
+def test_a_failed_job_among_jobs_queued_ahead_fails_the_run():
+    with pytest.raises(WorkerFailed, match="negative job -1"):
+        list(run_forked(_square, [1, 2, 3, -1, 4, 5, 6], workers=2, ahead=2))
