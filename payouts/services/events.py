@@ -125,17 +125,24 @@ def hold_release(*, item_ref: str, now=None):
     if held <= 0 or is_frozen(creator_id=creator_id, work_id=item.share_entry.work_id):
         return None, False
     accounts = ledger_accounts(creator_id, (K.CREATOR_AVAILABLE, K.CREATOR_DEBT))
-    # Keyed by item and how many times it was released, so a share held again (a dispute won)
-    # can be released again later, while a replay of the same release posts nothing.
-    key = f"release:{item_ref}:{item.releases}"
-    if raw_balance(accounts[K.CREATOR_DEBT], currency) <= 0:  # the common case: nothing owed
-        return post(**_release_posting(item, accounts, key=key, repaid=0))
     with transaction.atomic(savepoint=False):
-        # Paying a debt: a recovery reading it at this moment would count the part repaid here
-        # twice, so take the lock recoveries take, and read the debt again under it.
-        account_lock(accounts[K.CREATOR_DEBT])
-        debt = raw_balance(accounts[K.CREATOR_DEBT], currency)
-        return post(**_release_posting(item, accounts, key=key, repaid=min(held, max(0, debt))))
+        # A refund or dispute taking the share from held at this moment would leave it both
+        # taken back and released: take the lock those take, and read the item again under it.
+        account_lock(item.share_entry.account)
+        item = item_ledger(item_ref)
+        if item.held <= 0:
+            return None, False
+        # Keyed by item and how many times it was released, so a share held again (a dispute
+        # won) can be released again later, while a replay of the same release posts nothing.
+        key = f"release:{item_ref}:{item.releases}"
+        repaid = 0
+        if raw_balance(accounts[K.CREATOR_DEBT], currency) > 0:
+            # Paying a debt: a recovery reading it at this moment would count the part repaid
+            # here twice, so take the lock recoveries take, and read the debt again under it.
+            account_lock(accounts[K.CREATOR_DEBT])
+            debt = raw_balance(accounts[K.CREATOR_DEBT], currency)
+            repaid = min(item.held, max(0, debt))
+        return post(**_release_posting(item, accounts, key=key, repaid=repaid))
 
 
 def _release_posting(item: ItemLedger, accounts, *, key: str, repaid: int) -> dict:
@@ -182,11 +189,15 @@ def _reverse_item(*, key: str, kind: str, item_ref: str, reference: str):
     with transaction.atomic(savepoint=False):
         if item.holdback:
             # A holdback being released or forfeited meanwhile would leave with the money we
-            # take back: take the lock those take, and read the item again under it.
+            # take back: take the lock those take.
             account_lock(item.holdback_entry.account)
-            item = item_ledger(item_ref)
-            if key in item.posted:
-                return item.posted[key], False
+        # Two takings-back of the item at once (a refund and a dispute, under other references)
+        # would both see it untaken and both take the share: the second waits here, then reads
+        # the item again and sees the first.
+        account_lock(item.share_entry.account)
+        item = item_ledger(item_ref)
+        if key in item.posted:
+            return item.posted[key], False
         if item.taken_back <= 0:
             return post(
                 idempotency_key=key,

@@ -497,3 +497,98 @@ def _wait_until_someone_waits_on_a_lock(seconds: float = 10) -> None:
             if cursor.fetchone()[0]:
                 return
     raise AssertionError("the forfeit never waited on the holdback lock")
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite has no concurrent writers to race"
+)
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_refund_and_a_dispute_at_the_same_moment_take_the_share_back_once():
+    """No holdback here: the dispute arrives while the refund's transaction is still open; it
+    waits on the item's lock, then sees the refund and is refused."""
+    creator = CreatorFactory()
+    item = sell(creator, PRICE, work_id=7)
+    refunded, go_on = threading.Event(), threading.Event()
+    results: dict = {}
+
+    def refund():
+        try:
+            with transaction.atomic():
+                results["refund"] = refund_post(refund_ref=next_ref("re"), item_ref=item)
+                refunded.set()
+                go_on.wait(10)
+        finally:
+            connections.close_all()
+
+    def dispute():
+        try:
+            dispute_opened_post(dispute_ref=next_ref("dp"), item_ref=item)
+            results["dispute"] = "posted"
+        except ValueError as exc:
+            results["dispute"] = exc
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=refund)
+    first.start()
+    assert refunded.wait(10)
+    second = threading.Thread(target=dispute)
+    second.start()
+    try:
+        _wait_until_someone_waits_on_a_lock()
+    finally:
+        go_on.set()
+        first.join(10)
+        second.join(10)
+
+    assert results["refund"][1] is True
+    assert isinstance(results["dispute"], ValueError)
+    assert by_account(item) == {}  # the sale taken back once: nothing left, nothing owed
+    assert_balanced()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite has no concurrent writers to race"
+)
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_hold_release_during_a_refund_waits_and_releases_nothing():
+    """The release arrives while the refund's transaction is still open: it waits on the item's
+    lock, then sees nothing held, so the refunded share is not also made available."""
+    creator = CreatorFactory()
+    item = sell(creator, PRICE, work_id=7)
+    refunded, go_on = threading.Event(), threading.Event()
+    results: dict = {}
+
+    def refund():
+        try:
+            with transaction.atomic():
+                results["refund"] = refund_post(refund_ref=next_ref("re"), item_ref=item)
+                refunded.set()
+                go_on.wait(10)
+        finally:
+            connections.close_all()
+
+    def release():
+        try:
+            results["release"] = hold_release(item_ref=item)
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=refund)
+    first.start()
+    assert refunded.wait(10)
+    second = threading.Thread(target=release)
+    second.start()
+    try:
+        _wait_until_someone_waits_on_a_lock()
+    finally:
+        go_on.set()
+        first.join(10)
+        second.join(10)
+
+    assert results["refund"][1] is True and results["release"] == (None, False)
+    assert creator_balances(creator, "USD").available == 0
+    assert by_account(item) == {}
+    assert_balanced()
