@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from config.errors import ApplicationError
@@ -230,10 +231,14 @@ def notifications_read(request):
     from .models import Notification
 
     mine = Notification.objects.filter(user=request.user, read_at__isnull=True)
-    if request.POST.get("id"):
-        mine = mine.filter(id=request.POST["id"] if request.POST["id"].isdigit() else 0)
+    note_id = request.POST.get("id", "")
+    if note_id:  # "²".isdigit() is true too, and int() refuses it
+        mine = mine.filter(id=int(note_id) if note_id.isascii() and note_id.isdigit() else 0)
     mine.update(read_at=timezone.now())
     target = request.POST.get("url", "")
-    if target.startswith("/") and not target.startswith("//"):
+    # Only our own pages: "/\evil.example" passes a plain startswith("/") check.
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return redirect(target)
     return redirect("accounts:notifications")

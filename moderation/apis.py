@@ -1,5 +1,6 @@
 """Staff moderation API: the review queue, a case with its evidence, decisions and bans. Staff
-only (IsStaffRole; staff API tokens are issued only with a TOTP code)."""
+only, with two-factor set up (IsStaffWithTwoFactor; staff API tokens are issued only with a
+TOTP code)."""
 
 from __future__ import annotations
 

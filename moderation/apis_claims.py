@@ -15,9 +15,10 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from accounts.permissions import IsCreator, IsStaffRole
+from accounts.permissions import IsCreator
 from uploads.models import Work
 
+from .apis import IsStaffWithTwoFactor
 from .selectors_claims import claim_by_reference
 from .services.claims import (
     MAX_LINKS,
@@ -150,7 +151,7 @@ class ClaimAnswerApi(APIView):
 
 
 class ClaimUpholdApi(APIView):
-    permission_classes = [IsStaffRole]
+    permission_classes = [IsStaffWithTwoFactor]  # as every other staff API
 
     @extend_schema(request=ReasonInput, responses=StaffClaimOutput)
     def post(self, request, claim_uuid):
@@ -166,7 +167,7 @@ class ClaimUpholdApi(APIView):
 
 
 class ClaimDismissApi(APIView):
-    permission_classes = [IsStaffRole]
+    permission_classes = [IsStaffWithTwoFactor]  # as every other staff API
 
     @extend_schema(request=ReasonInput, responses=StaffClaimOutput)
     def post(self, request, claim_uuid):

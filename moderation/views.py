@@ -234,7 +234,7 @@ def account_unban_view(request, user_id: int):
 
 def _int_param(request, name: str) -> int | None:
     value = request.GET.get(name, "")
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isascii() and value.isdigit() else None  # "²".isdigit() too
 
 
 @staff_required

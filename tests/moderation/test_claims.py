@@ -381,6 +381,32 @@ def test_staff_pages_and_decisions_are_for_staff_only(client, api_client, staff_
     assert response.status_code == 200 and response.json()["status"] == "dismissed"
 
 
+def test_claim_decisions_over_the_api_need_staff_with_two_factor(api_client):
+    """As every other staff API: a staff session without two-factor decides nothing."""
+    work = listed_work()
+    claim = claim_file(work=work, **claim_fields(work))
+    api_client.force_authenticate(StaffFactory())
+    for action in ("uphold", "dismiss"):
+        response = api_client.post(f"/api/v1/claims/{claim.uuid}/{action}/", {"reason": "x"})
+        assert response.status_code == 403
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.OPEN and not Decision.objects.exists()
+
+
+@pytest.mark.parametrize("claims", [1, 50])
+def test_the_staff_claim_list_costs_the_same_queries_for_1_and_50_claims(
+    client, staff_with_totp, django_assert_max_num_queries, claims
+):
+    creator = CreatorFactory()
+    for _ in range(claims):
+        work = listed_work(creator)
+        RightsClaim.objects.create(work=work, **claim_fields(work))
+    client.force_login(staff_with_totp)
+    with django_assert_max_num_queries(8):
+        response = client.get("/staff/claims/")
+    assert response.content.decode().count("data-claim=") == claims
+
+
 def test_filing_is_throttled_per_client_and_per_email(settings, api_client):
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,

@@ -290,6 +290,22 @@ def test_the_log_lists_every_decision_and_filters(staff_client, staff_with_totp)
     assert html.count("data-decision=") == Decision.objects.filter(batch=batch).count()
 
 
+@pytest.mark.parametrize("value", ["²", "٣", "99999999999999999999", "-1", "x"])
+def test_the_log_ignores_a_filter_that_is_not_an_id(staff_client, value):
+    for name in ("actor", "account", "work"):
+        assert staff_client.get("/staff/review/log/", {name: value}).status_code == 200
+
+
+@pytest.mark.parametrize("value", ["²", "99999999999999999999"])
+def test_bulk_deciding_an_id_that_is_not_a_case_changes_nothing(staff_client, case, value):
+    response = staff_client.post(
+        "/staff/review/bulk/", {"case_ids": [value], "action": "reject", "reason": "Spam"}
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == CaseStatus.OPEN and not Decision.objects.exists()
+
+
 # --- the creator's answer ----------------------------------------------------------------------
 
 
