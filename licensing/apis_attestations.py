@@ -14,20 +14,7 @@ from accounts.permissions import IsBuyer
 from config.errors import ApplicationError
 
 from .lifecycle.destruction import EVIDENCE_MAX_BYTES, attestation_verify, destruction_attest
-from .models import ModelDeclaration
-
-
-def declaration_for_member(*, user, declaration_uuid) -> ModelDeclaration:
-    """The declaration if the user belongs to its team; otherwise 404 (never say it exists)."""
-    declaration = (
-        ModelDeclaration.objects.select_related("organization")
-        .filter(uuid=declaration_uuid, organization__memberships__user=user)
-        .distinct()
-        .first()
-    )
-    if declaration is None:
-        raise ApplicationError("No such model.", code="not_found", status=404)
-    return declaration
+from .selectors_models import declaration_for_member
 
 
 class AttestationInput(serializers.Serializer):

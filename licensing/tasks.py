@@ -5,6 +5,7 @@ from dataclasses import asdict
 
 from celery import shared_task
 from django.conf import settings
+from django.db import DatabaseError
 
 from .services import bulk_offer_job_run
 
@@ -21,6 +22,27 @@ logger = logging.getLogger(__name__)
 def bulk_offer_job_run_task(job_id: int) -> int | None:
     job = bulk_offer_job_run(job_id=job_id, chunk=settings.BULK_OFFER_CHUNK)
     return job.done if job else None
+
+
+@shared_task(
+    name="licensing.tasks.declaration_notices_send_task",
+    time_limit=600,
+    soft_time_limit=580,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    # Repeats are safe: each creator's notice has a dedupe key.
+    autoretry_for=(DatabaseError,),
+    max_retries=5,
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+)
+def declaration_notices_send_task(declaration_id: int) -> int:
+    """Tell the creators of a new model declaration's works (one notice and email each), off
+    the request that declared it."""
+    from .lifecycle.notices import declaration_notices_send
+
+    return declaration_notices_send(declaration_id=declaration_id)
 
 
 @shared_task(

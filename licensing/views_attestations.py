@@ -22,6 +22,7 @@ from .lifecycle.destruction import (
 from .lifecycle.expiry import requires_destruction
 from .lifecycle.status import declaration_state
 from .models import ModelDeclaration
+from .selectors_models import declaration_for_member
 
 # Placeholders the page's script fills in as the owner types; the server signs the real values.
 PREVIEW_DATE, PREVIEW_METHOD, PREVIEW_FILE = "⟨date⟩", "⟨method⟩", "⟨file name⟩"
@@ -29,14 +30,10 @@ PREVIEW_HASH, PREVIEW_TIME = "⟨computed from the file⟩", "⟨the moment you 
 
 
 def _declaration(request, declaration_uuid) -> ModelDeclaration:
-    declaration = (
-        ModelDeclaration.objects.select_related("organization", "declared_by")
-        .filter(uuid=declaration_uuid, organization__memberships__user=request.user)
-        .first()
-    )
-    if declaration is None:
-        raise Http404("No such model.")
-    return declaration
+    try:
+        return declaration_for_member(user=request.user, declaration_uuid=declaration_uuid)
+    except ApplicationError as exc:
+        raise Http404(exc.message) from exc
 
 
 def _previews(declaration, user) -> dict[str, str]:

@@ -255,7 +255,7 @@ def _duplicate(model: DeclarationInput) -> ApplicationError:
 
 
 def _declaration_store(*, organization, user, model: DeclarationInput, items) -> ModelDeclaration:
-    from .notices import declaration_notices_send
+    from ..tasks import declaration_notices_send_task
 
     if ModelDeclaration.objects.filter(
         organization=organization, name=model.name, version=model.version
@@ -278,7 +278,8 @@ def _declaration_store(*, organization, user, model: DeclarationInput, items) ->
                 ModelDeclarationItem(declaration=declaration, grant_item=item) for item in items
             )
             declaration_id = declaration.id
-            transaction.on_commit(lambda: declaration_notices_send(declaration_id=declaration_id))
+            # A declaration with many creators means as many emails: sent by a worker.
+            transaction.on_commit(lambda: declaration_notices_send_task.delay(declaration_id))
     except IntegrityError as exc:
         # Two requests racing to declare the same name and version: the second loses here.
         raise _duplicate(model) from exc

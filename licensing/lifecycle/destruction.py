@@ -33,6 +33,7 @@ from ..models import (
     GrantStatus,
     LicenseGrantItem,
     ModelDeclaration,
+    ModelDeclarationItem,
 )
 from .duties import duties_settle_on_commit
 from .expiry import grant_status_sync, license_url, requires_destruction, team_members
@@ -281,11 +282,13 @@ def _items_destroyed(*, declaration: ModelDeclaration, now: datetime) -> list[Li
         )
         if requires_destruction(i)
     ]
-    released = [
-        i
-        for i in candidates
-        if not ModelDeclaration.objects.filter(items=i, attestations__isnull=True).exists()
-    ]
+    # One query for all candidates: the items still held by a declared model not yet attested.
+    still_held = set(
+        ModelDeclarationItem.objects.filter(
+            grant_item_id__in=[i.id for i in candidates], declaration__attestations__isnull=True
+        ).values_list("grant_item_id", flat=True)
+    )
+    released = [i for i in candidates if i.id not in still_held]
     if released:
         LicenseGrantItem.objects.filter(id__in=[i.id for i in released]).update(
             status=GrantStatus.DESTROYED
@@ -419,7 +422,7 @@ def destruction_forfeit_sweep(*, now: datetime | None = None) -> list[str]:
                 due[item.id] = item
     if not due:
         return []
-    refs = []
+    forfeited: list[LicenseGrantItem] = []
     with transaction.atomic():
         undecided = (
             LicenseGrantItem.objects.filter(id__in=sorted(due), duty_outcome="")
@@ -438,11 +441,9 @@ def destruction_forfeit_sweep(*, now: datetime | None = None) -> list[str]:
                 ),
                 dedupe_key=f"license-forfeit:{item.item_ref}",
             )
-            refs.append(item.item_ref)
-        duties_settle_on_commit(
-            LicenseGrantItem.objects.filter(item_ref__in=refs).values_list("id", flat=True)
-        )
-    return refs
+            forfeited.append(item)
+        duties_settle_on_commit(item.id for item in forfeited)
+    return [item.item_ref for item in forfeited]
 
 
 __all__ = [

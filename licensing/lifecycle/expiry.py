@@ -28,9 +28,8 @@ from accounts.models import Membership
 from accounts.services import notify
 
 from ..models import GrantStatus, LicenseGrant, LicenseGrantItem, ModelDeclarationItem
-from ..terms import OnExpiry
 from .duties import duties_settle_on_commit
-from .status import superseded_ids
+from .status import requires_destruction, superseded_ids
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +41,6 @@ REMINDER_BATCH = 5000
 def license_url(grant: LicenseGrant) -> str:
     """The team's page for a license (served by the marketplace; licensing only names it)."""
     return f"/licenses/{grant.uuid}/"
-
-
-def requires_destruction(item: LicenseGrantItem) -> bool:
-    return (item.terms or {}).get("on_expiry") == OnExpiry.DESTROY_MODELS
 
 
 def team_members(organization_id: int) -> list:
@@ -197,17 +192,15 @@ def license_items_expire(*, now: datetime | None = None) -> ExpiryResult:
         for grant_id in {i.grant_id for i in items}:
             grant_status_sync(grant_id)
         _tell_teams_expired(items)
-        met = tuple(
-            i.item_ref
-            for i in items
-            if requires_destruction(i) and i.status != GrantStatus.DESTRUCTION_DUE
-        )
-        duties_settle_on_commit(i.id for i in items if i.item_ref in met)
+        met = [
+            i for i in items if requires_destruction(i) and i.status != GrantStatus.DESTRUCTION_DUE
+        ]
+        duties_settle_on_commit(i.id for i in met)
     return ExpiryResult(
         expired=len(by_status.get(GrantStatus.EXPIRED, [])),
         destruction_due=len(by_status.get(GrantStatus.DESTRUCTION_DUE, [])),
         destroyed=len(by_status.get(GrantStatus.DESTROYED, [])),
-        duty_met_refs=met,
+        duty_met_refs=tuple(i.item_ref for i in met),
     )
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.services import notify
 
 from ..models import LicenseGrantItem, ModelDeclaration
-from ..terms import OnExpiry
+from .status import requires_destruction
 
 STUDIO_MODELS_URL = "/studio/models/"
 
@@ -50,7 +50,7 @@ def _notice_text(declaration: ModelDeclaration, items: list[LicenseGrantItem]) -
     for item in items:
         at_end = (
             "the model must then be destroyed"
-            if (item.terms or {}).get("on_expiry") == OnExpiry.DESTROY_MODELS
+            if requires_destruction(item)
             else "training must then stop"
         )
         lines.append(f"- {item.work_title}: until {_day(item.expires_at)} ({at_end})")

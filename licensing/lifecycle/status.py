@@ -50,7 +50,8 @@ def grace() -> timedelta:
     return timedelta(days=settings.LICENSE_DESTRUCTION_GRACE_DAYS)
 
 
-def _requires_destruction(item: LicenseGrantItem) -> bool:
+def requires_destruction(item: LicenseGrantItem) -> bool:
+    """Do the item's frozen terms say models trained on it must be destroyed at its end?"""
     return (item.terms or {}).get("on_expiry") == OnExpiry.DESTROY_MODELS
 
 
@@ -117,7 +118,7 @@ def declaration_state(declaration: ModelDeclaration, *, now: datetime | None = N
     items = [i for i in declaration.items.all() if i.status != GrantStatus.REVOKED]
     ended = [i for i in items if i.expires_at <= now]
     superseded = superseded_ids(ended)
-    due = tuple(i for i in ended if _requires_destruction(i) and i.id not in superseded)
+    due = tuple(i for i in ended if requires_destruction(i) and i.id not in superseded)
     if due:
         deadline = min(i.expires_at for i in due) + grace()
         status = ModelStatus.OVERDUE if now > deadline else ModelStatus.DESTRUCTION_DUE

@@ -129,7 +129,7 @@ class Command(BaseCommand):
                        intended=generative, work_ids=listed[4:])  # fmt: skip
 
     def _seed_lifecycle(self) -> None:
-        """Orbit Lab also bought a fine-tuning set three years ago whose terms say models must be
+        """Orbit Lab also bought a generative set three years ago whose terms say models must be
         destroyed at expiry: it ended last week, and the model the team declared on it is due
         for a destruction attestation (dates moved back here; real licenses start at payment)."""
         from datetime import timedelta
@@ -170,9 +170,7 @@ class Command(BaseCommand):
         ended = timezone.now() - timedelta(days=6)
         for item in grant.items.all():
             months = item.terms["term_months"]
-            start = ended
-            while months_after(start, months) > ended:  # the start that ends it on `ended`
-                start -= timedelta(days=1)
+            start = months_after(ended, -months)  # so that the term ends about `ended`
             type(item).objects.filter(id=item.id).update(
                 starts_at=start, expires_at=months_after(start, months)
             )
