@@ -19,10 +19,7 @@ import json
 import logging
 import mmap
 import os
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 
 from django.conf import settings
 from django.core.files import File
@@ -64,8 +61,6 @@ from .shards import FileRange, ShardWriter
 logger = logging.getLogger(__name__)
 
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
-PREPARE_THREADS = 4
-PREPARE_AHEAD = 16  # marked copies held in memory at most, ahead of the tar writer
 # What marking and tar add to an original, for planning shards from stored sizes: the XMP
 # segment (~3 KB), two tar headers with padding, the JSON record.
 SAMPLE_OVERHEAD_BYTES = 8 * 1024
@@ -74,8 +69,6 @@ PLAN_PAGE = 500  # pending rows read per query when planning shards
 # Shards queued at each worker beyond the one it is on: enough to keep it busy while this
 # process writes the ODRL policy (a few shards' time) and records shards.
 JOBS_AHEAD = 2
-# The ODRL policy's kind of file: its own once the model has one, else a license document.
-ODRL_KIND = PackageFileKind.ODRL
 ODRL_NAME = "odrl.json"
 
 
@@ -347,10 +340,10 @@ def _build_shards(jobs, workers: int, *, while_waiting=None):
         for n, job in enumerate(jobs):
             if n == 0 and while_waiting:
                 while_waiting()
-            yield job, shard_build(job)
+            yield job, shard_build(job, storage=default_storage)
         return
     yield from run_forked(
-        partial(shard_build, threaded=False),
+        shard_build,
         jobs,
         workers=workers,
         while_waiting=while_waiting,
@@ -358,42 +351,23 @@ def _build_shards(jobs, workers: int, *, while_waiting=None):
     )
 
 
-def _marked_copies(records: _Records, rows, storage, *, threaded: bool):
-    """(row, record, marked pieces, sha256) in order. Threaded: reading and marking run on a
-    few threads (file reads and hashing release the GIL) a bounded number of items ahead, so
-    memory holds only that window, never the shard or the dataset."""
-
-    def prepare(row: dict):
-        record = records.record(row, row["work__uuid"].hex, "")
-        with storage.open(row["work__original"], "rb") as fh:
-            original = fh.read()
-        pieces = license_marked_pieces(original, row["work__media_type"], records.xmp(row, record))
-        return row, record, pieces, _sha256(pieces)
-
-    if not threaded:
-        for row in rows:
-            with _mapped(storage, row["work__original"]) as (fd, original):
-                if original is None:
-                    yield prepare(row)
-                    continue
-                record = records.record(row, row["work__uuid"].hex, "")
-                xmp = records.xmp(row, record)
-                pieces = license_marked_pieces(original, row["work__media_type"], xmp)
-                last = pieces[-1]
-                if isinstance(last, memoryview) and last.obj is original:
-                    # The spliced file ends with the original's own bytes: copied by the kernel.
-                    pieces[-1] = FileRange(fd, len(original) - len(last), last)
-                yield row, record, pieces, _sha256(pieces)
-                del pieces, last
-        return
-    with ThreadPoolExecutor(max_workers=PREPARE_THREADS) as pool:
-        window: deque = deque()
-        for row in rows:
-            window.append(pool.submit(prepare, row))
-            if len(window) >= PREPARE_AHEAD:
-                yield window.popleft().result()
-        while window:
-            yield window.popleft().result()
+def _marked_copies(records: _Records, rows, storage):
+    """(row, record, marked pieces, sha256) in order, one item at a time, so memory holds one
+    original (mapped from local storage, else read), never the shard or the dataset."""
+    for row in rows:
+        with _mapped(storage, row["work__original"]) as (fd, original):
+            if original is None:
+                with storage.open(row["work__original"], "rb") as fh:
+                    original = fh.read()
+            record = records.record(row, row["work__uuid"].hex, "")
+            xmp = records.xmp(row, record)
+            pieces = license_marked_pieces(original, row["work__media_type"], xmp)
+            last = pieces[-1]
+            if fd is not None and isinstance(last, memoryview) and last.obj is original:
+                # The spliced file ends with the original's own bytes: copied by the kernel.
+                pieces[-1] = FileRange(fd, len(original) - len(last), last)
+            yield row, record, pieces, _sha256(pieces)
+            del pieces, last
 
 
 def _sha256(pieces: list) -> str:
@@ -436,16 +410,16 @@ class _StoredShard(File):
         return self.file.name
 
 
-def shard_build(job: ShardJob, *, threaded: bool = True) -> ShardResult:
+def shard_build(job: ShardJob, *, storage=None) -> ShardResult:
     """Write one shard and store it under its key; no database access (a worker process may
-    run it). `threaded`: overlap reading, marking, hashing and writing on threads (in the
-    task's own process); a worker process of its own does them in turn."""
-    storage = default_storage if threaded else storages.create_storage(storages.backends["default"])
+    run it). `storage`: the task's own, in its process; a forked worker makes its own (an S3
+    client's connections are not safe to share across a fork)."""
+    storage = storage or storages.create_storage(storages.backends["default"])
     records = _Records(license_id=job.license_id, license_url=job.license_url)
-    writer = ShardWriter(directory=_scratch_dir(storage), threaded=threaded)
+    writer = ShardWriter(directory=_scratch_dir(storage))
     samples = []
     try:
-        copies = _marked_copies(records, job.rows, storage, threaded=threaded)
+        copies = _marked_copies(records, job.rows, storage)
         for row, record, pieces, digest in copies:
             record.update(delivered_sha256=digest, shard=job.name)
             extension = EXTENSIONS.get(row["work__media_type"], "bin")
@@ -624,7 +598,9 @@ def _write_odrl(package: Package) -> None:
     grant = package.order.license_grant
     policy = license_documents.odrl_policy(grant, base_url=settings.SITE_URL)
     # One permission per item: compact, so the C encoder writes it (indenting is ~10x slower).
-    _store_document(package, ODRL_KIND, ODRL_NAME, documents.to_json_bytes(policy, indent=None))
+    _store_document(
+        package, PackageFileKind.ODRL, ODRL_NAME, documents.to_json_bytes(policy, indent=None)
+    )
 
 
 def _remove_unrecorded(package: Package) -> None:

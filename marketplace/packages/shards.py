@@ -3,9 +3,8 @@
 sample at a time, so memory does not grow with the shard or the dataset.
 
 Each sample's tar pieces (headers, padding, and the image as the views the marking made of the
-original, never joined into one copy) are handed to a writer thread that hashes and writes them
-(both release the GIL), so the shard's SHA-256 costs no second read and overlaps the marking of
-the next samples. At most QUEUE_DEPTH samples wait in between."""
+original, never joined into one copy) are hashed and written as they come, so the shard's
+SHA-256 costs no second read."""
 
 from __future__ import annotations
 
@@ -13,15 +12,12 @@ import contextlib
 import hashlib
 import json
 import os
-import queue
 import tarfile
 import tempfile
-import threading
 from dataclasses import dataclass
 
 # Members get a fixed mtime and owner, so the same items make byte-identical shards.
 MTIME = 1_700_000_000
-QUEUE_DEPTH = 8
 
 
 @dataclass(frozen=True)
@@ -109,24 +105,16 @@ class ShardWriter:
     """`directory`: where the temporary shard lives; on the storage's own filesystem the
     finished file is moved into place rather than copied."""
 
-    def __init__(self, directory: str | None = None, *, threaded: bool = True) -> None:
-        """`threaded`: hash and write on a thread of its own (overlapping the caller's marking
-        of the next samples); False: on the caller's thread (a worker process of its own)."""
+    def __init__(self, directory: str | None = None) -> None:
         self.file = tempfile.NamedTemporaryFile(dir=directory, suffix=".tar", delete=False)  # noqa: SIM115
         self.digest = hashlib.sha256()
         self.bytes_written = 0
         self.count = 0
         self._fd = self.file.fileno()  # written with os.writev only, never through the buffer
-        self._pending: queue.Queue = queue.Queue(maxsize=QUEUE_DEPTH)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._drain, name="shard-writer", daemon=True)
-        self._threaded = threaded
-        if threaded:
-            self._thread.start()
 
     def _write(self, pieces: list) -> None:
         for piece in pieces:
-            self.digest.update(getattr(piece, "view", piece))  # small pieces keep the GIL
+            self.digest.update(getattr(piece, "view", piece))
         batch: list = []
         for piece in pieces:
             if isinstance(piece, FileRange):
@@ -137,22 +125,9 @@ class ShardWriter:
                 batch.append(piece)
         _write_all(self._fd, batch)
 
-    def _drain(self) -> None:
-        while (pieces := self._pending.get()) is not None:
-            if self._error is None:
-                try:
-                    self._write(pieces)
-                except BaseException as exc:  # raised to the caller by finish()/close()
-                    self._error = exc
-
     def _put(self, pieces: list) -> None:
-        """Queue byte pieces (bytes or memoryviews, written in order, never joined)."""
-        if self._error is not None:
-            raise self._error
-        if self._threaded:
-            self._pending.put(pieces)
-        else:
-            self._write(pieces)
+        """Byte pieces (bytes, memoryviews or FileRanges, written in order, never joined)."""
+        self._write(pieces)
         self.bytes_written += sum(len(p) for p in pieces)
 
     def add_sample(
@@ -167,26 +142,17 @@ class ShardWriter:
         size = sum(len(p) for p in image[1:-1])
         return WrittenSample(key, member, sha256, size)
 
-    def _stop(self) -> None:
-        if self._thread.is_alive():
-            self._pending.put(None)
-            self._thread.join()
-
     def finish(self) -> tuple[object, int, str]:
-        """End the archive (two zero blocks, padded to a whole record, as tarfile does) and
-        wait for the writer; returns (file, size, sha256)."""
+        """End the archive (two zero blocks, padded to a whole record, as tarfile does);
+        returns (file, size, sha256)."""
         end = tarfile.NUL * (2 * tarfile.BLOCKSIZE)
         end += tarfile.NUL * (-(self.bytes_written + len(end)) % tarfile.RECORDSIZE)
         self._put([end])
-        self._stop()
-        if self._error is not None:
-            raise self._error
         self.file.flush()
         return self.file, self.bytes_written, self.digest.hexdigest()
 
     def close(self) -> None:
-        """Stop the writer, close and remove the temporary file (unless storage moved it)."""
-        self._stop()
+        """Close and remove the temporary file (unless storage moved it)."""
         self.file.close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.file.name)

@@ -131,12 +131,14 @@ def _not_running(grant_id: int, now: datetime):
 
 @dataclass(frozen=True)
 class PackageLicenseState:
-    """What of a package's license still runs: computed once per package, not per file."""
+    """What of a package's license still runs, and whether a newer version replaced the
+    package: computed once per package, not per file."""
 
     has_running_items: bool
     last_expiry: datetime | None  # when the last item ended (all ended) or ends
     blocked_shard_ids: frozenset[int]
     blocked_expired: bool  # the blocked shards hold items that expired (not only refunds)
+    is_replaced: bool  # a newer version of the package is ready
 
 
 def package_license_state(package: Package, *, now: datetime | None = None):
@@ -152,6 +154,9 @@ def package_license_state(package: Package, *, now: datetime | None = None):
         last_expiry=items.exclude(status=GrantStatus.REVOKED).aggregate(m=Max("expires_at"))["m"],
         blocked_shard_ids=frozenset(blocked.values_list("shard_id", flat=True)),
         blocked_expired=any(s != GrantStatus.REVOKED for s in refs.values()),
+        is_replaced=package.order.packages.filter(
+            status=PackageStatus.READY, version__gt=package.version
+        ).exists(),
     )
 
 
@@ -182,8 +187,7 @@ def file_state(package_file: PackageFile, *, license_state=None) -> FileState:
             "Some items in this shard are no longer licensed (expired or refunded): rebuild "
             f"the package to download what is still licensed{renew}.",
         )
-    newer = package.order.packages.filter(status=PackageStatus.READY, version__gt=package.version)
-    if newer.exists():
+    if state.is_replaced:
         return FileState(package_file, False, "A newer version of this package replaced it.")
     return FileState(package_file, True)
 

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from accounts.models import MembershipRole, Role
 from accounts.services import api_token_create
 from licensing.models import LicenseGrantItem
-from marketplace.models import Dataset, DatasetItem, Order, OrderStatus, Refund
+from marketplace.models import Dataset, DatasetItem, Order, OrderStatus, Package, Refund
 from marketplace.services.checkout import order_checkout_start
 from payouts.models import JournalTransaction
 from tests.accounts.factories import BuyerFactory, CreatorFactory, MembershipFactory, UserFactory
@@ -128,6 +128,7 @@ ENDPOINTS = [
     Endpoint("license-detail", "get", "/api/v1/licenses/{license}/", "object"),
     Endpoint("license-renew-quote", "get", "/api/v1/licenses/{license}/renew/", "object"),
     Endpoint("license-renew", "post", "/api/v1/licenses/{license}/renew/", "object"),
+    Endpoint("license-package", "post", "/api/v1/licenses/{license}/package/", "object"),
 ]
 CALLERS = ["anonymous", "creator", "staff", "other-team", "member", "owner"]
 ALLOWED = {"get": 200, "post": 201, "delete": 200}
@@ -144,6 +145,8 @@ def expected(endpoint: Endpoint, caller: str) -> int:
         return 404
     if endpoint.name in {"dataset-works-add", "dataset-works-remove"}:
         return 200
+    if endpoint.name == "license-package":
+        return 202  # a rebuild is queued
     return ALLOWED[endpoint.method]
 
 
@@ -158,6 +161,7 @@ def snapshot() -> dict:
         "refunds": sorted(Refund.objects.values_list("id", "status")),
         "grant_items": sorted(LicenseGrantItem.objects.values_list("id", "status")),
         "journal": JournalTransaction.objects.count(),
+        "packages": sorted(Package.objects.values_list("id", "order_id", "version", "status")),
     }
 
 

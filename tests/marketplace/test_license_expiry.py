@@ -9,13 +9,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from licensing.models import GrantStatus, LicenseGrantItem
 from marketplace.models import DownloadLog, PackageItem
-from marketplace.services.delivery import download_url, package_request
+from marketplace.serializers import package_data
+from marketplace.services.delivery import current_package, download_url, package_request
 from tests.accounts.factories import BuyerFactory, CreatorFactory
 
 from .factories import listed_work
@@ -171,3 +174,30 @@ def test_query_count_of_the_license_list_does_not_grow_with_licenses(
     with django_assert_max_num_queries(12):
         page = client.get("/licenses/").content.decode()
     assert page.count("/licenses/") >= rows
+
+
+def test_the_package_panel_checks_the_license_once_per_package_not_per_file(buyer):
+    """One shard per item here: the panel's queries must not grow with the shards."""
+    ada = CreatorFactory()
+    counts = []
+    for size in (1, 6):
+        order = paid_order(buyer, [listed_work(ada) for _ in range(size)])
+        package = current_package(order)
+        with CaptureQueriesContext(connection) as queries:
+            data = package_data(package, buyer)
+        assert sum(f["kind"] == "shard" for f in data["files"]) == size
+        assert all(f["is_available"] for f in data["files"])
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+
+
+def test_a_package_replaced_by_a_newer_ready_version_is_no_longer_offered(buyer, order):
+    old = current_package(order)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        package_request(order=order, user=buyer)
+    new = current_package(order)
+    assert new.version == old.version + 1 and new.status == "ready"
+    stale = package_data(old, buyer)["files"]
+    assert stale and not any(f["is_available"] for f in stale)
+    assert all("newer version" in f["unavailable_reason"] for f in stale)
+    assert all(f["is_available"] for f in package_data(new, buyer)["files"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import tarfile
 
 import numpy as np
@@ -223,6 +224,27 @@ def test_a_build_whose_workers_die_midway_resumes_to_the_same_bytes(order, monke
     assert _contents(package) == reference
     listed = default_storage.listdir(package.storage_prefix.rstrip("/"))[1]
     assert sorted(listed) == sorted(reference)
+
+
+def test_a_shard_that_fails_midway_leaves_no_temporary_file(order, monkeypatch):
+    package = order.packages.get()
+    scratch = builder._scratch_dir(default_storage)
+    before = set(os.listdir(scratch))
+    real_marked = builder.license_marked_pieces
+    calls = []
+
+    def fails_on_the_second_image(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("marking failed")
+        return real_marked(*args, **kwargs)
+
+    monkeypatch.setattr(builder, "license_marked_pieces", fails_on_the_second_image)
+    with pytest.raises(RuntimeError, match="marking failed"):
+        builder.package_build_step(package_id=package.id, workers=1)
+    assert set(os.listdir(scratch)) == before
+    package.refresh_from_db()
+    assert package.status == PackageStatus.BUILDING
 
 
 def test_the_package_carries_the_odrl_policy_listed_in_the_manifest(order):

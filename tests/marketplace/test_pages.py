@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Notification
-from marketplace.models import DatasetStatus, Order, OrderStatus, RefundStatus
+from marketplace.models import Dataset, DatasetStatus, Order, OrderStatus, Package, RefundStatus
 from marketplace.services.checkout import order_checkout_start
 from payouts.models import StripeEvent
 from payouts.webhooks import event_process, event_record, handlers
@@ -91,7 +91,8 @@ def team_urls(dataset, order):
     return {
         "get": [f"/datasets/{d}/", f"/orders/{o}/", f"/orders/{o}/receipt/", f"/licenses/{g}/"],
         "post": [f"/datasets/{d}/add/", f"/datasets/{d}/remove/", f"/datasets/{d}/checkout/",
-                 f"/datasets/{d}/checkout/cancel/", f"/datasets/{d}/notices/dismiss/"],
+                 f"/datasets/{d}/checkout/cancel/", f"/datasets/{d}/notices/dismiss/",
+                 f"/licenses/{g}/package/", f"/licenses/{g}/renew/"],
     }  # fmt: skip
 
 
@@ -114,8 +115,12 @@ def test_every_team_page_refuses_anonymous_other_roles_and_other_teams(
         assert "Coastlines" not in page and paid_order.number not in page
     for url in urls["get"]:
         assert client.get(url).status_code == 404, url
+    packages = Package.objects.count()
     for url in urls["post"]:
         assert client.post(url, {"work_id": "1"}).status_code == 404, url
+    # Neither a rebuild nor a renewal of the other team's license was started.
+    assert Package.objects.count() == packages
+    assert not Dataset.objects.filter(renews=paid_order.license_grant).exists()
     assert client.get(f"/orders/{uuid.uuid4()}/").status_code == 404
 
 
@@ -126,6 +131,7 @@ def test_creator_and_staff_pages_refuse_others(client, buyer, ada, staff, paid_o
     for url in ["/staff/orders/", f"/staff/orders/{paid_order.uuid}/", "/staff/webhooks/"]:
         assert client.get(url).status_code == 403
     assert client.post(f"/staff/orders/{paid_order.uuid}/refund/").status_code == 403
+    assert client.post("/staff/webhooks/evt_any/replay/").status_code == 403
     # Staff without two-factor are sent to set it up first, as on every staff page.
     client.force_login(staff)
     response = client.get("/staff/orders/")
