@@ -165,6 +165,21 @@ def plain_tar(workdir: Path) -> tuple[float, float]:
     return seconds
 
 
+def checksum_floor(workdir: Path) -> float:
+    """CPU seconds of SHA-256 over every original twice, in this process: the checksums a
+    package must carry (each delivered file's, for the index; each shard's, for the manifest)
+    and tar does not compute. No build can take less CPU than this."""
+    import hashlib
+    import mmap
+
+    cpu = _cpu_seconds()
+    for path in (workdir / "media" / "originals" / "bench").iterdir():
+        with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, prot=mmap.PROT_READ) as data:
+            hashlib.sha256(data).digest()
+            hashlib.sha256(data).digest()
+    return _cpu_seconds() - cpu
+
+
 def reset(package_id: int) -> None:
     """The package back to queued with nothing written, to build it again."""
     from django.core.files.storage import default_storage
@@ -224,8 +239,10 @@ def child(count: int, rounds: int) -> None:
         seconds, cpu = sorted(builds)[len(builds) // 2]
         tar_seconds, tar_cpu = sorted(tars)[len(tars) // 2]
         size = sum(p.stat().st_size for p in (workdir / "media" / "originals" / "bench").iterdir())
+        floor = checksum_floor(workdir)
         print(json.dumps({"images": count, "seconds": seconds, "cpu": cpu,
                           "tar_seconds": tar_seconds, "tar_cpu": tar_cpu, "bytes": size,
+                          "checksum_cpu": floor,
                           "ratios": ratios, "rounds": rounds_,
                           "workers": build_workers(), "rss_before_kb": rss_before,
                           "worker_peak_kb": worker_kb,
@@ -265,6 +282,9 @@ def main() -> None:
     for i, r in enumerate(large["rounds"], 1):
         print(f"    round {i}: build {n / r['build']:5.0f} images/s using {r['build_cpu'] / r['build']:.1f}"
               f" CPUs, tar {n / r['tar']:5.0f} images/s: ratio {r['tar'] / r['build']:.2f}")  # fmt: skip
+    floor, cpus = large["checksum_cpu"], os.cpu_count() or 1
+    print(f"  checksums alone (two SHA-256 passes, which tar skips): CPU {floor * 1000 / n:.2f} ms/image;"
+          f" on {cpus} CPUs no build can pass {large['tar_seconds'] * cpus / floor:.2f} of this tar")  # fmt: skip
     print(f"  1-min load average {load_before:.2f} before, {load_after:.2f} after "
           f"({os.cpu_count()} CPUs): other work on the machine slows both")  # fmt: skip
     for run_ in (small, large):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
@@ -223,60 +224,25 @@ def odrl_policy(grant, *, base_url: str, work_ref=None) -> dict:
     the team; one permission per item on its work, for each licensed use, until the item's
     expiry; items whose terms say `destroy-models` carry a `delete` duty on the models trained
     on the work. Public: it names the team and the works, never a creator (creators choose
-    separately whether public pages name them). `work_ref(item)` names each item's work (by
-    default `urn:uuid:<work uuid>`; the public page passes one that hides unlisted works)."""
+    separately whether public pages name them). `work_ref(work_uuid)` names each item's work
+    (by default `urn:uuid:<work uuid>`; the public page passes one that hides unlisted works).
+    `odrl_agreement` and `odrl_permissions` are its two parts, for writing a large one
+    without holding it whole."""
+    return {
+        **odrl_agreement(grant, base_url=base_url),
+        "permission": list(odrl_permissions(grant, base_url=base_url, work_ref=work_ref)),
+    }
+
+
+def odrl_agreement_uid(grant, *, base_url: str) -> str:
+    """The license's public record (transparency app), readable by anyone the policy reaches."""
+    return f"{base_url.rstrip('/')}/public/licenses/{grant.uuid}/"
+
+
+def odrl_agreement(grant, *, base_url: str) -> dict:
+    """The policy without its permissions (which come last in it)."""
     base = base_url.rstrip("/")
-    # The license's public record (transparency app), readable by anyone the policy reaches.
-    license_url = f"{base}/public/licenses/{grant.uuid}/"
-    work_ref = work_ref or (lambda item: f"urn:uuid:{item.work.uuid}")
-    grace = timedelta(days=settings.LICENSE_DESTRUCTION_GRACE_DAYS)
-    permissions = []
-    parsed: dict[str, LicenseTerms] = {}  # items of one license share a few terms: parse once
-    items = grant.items.select_related("work").only(
-        "id", "grant_id", "terms", "terms_hash", "starts_at", "expires_at", "work__uuid"
-    )
-    for item in items.order_by("id"):
-        terms = parsed.get(item.terms_hash) or parsed.setdefault(
-            item.terms_hash, item.license_terms
-        )
-        constraints = [
-            {"leftOperand": "dateTime", "operator": "gteq",
-             "rightOperand": _odrl_datetime(item.starts_at)},
-            {"leftOperand": "dateTime", "operator": "lteq",
-             "rightOperand": _odrl_datetime(item.expires_at)},
-        ]  # fmt: skip
-        if not terms.commercial:
-            constraints.append(
-                {"leftOperand": "purpose", "operator": "neq", "rightOperand": "assent:commercial"}
-            )
-        permission = {
-            "target": work_ref(item),
-            "action": [f"assent:{use}" for use in sorted(terms.uses)],
-            "constraint": constraints,
-        }
-        if terms.requires_destruction:
-            # The duty arises at the item's expiry (gteq) and must be met, with an owner's
-            # attestation, by the end of the grace period (lteq): the grace period IS in the
-            # second date, so the policy states the real deadline Assent enforces.
-            permission["duty"] = [
-                {
-                    "action": "delete",
-                    "target": {
-                        "@type": "AssetCollection",
-                        "uid": f"{license_url}#models-trained-on-item-{item.id}",
-                        "dc:description": "Every model trained on the target work",
-                    },
-                    "constraint": [
-                        {"leftOperand": "dateTime", "operator": "gteq",
-                         "rightOperand": _odrl_datetime(item.expires_at)},
-                        {"leftOperand": "dateTime", "operator": "lteq",
-                         "rightOperand": _odrl_datetime(item.expires_at + grace)},
-                    ],
-                }
-            ]  # fmt: skip
-        if terms.attribution_required:
-            permission.setdefault("duty", []).append({"action": "attribute"})
-        permissions.append(permission)
+    license_url = odrl_agreement_uid(grant, base_url=base_url)
     organization = grant.organization
     return {
         "@context": [
@@ -301,5 +267,65 @@ def odrl_policy(grant, *, base_url: str, work_ref=None) -> dict:
             "vcard:fn": organization.name,
         },
         "dc:issued": _odrl_datetime(grant.starts_at),
-        "permission": permissions,
     }
+
+
+def odrl_permissions(grant, *, base_url: str, work_ref=None) -> Iterator[dict]:
+    """The permissions of `odrl_policy`, one per item, in item order. Read as plain values, with what items share (parsed terms, actions, dates) built once: a
+    package of many thousand items writes this while its shards are being built, on the same
+    CPUs."""
+    license_url = odrl_agreement_uid(grant, base_url=base_url)
+    work_ref = work_ref or (lambda work_uuid: f"urn:uuid:{work_uuid}")
+    grace = timedelta(days=settings.LICENSE_DESTRUCTION_GRACE_DAYS)
+    parsed: dict[str, tuple] = {}  # terms_hash → (terms, actions)
+    dates: dict[datetime, dict] = {}
+
+    def dated(value: datetime) -> dict:
+        if value not in dates:
+            if len(dates) >= 4096:  # items of a license share a few dates: stay bounded
+                dates.clear()
+            dates[value] = _odrl_datetime(value)
+        return dates[value]
+
+    rows = grant.items.order_by("id").values_list(
+        "id", "terms", "terms_hash", "starts_at", "expires_at", "work__uuid"
+    )
+    for item_id, terms_dict, terms_hash, starts_at, expires_at, work_uuid in rows.iterator(
+        chunk_size=2000
+    ):
+        if terms_hash not in parsed:
+            terms = LicenseTerms.from_dict(terms_dict)
+            parsed[terms_hash] = (terms, [f"assent:{use}" for use in sorted(terms.uses)])
+        terms, actions = parsed[terms_hash]
+        constraints = [
+            {"leftOperand": "dateTime", "operator": "gteq", "rightOperand": dated(starts_at)},
+            {"leftOperand": "dateTime", "operator": "lteq", "rightOperand": dated(expires_at)},
+        ]
+        if not terms.commercial:
+            constraints.append(
+                {"leftOperand": "purpose", "operator": "neq", "rightOperand": "assent:commercial"}
+            )
+        permission = {"target": work_ref(work_uuid), "action": actions, "constraint": constraints}
+        if terms.requires_destruction:
+            # The duty arises at the item's expiry (gteq) and must be met, with an owner's
+            # attestation, by the end of the grace period (lteq): the grace period IS in the
+            # second date, so the policy states the real deadline Assent enforces.
+            permission["duty"] = [
+                {
+                    "action": "delete",
+                    "target": {
+                        "@type": "AssetCollection",
+                        "uid": f"{license_url}#models-trained-on-item-{item_id}",
+                        "dc:description": "Every model trained on the target work",
+                    },
+                    "constraint": [
+                        {"leftOperand": "dateTime", "operator": "gteq",
+                         "rightOperand": dated(expires_at)},
+                        {"leftOperand": "dateTime", "operator": "lteq",
+                         "rightOperand": dated(expires_at + grace)},
+                    ],
+                }
+            ]  # fmt: skip
+        if terms.attribution_required:
+            permission.setdefault("duty", []).append({"action": "attribute"})
+        yield permission

@@ -38,9 +38,9 @@ def license_odrl(request, grant_uuid):
     public_url = request.build_absolute_uri(reverse("transparency:license", args=[grant.uuid]))
     base_url = request.build_absolute_uri("/").rstrip("/")
 
-    def work_ref(item) -> str:
-        number = hidden.get(str(item.work.uuid))
-        return f"{public_url}#item-{number}" if number else f"urn:uuid:{item.work.uuid}"
+    def work_ref(work_uuid) -> str:
+        number = hidden.get(str(work_uuid))
+        return f"{public_url}#item-{number}" if number else f"urn:uuid:{work_uuid}"
 
     policy = documents.odrl_policy(grant, base_url=base_url, work_ref=work_ref)
     text = json.dumps(policy, indent=2)

@@ -19,6 +19,7 @@ import json
 import logging
 import mmap
 import os
+import tempfile
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -592,15 +593,25 @@ def _write_odrl(package: Package) -> None:
     """`odrl.json`, the license as an ODRL policy (with the duty to delete trained models where
     the terms say so), once per package: it depends on the license, not on the shards, so the
     build writes it while its first shards are being built, in time the task's process would
-    otherwise spend waiting."""
+    otherwise spend waiting. Streamed, one permission per item, into a temporary file: the
+    same bytes as the whole policy dumped compact (so the C encoder writes it; indenting is
+    ~10x slower), without holding it in memory."""
     if PackageFile.objects.filter(package=package, name=ODRL_NAME).exists():
         return
     grant = package.order.license_grant
-    policy = license_documents.odrl_policy(grant, base_url=settings.SITE_URL)
-    # One permission per item: compact, so the C encoder writes it (indenting is ~10x slower).
-    _store_document(
-        package, PackageFileKind.ODRL, ODRL_NAME, documents.to_json_bytes(policy, indent=None)
+    head = documents.to_json_bytes(
+        {**license_documents.odrl_agreement(grant, base_url=settings.SITE_URL), "permission": []},
+        indent=None,
     )
+    assert head.endswith(b"[]}")  # the permissions are the policy's last member
+    with tempfile.TemporaryFile(dir=_scratch_dir(default_storage)) as out:
+        out.write(head[:-2])
+        permissions = license_documents.odrl_permissions(grant, base_url=settings.SITE_URL)
+        for n, permission in enumerate(permissions):
+            out.write(b"," if n else b"")
+            out.write(documents.to_json_bytes(permission, indent=None))
+        out.write(b"]}")
+        _store_document(package, PackageFileKind.ODRL, ODRL_NAME, out)
 
 
 def _remove_unrecorded(package: Package) -> None:
