@@ -29,13 +29,14 @@ from accounts.services import notify
 
 from ..models import GrantStatus, LicenseGrant, LicenseGrantItem, ModelDeclarationItem
 from .duties import duties_settle_on_commit
-from .status import requires_destruction, superseded_ids
+from .status import renews, requires_destruction, superseded_ids
 
 logger = logging.getLogger(__name__)
 
 # At most this many items are expired per call; the hourly sweep takes the rest next time.
 EXPIRE_BATCH = 2000
-REMINDER_BATCH = 5000
+REMINDER_CHUNK = 2000  # items read (and checked for renewals) at a time
+REMINDER_LINES = 20  # items named in a reminder; the rest are counted
 
 
 def license_url(grant: LicenseGrant) -> str:
@@ -60,8 +61,9 @@ def _window(remaining: timedelta, days: list[int]) -> int | None:
     return None
 
 
-def _renewed() -> Exists:
-    """A later running license on the same work for the same team (a renewal): no reminder."""
+def _later_license() -> Exists:
+    """A later running license item of the same team on the same work: the cheap test, in SQL,
+    of which items may have been renewed (`_renewed` then applies the full rule)."""
     return Exists(
         LicenseGrantItem.objects.filter(
             grant__organization_id=OuterRef("grant__organization_id"),
@@ -72,12 +74,39 @@ def _renewed() -> Exists:
     )
 
 
+def _renewed(items: list[LicenseGrantItem]) -> set[int]:
+    """The ids of these items that a later running license of the same team renews, by the rule
+    that carries declared models on (`status.renews`: starting before this one's grace period
+    runs out, permitting every use it did, commercially if it did). A later license for less
+    (evaluation only, say) does not: the team is still reminded that this one ends. One query."""
+    maybe = [i for i in items if i.has_later_license]
+    if not maybe:
+        return set()
+    later: dict[tuple, list[tuple]] = defaultdict(list)
+    rows = LicenseGrantItem.objects.filter(
+        status=GrantStatus.ACTIVE,
+        work_id__in={i.work_id for i in maybe},
+        grant__organization_id__in={i.grant.organization_id for i in maybe},
+    ).values_list("work_id", "grant__organization_id", "starts_at", "expires_at", "terms")
+    for work_id, organization_id, starts_at, expires_at, terms in rows:
+        later[(work_id, organization_id)].append((starts_at, expires_at, terms))
+    return {
+        i.id
+        for i in maybe
+        if any(
+            expires_at > i.expires_at and renews(i, starts_at=starts_at, terms=terms)
+            for starts_at, expires_at, terms in later[(i.work_id, i.grant.organization_id)]
+        )
+    }
+
+
 # --- Reminders -------------------------------------------------------------------------------
 
 
 def license_reminders_send(*, now: datetime | None = None) -> int:
     """Tell teams about items that expire soon (see the module docstring). Returns how many
-    notifications were created (0 on a repeat)."""
+    notifications were created (0 on a repeat). Streams the items ending within the widest
+    window, a chunk at a time, so a license of any size is reminded whole."""
     now = now or timezone.now()
     days = sorted({int(n) for n in settings.LICENSE_REMINDER_DAYS if int(n) > 0})
     if not days:
@@ -88,53 +117,102 @@ def license_reminders_send(*, now: datetime | None = None) -> int:
             expires_at__gt=now,
             expires_at__lte=now + timedelta(days=days[-1]),
         )
-        .exclude(_renewed())
+        .annotate(has_later_license=_later_license())
         .select_related("grant__organization")
-        .order_by("grant_id", "expires_at", "id")[:REMINDER_BATCH]
-    )
-    batches: dict[tuple, list[LicenseGrantItem]] = defaultdict(list)
-    for item in items:
-        window = _window(item.expires_at - now, days)
-        batches[(item.grant_id, window, item.expires_at.date())].append(item)
-    sent = 0
-    for (_grant_id, window, expires_on), batch in batches.items():
-        sent += _remind(batch=batch, window=window, expires_on=expires_on)
-    return sent
-
-
-def _remind(*, batch: list[LicenseGrantItem], window: int, expires_on) -> int:
-    grant = batch[0].grant
-    destroy = [i for i in batch if requires_destruction(i)]
-    lines = [
-        f"- {i.work_title}: ends {i.expires_at:%d %b %Y}"
-        + (", models trained on it must then be destroyed" if requires_destruction(i) else "")
-        for i in batch
-    ]
-    count = len(batch)
-    subject = (
-        f"{count} licensed work{'s' if count != 1 else ''} expire{'s' if count == 1 else ''} "
-        f"in {window} days or less"
-    )
-    body = (
-        f"Your team {grant.organization.name}'s license {grant.uuid} has items that end on "
-        f"{expires_on:%d %b %Y}:\n" + "\n".join(lines) + "\n\nAfter that date the files can no "
-        "longer be downloaded and the works may not be used for new training."
-    )
-    if destroy:
-        body += (
-            f"\n\n{len(destroy)} of them require every model trained on them to be destroyed: "
-            f"an owner of the team must attest it within "
-            f"{settings.LICENSE_DESTRUCTION_GRACE_DAYS} days of expiry, or the team is restricted."
+        .only(
+            "id",
+            "grant_id",
+            "work_id",
+            "work_title",
+            "terms",
+            "starts_at",
+            "expires_at",
+            "grant__uuid",
+            "grant__organization_id",
+            "grant__organization__name",
         )
-    body += "\n\nYou can renew where the creators still consent, from the license page."
+        .order_by("grant_id", "expires_at", "id")
+    )
     sent = 0
-    with transaction.atomic():
-        for user in team_members(grant.organization_id):
-            key = f"license-reminder:{grant.uuid}:{window}:{expires_on.isoformat()}:{user.id}"
-            if notify(user=user, subject=subject, body=body, url=license_url(grant),
-                      dedupe_key=key):  # fmt: skip
-                sent += 1
+    group: _Reminder | None = None
+    for chunk in _chunks(items.iterator(chunk_size=REMINDER_CHUNK), REMINDER_CHUNK):
+        renewed = _renewed(chunk)
+        for item in chunk:
+            if item.id in renewed:
+                continue
+            key = (item.grant_id, _window(item.expires_at - now, days), item.expires_at.date())
+            if group is None or group.key != key:
+                if group is not None:
+                    sent += group.send()
+                group = _Reminder(key, item.grant)
+            group.add(item)
+    if group is not None:
+        sent += group.send()
     return sent
+
+
+def _chunks(iterable, size: int):
+    chunk = []
+    for value in iterable:
+        chunk.append(value)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class _Reminder:
+    """One notice to each member of a team: the items of one grant in one window, ending on one
+    date. Names the first REMINDER_LINES items and counts the rest, so memory and the notice
+    stay small for a license of any size."""
+
+    def __init__(self, key: tuple, grant: LicenseGrant) -> None:
+        self.key, self.grant = key, grant
+        self.count = self.destroy = 0
+        self.lines: list[str] = []
+
+    def add(self, item: LicenseGrantItem) -> None:
+        self.count += 1
+        destroy = requires_destruction(item)
+        self.destroy += destroy
+        if len(self.lines) < REMINDER_LINES:
+            self.lines.append(
+                f"- {item.work_title}: ends {item.expires_at:%d %b %Y}"
+                + (", models trained on it must then be destroyed" if destroy else "")
+            )
+
+    def send(self) -> int:
+        _grant_id, window, expires_on = self.key
+        grant, count = self.grant, self.count
+        subject = (
+            f"{count} licensed work{'s' if count != 1 else ''} "
+            f"expire{'s' if count == 1 else ''} in {window} days or less"
+        )
+        lines = self.lines + (
+            [f"- … and {count - len(self.lines)} more"] if count > len(self.lines) else []
+        )
+        body = (
+            f"Your team {grant.organization.name}'s license {grant.uuid} has items that end on "
+            f"{expires_on:%d %b %Y}:\n" + "\n".join(lines) + "\n\nAfter that date the files can "
+            "no longer be downloaded and the works may not be used for new training."
+        )
+        if self.destroy:
+            body += (
+                f"\n\n{self.destroy} of them require every model trained on them to be "
+                f"destroyed: an owner of the team must attest it within "
+                f"{settings.LICENSE_DESTRUCTION_GRACE_DAYS} days of expiry, or the team is "
+                "restricted."
+            )
+        body += "\n\nYou can renew where the creators still consent, from the license page."
+        sent = 0
+        with transaction.atomic():
+            for user in team_members(grant.organization_id):
+                key = f"license-reminder:{grant.uuid}:{window}:{expires_on.isoformat()}:{user.id}"
+                if notify(user=user, subject=subject, body=body, url=license_url(grant),
+                          dedupe_key=key):  # fmt: skip
+                    sent += 1
+        return sent
 
 
 # --- Expiry ----------------------------------------------------------------------------------

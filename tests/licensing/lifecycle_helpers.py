@@ -53,6 +53,26 @@ def grant_for(buyer, works, *, starts_at):
     return grant
 
 
+def license_on(buyer, work, terms, *, starts_at, ref):
+    """The team licenses `work` on `terms` (the creator's new offer, replacing the current one)
+    from `starts_at`."""
+    from licensing.services import offer_create, offer_withdraw
+    from tests.marketplace.factories import CONTEXT
+
+    offer_withdraw(offer=work.offers.get(status="active"), actor=work.owner, context=CONTEXT)
+    offer = offer_create(work=work, actor=work.owner, terms=terms, price_amount=900,
+                         currency="USD", consent=True, context=CONTEXT)  # fmt: skip
+    grant, _ = license_grant_create(
+        organization=team_of(buyer), source_reference=f"test:{ref}", starts_at=starts_at,
+        items=[GrantItemSpec(
+            work_id=work.id, offer_id=offer.id, creator_id=work.owner_id,
+            work_title=work.title, terms=offer.terms.canonical(), terms_hash=offer.terms_hash,
+            price_amount=900, currency="USD", item_ref=f"test:{ref}:1",
+        )],
+    )  # fmt: skip
+    return grant.items.get()
+
+
 def declare(buyer, items, *, name="Orbit", version="1", started=date(2026, 1, 1)):
     declaration = ModelDeclaration.objects.create(
         organization=team_of(buyer), declared_by=buyer, name=name, version=version,

@@ -9,13 +9,11 @@ import pytest
 from django.utils import timezone
 
 from licensing import registry
-from licensing.grants import GrantItemSpec, license_grant_create
 from licensing.lifecycle.destruction import destruction_forfeit_sweep
 from licensing.lifecycle.duties import duties_settle
 from licensing.lifecycle.expiry import license_items_expire, license_items_superseded
 from licensing.lifecycle.status import ModelStatus, declaration_state, team_is_restricted
 from licensing.models import DutyOutcome, GrantStatus
-from licensing.services import offer_create, offer_withdraw
 from licensing.tasks import license_lifecycle_sweep_task
 from licensing.terms import PRESETS, LicenseTerms, OnExpiry, Use
 from tests.licensing.lifecycle_helpers import (
@@ -23,10 +21,11 @@ from tests.licensing.lifecycle_helpers import (
     STOP,
     declare,
     grant_for,
+    license_on,
     recording_hooks,
     team_of,
 )
-from tests.marketplace.factories import CONTEXT, listed_work
+from tests.marketplace.factories import listed_work
 
 pytestmark = pytest.mark.django_db
 
@@ -130,29 +129,13 @@ def test_a_renewal_carries_the_models_on_and_releases_the_old_holdback(
     assert not team_is_restricted(team_of(buyer), now=later)
 
 
-def _license_on(buyer, work, terms, *, starts_at, ref):
-    """The team licenses `work` on `terms` (the creator's new offer) from `starts_at`."""
-    offer_withdraw(offer=work.offers.get(status="active"), actor=work.owner, context=CONTEXT)
-    offer = offer_create(work=work, actor=work.owner, terms=terms, price_amount=900,
-                         currency="USD", consent=True, context=CONTEXT)  # fmt: skip
-    grant, _ = license_grant_create(
-        organization=team_of(buyer), source_reference=f"test:{ref}", starts_at=starts_at,
-        items=[GrantItemSpec(
-            work_id=work.id, offer_id=offer.id, creator_id=work.owner_id,
-            work_title=work.title, terms=offer.terms.canonical(), terms_hash=offer.terms_hash,
-            price_amount=900, currency="USD", item_ref=f"test:{ref}:1",
-        )],
-    )  # fmt: skip
-    return grant.items.get()
-
-
 def test_a_renewal_on_stop_training_terms_ends_the_duty(buyer):
     work = listed_work(preset=DESTROY)
     old = grant_for(buyer, [work], starts_at=timezone.now()).items.get()
     declaration = declare(buyer, [old])
     # The creator now offers the same uses on stop-training terms; the team renews on those.
     same_uses = LicenseTerms(frozenset(Use), True, 36, OnExpiry.STOP_TRAINING)
-    renewal = _license_on(
+    renewal = license_on(
         buyer, work, same_uses, starts_at=old.expires_at - timedelta(days=1), ref="stop"
     )
     assert renewal in declaration.items.all()
@@ -167,7 +150,7 @@ def test_a_later_license_for_less_does_not_carry_the_model_on(buyer):
     work = listed_work(preset=DESTROY)
     old = grant_for(buyer, [work], starts_at=timezone.now()).items.get()
     declaration = declare(buyer, [old])
-    evaluation = _license_on(
+    evaluation = license_on(
         buyer, work, PRESETS["evaluation-1y"].terms, starts_at=old.expires_at - timedelta(days=30),
         ref="eval",
     )  # fmt: skip

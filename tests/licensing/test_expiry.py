@@ -2,6 +2,7 @@
 `now=` (licensing/lifecycle/expiry.py)."""
 
 from datetime import timedelta
+from unittest.mock import patch
 
 import pytest
 from django.utils import timezone
@@ -9,11 +10,13 @@ from django.utils import timezone
 from accounts.models import Notification
 from licensing.lifecycle.expiry import license_items_expire, license_reminders_send
 from licensing.models import GrantStatus, LicenseGrant
+from licensing.terms import PRESETS
 from tests.licensing.lifecycle_helpers import (
     DESTROY,
     STOP,
     declare,
     grant_for,
+    license_on,
     member_of,
     recording_hooks,
     team_of,
@@ -101,6 +104,41 @@ def test_a_renewed_item_is_not_reminded(buyer):
     old = grant_for(buyer, [work], starts_at=timezone.now()).items.get()
     grant_for(buyer, [work], starts_at=old.expires_at - timedelta(days=40))
     assert license_reminders_send(now=old.expires_at - timedelta(days=5)) == 0
+
+
+def test_a_later_license_for_less_does_not_silence_the_reminder(buyer):
+    """An evaluation-only license of the same work bought later is no renewal of a generative
+    one: the team is still told the generative license ends, with its destruction duty."""
+    work = listed_work(preset=DESTROY, title="Harbour")
+    old = grant_for(buyer, [work], starts_at=timezone.now()).items.get()
+    license_on(buyer, work, PRESETS["evaluation-1y"].terms,
+               starts_at=old.expires_at - timedelta(days=40), ref="eval")  # fmt: skip
+    assert license_reminders_send(now=old.expires_at - timedelta(days=5)) == 1
+    notice = Notification.objects.get(user=buyer, dedupe_key__startswith="license-reminder:")
+    assert notice.subject == "1 licensed work expires in 7 days or less"
+    assert "Harbour: ends" in notice.body and "must then be destroyed" in notice.body
+    assert str(old.grant.uuid) in notice.body
+
+
+def test_a_large_license_is_reminded_whole_in_one_short_notice(buyer, settings):
+    """Every item of a license bigger than a read chunk is counted; the notice names the first
+    few and counts the rest."""
+    from licensing.lifecycle import expiry
+
+    settings.LICENSE_REMINDER_DAYS = [30]
+    works = [listed_work(preset=DESTROY, title=f"Tide {i:02d}") for i in range(7)]
+    grant = grant_for(buyer, works, starts_at=timezone.now())
+    expires = grant.items.first().expires_at
+    with (
+        patch.object(expiry, "REMINDER_CHUNK", 3),
+        patch.object(expiry, "REMINDER_LINES", 4),
+    ):  # small chunks and lists, so seven items cross both limits
+        assert license_reminders_send(now=expires - timedelta(days=10)) == 1
+    notice = Notification.objects.get(user=buyer, dedupe_key__startswith="license-reminder:")
+    assert notice.subject == "7 licensed works expire in 30 days or less"
+    assert [f"Tide {i:02d}" in notice.body for i in range(7)] == [True] * 4 + [False] * 3
+    assert "… and 3 more" in notice.body
+    assert "7 of them require every model trained on them to be destroyed" in notice.body
 
 
 def test_expiry_without_declared_models_meets_the_duty_at_once(
