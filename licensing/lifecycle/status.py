@@ -74,23 +74,26 @@ def superseded_ids(ended: list[LicenseGrantItem]) -> set[int]:
         "grant_item__terms",
         "grant_item__status",
     )
-    by_declaration: dict[int, list[tuple]] = {}
-    for declaration_id, *item in rows.distinct():
-        by_declaration.setdefault(declaration_id, []).append(tuple(item))
+    # Indexed both ways, so the check is linear in the rows (a declaration on a whole license
+    # of tens of thousands of items ends all at once).
+    declarations_of: dict[int, set[int]] = {}
+    same_work: dict[tuple[int, int], list[tuple]] = {}  # (declaration, work) → its items
+    for declaration_id, item_id, work_id, starts_at, terms, status in rows.distinct():
+        declarations_of.setdefault(item_id, set()).add(declaration_id)
+        same_work.setdefault((declaration_id, work_id), []).append(
+            (item_id, starts_at, terms, status)
+        )
     superseded = set()
     for i in ended:
-        declarations = [
-            items for items in by_declaration.values() if any(row[0] == i.id for row in items)
-        ]
+        declarations = declarations_of.get(i.id)
         if declarations and all(
             any(
                 other != i.id
-                and work_id == i.work_id
                 and status != GrantStatus.REVOKED
                 and renews(i, starts_at=starts_at, terms=terms)
-                for other, work_id, starts_at, terms, status in items
+                for other, starts_at, terms, status in same_work[(declaration, i.work_id)]
             )
-            for items in declarations
+            for declaration in declarations
         ):
             superseded.add(i.id)
     return superseded
