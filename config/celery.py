@@ -39,6 +39,11 @@ app.conf.beat_schedule = {
         "task": "marketplace.tasks.packages_resume_stalled_task",
         "schedule": crontab(minute="*/10"),
     },
+    "marketplace-sweep-package-scratch": {
+        # Temporary shard files of build steps killed mid-shard.
+        "task": "marketplace.tasks.package_scratch_sweep_task",
+        "schedule": crontab(minute=40),
+    },
 }
 
 # Money-moving tasks opt in per task with acks_late=True, reject_on_worker_lost=True; they are

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.db.models import F
 
 from .models import Package, PackageStatus
-from .packages.builder import package_build_step
+from .packages.builder import package_build_step, scratch_sweep
 from .services.delivery import packages_resume_stalled
 
 logger = logging.getLogger(__name__)
@@ -57,3 +57,9 @@ def package_build_task(package_id: int) -> str:
 @shared_task(name="marketplace.tasks.packages_resume_stalled_task", time_limit=120)
 def packages_resume_stalled_task() -> int:
     return packages_resume_stalled()
+
+
+@shared_task(name="marketplace.tasks.package_scratch_sweep_task", time_limit=120)
+def package_scratch_sweep_task() -> int:
+    """Hourly: temporary shards left by killed build steps."""
+    return scratch_sweep()

@@ -20,6 +20,7 @@ import logging
 import mmap
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -57,7 +58,7 @@ from ..models import (
 from . import documents
 from .forked import run_forked
 from .marking import license_marked_pieces
-from .shards import FileRange, ShardWriter
+from .shards import SCRATCH_PREFIX, FileRange, ShardWriter
 
 logger = logging.getLogger(__name__)
 
@@ -496,6 +497,25 @@ def _scratch_dir(storage=None) -> str | None:
     path = os.path.join(location, "tmp")
     os.makedirs(path, exist_ok=True)
     return path
+
+
+def scratch_sweep(*, older_than_seconds: int = 3600, storage=None) -> int:
+    """Remove temporary shards left by build steps that were killed mid-shard (the shard itself
+    is planned and written again on resume). Only files named as ours, in the folder builds
+    write them to, and untouched for longer than any build step may run (a step is killed
+    after 14 minutes; its worker processes die with it). Returns how many were removed."""
+    folder = _scratch_dir(storage) or tempfile.gettempdir()
+    cutoff = time.time() - older_than_seconds
+    removed = 0
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if not (entry.name.startswith(SCRATCH_PREFIX) and entry.is_file(follow_symlinks=False)):
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                    os.unlink(entry.path)
+                    removed += 1
+    return removed
 
 
 def _index_rows(package: Package):

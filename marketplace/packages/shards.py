@@ -16,6 +16,9 @@ import tarfile
 import tempfile
 from dataclasses import dataclass
 
+# Temporary shards are named so; a worker killed mid-shard leaves one, which
+# builder.scratch_sweep removes once it is old enough to belong to no running build.
+SCRATCH_PREFIX = "assent-shard-"
 # Members get a fixed mtime and owner, so the same items make byte-identical shards.
 MTIME = 1_700_000_000
 
@@ -106,7 +109,9 @@ class ShardWriter:
     finished file is moved into place rather than copied."""
 
     def __init__(self, directory: str | None = None) -> None:
-        self.file = tempfile.NamedTemporaryFile(dir=directory, suffix=".tar", delete=False)  # noqa: SIM115
+        self.file = tempfile.NamedTemporaryFile(  # noqa: SIM115
+            dir=directory, prefix=SCRATCH_PREFIX, suffix=".tar", delete=False
+        )
         self.digest = hashlib.sha256()
         self.bytes_written = 0
         self.count = 0

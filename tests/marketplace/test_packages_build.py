@@ -247,6 +247,58 @@ def test_a_shard_that_fails_midway_leaves_no_temporary_file(order, monkeypatch):
     assert package.status == PackageStatus.BUILDING
 
 
+def test_a_worker_killed_mid_shard_leaves_a_temporary_file_the_hourly_sweep_removes(order):
+    """SIGKILL gives no chance to clean up: the half-written shard stays in the scratch folder
+    until the sweep finds it older than any build step can run. Files not ours stay."""
+    import signal
+    import time
+
+    from marketplace.tasks import package_scratch_sweep_task
+
+    package = order.packages.get()
+    package.status = PackageStatus.BUILDING
+    package.save(update_fields=["status"])
+    job = next(builder._plan_shards(package, 1))
+    real_copies = builder._marked_copies
+
+    def killed_after_the_first_sample(*args, **kwargs):
+        copies = real_copies(*args, **kwargs)
+        yield next(copies)
+        os.kill(os.getpid(), signal.SIGKILL)  # the worker dies with its shard half written
+
+    scratch = builder._scratch_dir(default_storage)
+    before = set(os.listdir(scratch))
+    builder._marked_copies = killed_after_the_first_sample
+    try:
+        with pytest.raises(WorkerFailed, match="without a result"):
+            list(run_forked(builder.shard_build, [job], workers=2))
+    finally:
+        builder._marked_copies = real_copies
+    left = set(os.listdir(scratch)) - before
+    assert len(left) == 1 and next(iter(left)).startswith("assent-shard-")
+    orphan = os.path.join(scratch, next(iter(left)))
+    assert os.path.getsize(orphan) > 0
+    stranger = os.path.join(scratch, "someone-elses.tar")
+    with open(stranger, "wb") as fh:
+        fh.write(b"not ours")
+    try:
+        assert package_scratch_sweep_task() == 0  # fresh: it could belong to a running build
+        old = time.time() - 2 * 3600
+        for path in (orphan, stranger):
+            os.utime(path, (old, old))
+        assert package_scratch_sweep_task() == 1
+        assert not os.path.exists(orphan) and os.path.exists(stranger)
+    finally:
+        os.unlink(stranger)
+
+
+def test_the_package_scratch_sweep_runs_hourly():
+    from config.celery import app
+
+    entry = app.conf.beat_schedule["marketplace-sweep-package-scratch"]
+    assert entry["task"] == "marketplace.tasks.package_scratch_sweep_task"
+
+
 def test_the_package_carries_the_odrl_policy_listed_in_the_manifest(order):
     package = builder.package_build_step(package_id=order.packages.get().id, workers=2)
     files = _contents(package)
