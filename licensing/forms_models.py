@@ -8,6 +8,21 @@ from django import forms
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+class _ItemIds(forms.TypedMultipleChoiceField):
+    """License item ids. The page lists only some of a large license's works, so any whole
+    number is taken here; `model_declare` refuses ids that are not the team's."""
+
+    def __init__(self, **kwargs):
+        super().__init__(coerce=int, **kwargs)
+
+    def valid_value(self, value) -> bool:
+        try:
+            int(value)
+        except (TypeError, ValueError):
+            return False
+        return True
+
+
 class ModelDeclarationForm(forms.Form):
     name = forms.CharField(max_length=120, label="Model name")
     version = forms.CharField(max_length=60, help_text="A new version is a new declaration.")
@@ -27,16 +42,11 @@ class ModelDeclarationForm(forms.Form):
         widget=DATE, label="Training ended", help_text="Planned end date if it is still running."
     )
     grants = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
-    items = forms.TypedMultipleChoiceField(
-        required=False, coerce=int, widget=forms.CheckboxSelectMultiple
-    )
+    items = _ItemIds(required=False, widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args, licenses=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["grants"].choices = [(str(g.uuid), str(g.uuid)) for g in licenses]
-        self.fields["items"].choices = [
-            (item.id, item.work_title) for g in licenses for item in g.items.all()
-        ]
 
     def clean(self):
         data = super().clean()

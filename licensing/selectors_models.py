@@ -3,7 +3,10 @@ the declarations that used a creator's works, and a creator's works with their l
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, QuerySet
+from collections.abc import Iterable
+
+from django.db.models import Count, F, Prefetch, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from accounts.selectors import memberships_for_user
@@ -87,13 +90,48 @@ def team_for_member(*, user, slug: str | None = None):
     return membership.organization if membership else None
 
 
-def licenses_for_declaring(*, organization) -> list[LicenseGrant]:
-    """The team's licenses with their items, for choosing what a model was trained on."""
-    return list(
+# Works listed per license on the declare page; a larger license is declared whole, or its works
+# are found by title.
+DECLARE_ITEMS_SHOWN = 50
+
+
+def licenses_for_declaring(
+    *, organization, query: str = "", selected_ids: Iterable[int] = ()
+) -> list[LicenseGrant]:
+    """The team's licenses, for choosing what a model was trained on. Each has `.item_count`
+    (its works), `.match_count` (those whose title contains `query`; all without one) and
+    `.item_list`: the first DECLARE_ITEMS_SHOWN matches by title, plus any of
+    `selected_ids` (ticked before a search, so they stay ticked). Three queries (four with
+    selected works not among the first), however many works the licenses hold."""
+    grants = list(
         LicenseGrant.objects.filter(organization=organization)
-        .prefetch_related(Prefetch("items", LicenseGrantItem.objects.order_by("work_title", "id")))
+        .annotate(item_count=Count("items"))
         .order_by("-created_at", "-id")
     )
+    if not grants:
+        return []
+    items = LicenseGrantItem.objects.filter(grant__organization=organization)
+    matching = items.filter(work_title__icontains=query) if query else items
+    counts = dict(
+        matching.order_by().values("grant_id").annotate(n=Count("id")).values_list("grant_id", "n")
+    )
+    first = matching.annotate(
+        rank=Window(
+            RowNumber(), partition_by=F("grant_id"), order_by=[F("work_title").asc(), F("id").asc()]
+        )
+    ).filter(rank__lte=DECLARE_ITEMS_SHOWN)
+    shown = {item.id: item for item in first}
+    wanted = [i for i in selected_ids if i not in shown][:1000]
+    if wanted:
+        shown.update((item.id, item) for item in items.filter(id__in=wanted))
+    by_grant: dict[int, list[LicenseGrantItem]] = {}
+    for item in shown.values():
+        by_grant.setdefault(item.grant_id, []).append(item)
+    for grant in grants:
+        grant.match_count = counts.get(grant.id, 0)
+        grant.item_list = sorted(by_grant.get(grant.id, []), key=lambda i: (i.work_title, i.id))
+        grant.hidden_count = max(grant.match_count - DECLARE_ITEMS_SHOWN, 0)
+    return grants
 
 
 # --- Creators ---------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from .forms_models import ModelDeclarationForm
 from .lifecycle.declarations import model_declare
 from .lifecycle.status import ModelStatus, declaration_state
 from .selectors_models import (
+    DECLARE_ITEMS_SHOWN,
     creator_licensed_works,
     declaration_for_member,
     declaration_items,
@@ -59,17 +60,32 @@ def model_new(request):
         if slug:
             raise Http404("No such team among yours.")
         return render(request, "licensing/models/no_team.html")
-    licenses = [_with_terms_grant(g) for g in licenses_for_declaring(organization=organization)]
-    form = ModelDeclarationForm(request.POST or None, licenses=licenses)
-    _mark_selected(licenses, request.POST)
+    data = request.POST if request.method == "POST" else None
+    query = ((data or request.GET).get("q") or "").strip()[:200]
+    selected = {_as_int(raw) for raw in (data.getlist("items") if data else [])} - {None}
+    licenses = licenses_for_declaring(
+        organization=organization, query=query, selected_ids=sorted(selected)
+    )
+    # "Find" shows other works and keeps what was typed and ticked. It is the form's default
+    # button, so Enter in any field finds rather than declares.
+    finding = data is not None and "find" in data
+    form = (
+        ModelDeclarationForm(initial=_initial(data), licenses=licenses)
+        if finding
+        else ModelDeclarationForm(data, licenses=licenses)
+    )
+    _mark_selected(licenses, data)
     context = {
         "organization": organization,
         "teams": [m.organization for m in memberships_for_user(user=request.user)],
         "licenses": licenses,
         "form": form,
+        "query": query,
+        "shown_limit": DECLARE_ITEMS_SHOWN,
+        "hidden_selected": sorted(selected - {i.id for g in licenses for i in g.item_list}),
     }
-    if request.method != "POST" or not form.is_valid():
-        status = 400 if request.method == "POST" else 200
+    if data is None or finding or not form.is_valid():
+        status = 400 if data is not None and not finding else 200
         return render(request, "licensing/models/new.html", context, status=status)
     values = form.cleaned_data
     try:
@@ -103,15 +119,34 @@ def model_new(request):
     return redirect("models:detail", declaration_uuid=declaration.uuid)
 
 
+def _as_int(raw) -> int | None:
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return None
+
+
+def _initial(data) -> dict:
+    """What was typed, as the unbound form's initial values (no errors shown while finding)."""
+    fields = ("name", "version", "purpose", "training_started_on", "training_ended_on")
+    initial = {name: data.get(name, "") for name in fields}
+    initial.update(is_commercial=bool(data.get("is_commercial")),
+                   is_generative=bool(data.get("is_generative")))  # fmt: skip
+    return initial
+
+
 def _mark_selected(licenses, data) -> None:
-    """Keep the team's choices ticked when the form comes back with an error."""
-    grants, items = set(data.getlist("grants")), set(data.getlist("items"))
+    """Keep the team's choices ticked when the form comes back (an error, or a search)."""
+    grants = set(data.getlist("grants")) if data else set()
+    items = set(data.getlist("items")) if data else set()
     for grant in licenses:
         grant.is_selected = str(grant.uuid) in grants
         for item in grant.item_list:
             item.is_selected = str(item.id) in items
             item.problems = []
-        grant.is_open = any(item.is_selected for item in grant.item_list)
+        grant.is_open = any(item.is_selected for item in grant.item_list) or bool(
+            data and data.get("q")
+        )
 
 
 def _mark_problems(licenses, offending) -> None:
@@ -120,11 +155,6 @@ def _mark_problems(licenses, offending) -> None:
         for item in grant.item_list:
             item.problems = reasons.get(item.id, [])
         grant.is_open = grant.is_open or any(item.problems for item in grant.item_list)
-
-
-def _with_terms_grant(grant):
-    grant.item_list = list(grant.items.all())
-    return grant
 
 
 @buyer_required

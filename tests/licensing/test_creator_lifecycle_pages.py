@@ -233,6 +233,81 @@ def test_studio_licenses_per_work_with_models_and_attestations(client):
 # --- Query counts -----------------------------------------------------------------------------
 
 
+@pytest.fixture
+def few_shown(monkeypatch):
+    """Three works listed per license, so a license of a few works is a "large" one."""
+    from licensing import selectors_models, views_models
+
+    monkeypatch.setattr(selectors_models, "DECLARE_ITEMS_SHOWN", 3)
+    monkeypatch.setattr(views_models, "DECLARE_ITEMS_SHOWN", 3)
+    return 3
+
+
+def test_a_large_license_lists_its_first_works_and_finds_the_others_by_title(client, few_shown):
+    owner = BuyerFactory()
+    titles = ["Wave 1", "Wave 2", "Wave 3", "Wave 4", "Harbour at dusk"]
+    grant = grant_for(owner, [listed_work(title=t) for t in titles], starts_at=START)
+    items = {i.work_title: i for i in grant.items.all()}
+    client.force_login(owner)
+
+    page = html(client.get("/team/models/new/"))
+    assert "5 works" in page
+    shown = [t for t in titles if f'id="item-{items[t].id}"' in page]
+    assert sorted(shown) == ["Harbour at dusk", "Wave 1", "Wave 2"]  # the first three by title
+    assert 'data-testid="more-works"' in page and "Showing the first 3 of 5 works" in page
+
+    # Find, with a work already ticked and the model half described: nothing is declared,
+    # nothing typed or ticked is lost, no field is marked wrong.
+    response = client.post("/team/models/new/", {
+        "team": team_of(owner).slug, "q": "wave 4", "find": "1", "name": "Orbit",
+        "is_generative": "on", "items": [str(items["Wave 1"].id)],
+    })  # fmt: skip
+    assert response.status_code == 200
+    page = html(response)
+    assert f'value="{items["Wave 4"].id}" id="item-{items["Wave 4"].id}"' in page
+    assert f'value="{items["Wave 1"].id}" id="item-{items["Wave 1"].id}" checked' in page
+    assert f'id="item-{items["Wave 2"].id}"' not in page  # not a match, not ticked
+    assert "1 match “wave 4”" in page
+    assert 'value="Orbit"' in page and "This field is required" not in page
+    assert not ModelDeclaration.objects.exists()
+
+    # A search that matches nothing says so.
+    page = html(client.post("/team/models/new/", {"q": "volcano", "find": "1"}))
+    assert "No works in this license match “volcano”." in page
+
+    # Declaring works listed by different searches.
+    response = client.post("/team/models/new/", form_data(
+        declare="1", items=[items["Wave 1"].id, items["Wave 4"].id]))  # fmt: skip
+    assert response.status_code == 302
+    declaration = ModelDeclaration.objects.get()
+    assert set(declaration.items.all()) == {items["Wave 1"], items["Wave 4"]}
+
+
+def test_the_declare_form_refuses_another_teams_item_by_id(client):
+    owner, other = BuyerFactory(), BuyerFactory()
+    grant_for(owner, [listed_work()], starts_at=START)
+    theirs = grant_for(other, [listed_work(title="Not yours")], starts_at=START).items.get()
+    client.force_login(owner)
+    for bad in (theirs.id, "x1"):
+        response = client.post("/team/models/new/", form_data(declare="1", items=[bad]))
+        assert response.status_code == 400
+        assert "Not yours" not in html(response)
+    assert not ModelDeclaration.objects.exists()
+
+
+@pytest.mark.parametrize("works", [2, 9])
+def test_the_declare_page_costs_the_same_queries_for_any_license_size(
+    client, django_assert_max_num_queries, few_shown, works
+):
+    owner = BuyerFactory()
+    grant_for(owner, [listed_work() for _ in range(works)], starts_at=START)
+    grant_for(owner, [listed_work() for _ in range(works)], starts_at=START)
+    client.force_login(owner)
+    with django_assert_max_num_queries(12):
+        response = client.get("/team/models/new/")
+    assert html(response).count('name="items"') == 2 * min(works, few_shown)
+
+
 def _fill(rows: int):
     """`rows` declarations by one team, each on its own work of one creator."""
     creator, owner = CreatorFactory(), BuyerFactory()
@@ -300,6 +375,15 @@ def test_team_declares_in_the_browser_and_the_creator_sees_it(
     tab.get_by_label("Generative model").check()
     tab.get_by_label("Training started").fill("2027-02-01")
     tab.get_by_label("Training ended").fill("2027-03-01")
+    # Enter in the search box finds works; it declares nothing and loses nothing typed.
+    tab.get_by_placeholder("Find works by title").fill("lab")
+    tab.get_by_placeholder("Find works by title").press("Enter")
+    expect(tab.get_by_test_id("match-count").first).to_be_visible()
+    expect(tab.get_by_label("Lab notes")).to_be_visible()
+    expect(tab.get_by_label("Model name")).to_have_value("Orbit")
+    expect(tab.get_by_label("Generative model")).to_be_checked()
+    assert not ModelDeclaration.objects.exists()
+    screenshot(tab, "found")
     tab.locator(f'input[name="grants"][value="{fits.uuid}"]').check()
     tab.locator(f'input[name="grants"][value="{research.uuid}"]').check()
     tab.get_by_role("button", name="Declare the model").click()
