@@ -293,6 +293,9 @@ class ModelDeclaration(models.Model):
     training_started_on = models.DateField()
     training_ended_on = models.DateField()
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # When its creators were told (lifecycle/notices.py); empty while the notices wait for a
+    # worker, or if they could not be queued (the hourly lifecycle sweep sends them then).
+    notices_sent_at = models.DateTimeField(null=True, blank=True)
     items = models.ManyToManyField(
         LicenseGrantItem, through="ModelDeclarationItem", related_name="model_declarations"
     )

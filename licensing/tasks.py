@@ -64,6 +64,7 @@ def license_lifecycle_sweep_task() -> dict:
         license_items_superseded,
         license_reminders_send,
     )
+    from .lifecycle.notices import declaration_notices_unsent
 
     counts: dict = {}
     steps = [
@@ -74,6 +75,8 @@ def license_lifecycle_sweep_task() -> dict:
         ("forfeited", lambda: len(destruction_forfeit_sweep())),
         # Outcomes whose holdback hook failed before (released or forfeited next time).
         ("settled", lambda: duties_settle()),
+        # Training notices that could not be queued when their declaration was made.
+        ("notices", lambda: declaration_notices_unsent()),
     ]
     for name, step in steps:
         try:

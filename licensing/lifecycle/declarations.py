@@ -255,7 +255,7 @@ def _duplicate(model: DeclarationInput) -> ApplicationError:
 
 
 def _declaration_store(*, organization, user, model: DeclarationInput, items) -> ModelDeclaration:
-    from ..tasks import declaration_notices_send_task
+    from .notices import declaration_notices_enqueue
 
     if ModelDeclaration.objects.filter(
         organization=organization, name=model.name, version=model.version
@@ -279,7 +279,7 @@ def _declaration_store(*, organization, user, model: DeclarationInput, items) ->
             )
             declaration_id = declaration.id
             # A declaration with many creators means as many emails: sent by a worker.
-            transaction.on_commit(lambda: declaration_notices_send_task.delay(declaration_id))
+            transaction.on_commit(lambda: declaration_notices_enqueue(declaration_id))
     except IntegrityError as exc:
         # Two requests racing to declare the same name and version: the second loses here.
         raise _duplicate(model) from exc

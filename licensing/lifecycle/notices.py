@@ -4,7 +4,9 @@ message."""
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
+from datetime import timedelta
 
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -13,6 +15,8 @@ from accounts.services import notify
 
 from ..models import LicenseGrantItem, ModelDeclaration
 from .status import requires_destruction
+
+logger = logging.getLogger(__name__)
 
 STUDIO_MODELS_URL = "/studio/models/"
 
@@ -87,4 +91,34 @@ def declaration_notices_send(*, declaration_id: int) -> int:
             dedupe_key=notice_dedupe_key(declaration.id, items[0].creator_id),
         )
         sent += notification is not None
+    ModelDeclaration.objects.filter(id=declaration.id, notices_sent_at__isnull=True).update(
+        notices_sent_at=timezone.now()
+    )
     return sent
+
+
+def declaration_notices_enqueue(declaration_id: int) -> None:
+    """Hand the notices to a worker. A broker that is down must not fail the declaration that
+    is already saved: the hourly sweep sends what was never sent."""
+    from ..tasks import declaration_notices_send_task
+
+    try:
+        declaration_notices_send_task.delay(declaration_id)
+    except Exception:
+        logger.exception(
+            "Could not queue the notices of declaration %s; the sweep sends them", declaration_id
+        )
+
+
+def declaration_notices_unsent(*, older_than_minutes: int = 10, limit: int = 200) -> int:
+    """Send the notices of declarations made a while ago whose notices were never sent (a
+    broker outage, a lost task). Returns how many declarations were done."""
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    ids = list(
+        ModelDeclaration.objects.filter(notices_sent_at__isnull=True, created_at__lt=cutoff)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    for declaration_id in ids:
+        declaration_notices_send(declaration_id=declaration_id)
+    return len(ids)

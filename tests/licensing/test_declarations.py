@@ -334,3 +334,63 @@ def test_dates_far_from_now_are_fine(buyer):
         training_started_on=date(2024, 11, 1), training_ended_on=date(2024, 12, 1),
     )  # fmt: skip
     assert list(declaration.items.all()) == [item]
+
+
+def test_a_broker_outage_loses_no_training_notice(
+    buyer, django_capture_on_commit_callbacks, caplog
+):
+    """The broker is down when the declaration commits (nothing listens on port 1, eager mode
+    off): the declaration stands and the API answers 201, not 500. The hourly lifecycle sweep
+    then sends the notices that were never queued, once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from rest_framework.test import APIClient
+
+    from config.celery import app
+    from licensing.tasks import license_lifecycle_sweep_task
+
+    item = one_item(buyer, title="Harbour")
+    api = APIClient()
+    api.force_authenticate(buyer)
+    saved = {
+        key: app.conf[key] for key in ("task_always_eager", "broker_url", "task_publish_retry")
+    }
+
+    def fresh_connections():
+        # Celery keeps a pool of broker connections per app (made from broker_url on first
+        # use): drop it, so publishing connects to the broker set now.
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    app.conf.update(task_always_eager=False, broker_url="redis://127.0.0.1:1/0",
+                    task_publish_retry=False)  # fmt: skip
+    fresh_connections()
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = api.post("/api/v1/models/", {
+                "name": "Orbit", "version": "1.0", "purpose": "Generator", "commercial": True,
+                "generative": True, "training_started_on": "2027-02-01",
+                "training_ended_on": "2027-03-01", "items": [item.id],
+            }, format="json")  # fmt: skip
+    finally:
+        app.conf.update(saved)
+        fresh_connections()
+    assert response.status_code == 201, response.content
+    assert "Could not queue the notices" in caplog.text  # the broker really refused
+    declaration = ModelDeclaration.objects.get()
+    assert declaration.notices_sent_at is None
+    assert not Notification.objects.filter(user_id=item.creator_id).exists()
+
+    # Not yet: a notice may still be on its way through a worker.
+    assert license_lifecycle_sweep_task()["notices"] == 0
+    ModelDeclaration.objects.filter(id=declaration.id).update(
+        created_at=timezone.now() - timedelta(minutes=11)
+    )
+    assert license_lifecycle_sweep_task()["notices"] == 1
+    notice = Notification.objects.get(user_id=item.creator_id)
+    assert "Harbour" in notice.body
+    declaration.refresh_from_db()
+    assert declaration.notices_sent_at is not None
+    assert license_lifecycle_sweep_task()["notices"] == 0  # sent once
+    assert Notification.objects.filter(user_id=item.creator_id).count() == 1
