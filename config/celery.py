@@ -26,9 +26,17 @@ app.conf.beat_schedule = {
         "task": "payouts.tasks.payout_run_task",
         "schedule": crontab(hour=9, minute=0, day_of_week="mon"),
     },
+    "uploads-process-stalled": {
+        "task": "uploads.tasks.works_process_stalled_task",
+        "schedule": crontab(minute="*/10"),  # works whose processing could not be queued
+    },
     "moderation-screen-unscreened": {
         "task": "moderation.tasks.works_screen_unscreened_task",
         "schedule": crontab(minute="*/10"),  # works whose screening could not be queued
+    },
+    "licensing-resume-bulk-offers": {
+        "task": "licensing.tasks.bulk_offer_jobs_resume_task",
+        "schedule": crontab(minute="*/10"),  # bulk jobs whose run could not be queued
     },
     "licensing-lifecycle-sweep": {
         # Reminders before expiry, expiry itself, overdue destruction and forfeits.

@@ -3,6 +3,9 @@ stops new sales; bulk apply does the same for many works with progress."""
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,6 +24,8 @@ from .models import (
 )
 from .money import format_money, is_supported, normalise_currency, price_floor
 from .terms import PRESETS, LicenseTerms, TermsError
+
+logger = logging.getLogger(__name__)
 
 MAX_PRICE = 10**9  # minor units; a guard against typos, far above any real license
 OFFERABLE_STATUSES = (WorkStatus.PENDING_REVIEW, WorkStatus.LISTED)
@@ -261,9 +266,28 @@ def bulk_offer_job_create(
 
 
 def _enqueue_bulk(job_id: int) -> None:
+    """Hand the job to a worker; a broker that is down leaves it queued (the creator's
+    progress page says so) for `bulk_offer_jobs_resume_queued` to hand on."""
     from .tasks import bulk_offer_job_run_task
 
-    bulk_offer_job_run_task.delay(job_id)
+    try:
+        bulk_offer_job_run_task.delay(job_id)
+    except Exception:
+        logger.exception("Could not queue bulk offer job %s; the sweep re-queues it", job_id)
+
+
+def bulk_offer_jobs_resume_queued(*, older_than_minutes: int = 10, limit: int = 100) -> int:
+    """Re-queue bulk jobs still waiting a while after they were made (a broker outage, a lost
+    task). A job runs from where it stopped, so a repeat changes nothing. Returns how many."""
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    ids = list(
+        BulkOfferJob.objects.filter(status=BulkJobStatus.QUEUED, created_at__lt=cutoff)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    for job_id in ids:
+        _enqueue_bulk(job_id)
+    return len(ids)
 
 
 def _already_offered(*, work: Work, terms: LicenseTerms, job: BulkOfferJob) -> bool:

@@ -7,7 +7,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import DatabaseError
 
-from .services import bulk_offer_job_run
+from .services import bulk_offer_job_run, bulk_offer_jobs_resume_queued
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +22,12 @@ logger = logging.getLogger(__name__)
 def bulk_offer_job_run_task(job_id: int) -> int | None:
     job = bulk_offer_job_run(job_id=job_id, chunk=settings.BULK_OFFER_CHUNK)
     return job.done if job else None
+
+
+@shared_task(name="licensing.tasks.bulk_offer_jobs_resume_task", time_limit=120)
+def bulk_offer_jobs_resume_task() -> int:
+    """Every 10 minutes: bulk offer jobs whose run could not be queued, or was lost."""
+    return bulk_offer_jobs_resume_queued()
 
 
 @shared_task(

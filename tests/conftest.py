@@ -129,6 +129,35 @@ class S3Server:
         }
 
 
+@pytest.fixture
+def broker_down():
+    """A context manager: inside it, tasks are published (not run eagerly) to a broker that
+    is down (nothing listens on port 1), as in an outage. The app's pooled broker connections
+    are dropped on the way in and out (Celery makes them from broker_url on first use)."""
+    import contextlib
+
+    from config.celery import app
+
+    def fresh_connections():
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    @contextlib.contextmanager
+    def down():
+        keys = ("task_always_eager", "broker_url", "task_publish_retry")
+        saved = {key: app.conf[key] for key in keys}
+        app.conf.update(task_always_eager=False, broker_url="redis://127.0.0.1:1/0",
+                        task_publish_retry=False)  # fmt: skip
+        fresh_connections()
+        try:
+            yield
+        finally:
+            app.conf.update(saved)
+            fresh_connections()
+
+    return down
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

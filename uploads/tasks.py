@@ -3,9 +3,16 @@
 from celery import shared_task
 
 from .services import work_process
+from .services.intake import works_process_stalled
 
 
 @shared_task(name="uploads.tasks.work_process_task", time_limit=180, soft_time_limit=170)
 def work_process_task(work_id: int) -> str | None:
     work = work_process(work_id=work_id)
     return work.status if work else None
+
+
+@shared_task(name="uploads.tasks.works_process_stalled_task", time_limit=120)
+def works_process_stalled_task() -> int:
+    """Every 10 minutes: works whose processing could not be queued, or was lost."""
+    return works_process_stalled()

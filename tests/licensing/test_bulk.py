@@ -362,3 +362,32 @@ def test_the_works_list_selection_opens_the_bulk_form(creator_client, creator, w
     assert listed == [works[0].id, works[2].id]
     assert "Not yours" not in page.content.decode()
     assert not Offer.objects.exists()
+
+
+def test_a_broker_outage_leaves_the_job_queued_and_the_sweep_runs_it(
+    creator_client, works, django_capture_on_commit_callbacks, broker_down, caplog
+):
+    """The broker is down when the creator confirms: they reach the job's page (not a 500),
+    which shows it queued; the sweep hands it on once the broker is back, once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from licensing.tasks import bulk_offer_jobs_resume_task
+
+    with broker_down():
+        job = the_job(confirm(creator_client, django_capture_on_commit_callbacks,
+                              works=[w.id for w in works]))  # fmt: skip
+    assert "Could not queue bulk offer job" in caplog.text  # the broker really refused
+    job.refresh_from_db()
+    assert job.status == "queued" and not Offer.objects.exists()
+    page = creator_client.get(f"/studio/offers/bulk/{job.id}/").content.decode()
+    assert 'data-status="queued"' in page
+
+    assert bulk_offer_jobs_resume_task() == 0  # not yet: it may still be on its way
+    BulkOfferJob.objects.filter(id=job.id).update(created_at=timezone.now() - timedelta(minutes=11))
+    assert bulk_offer_jobs_resume_task() == 1
+    job.refresh_from_db()
+    assert (job.status, job.done) == ("done", 3)
+    assert Offer.objects.count() == 3
+    assert bulk_offer_jobs_resume_task() == 0

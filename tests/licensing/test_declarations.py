@@ -337,7 +337,7 @@ def test_dates_far_from_now_are_fine(buyer):
 
 
 def test_a_broker_outage_loses_no_training_notice(
-    buyer, django_capture_on_commit_callbacks, caplog
+    buyer, django_capture_on_commit_callbacks, caplog, broker_down
 ):
     """The broker is down when the declaration commits (nothing listens on port 1, eager mode
     off): the declaration stands and the API answers 201, not 500. The hourly lifecycle sweep
@@ -347,35 +347,17 @@ def test_a_broker_outage_loses_no_training_notice(
     from django.utils import timezone
     from rest_framework.test import APIClient
 
-    from config.celery import app
     from licensing.tasks import license_lifecycle_sweep_task
 
     item = one_item(buyer, title="Harbour")
     api = APIClient()
     api.force_authenticate(buyer)
-    saved = {
-        key: app.conf[key] for key in ("task_always_eager", "broker_url", "task_publish_retry")
-    }
-
-    def fresh_connections():
-        # Celery keeps a pool of broker connections per app (made from broker_url on first
-        # use): drop it, so publishing connects to the broker set now.
-        app._pool = None
-        app.amqp._producer_pool = None
-
-    app.conf.update(task_always_eager=False, broker_url="redis://127.0.0.1:1/0",
-                    task_publish_retry=False)  # fmt: skip
-    fresh_connections()
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = api.post("/api/v1/models/", {
-                "name": "Orbit", "version": "1.0", "purpose": "Generator", "commercial": True,
-                "generative": True, "training_started_on": "2027-02-01",
-                "training_ended_on": "2027-03-01", "items": [item.id],
-            }, format="json")  # fmt: skip
-    finally:
-        app.conf.update(saved)
-        fresh_connections()
+    with broker_down(), django_capture_on_commit_callbacks(execute=True):
+        response = api.post("/api/v1/models/", {
+            "name": "Orbit", "version": "1.0", "purpose": "Generator", "commercial": True,
+            "generative": True, "training_started_on": "2027-02-01",
+            "training_ended_on": "2027-03-01", "items": [item.id],
+        }, format="json")  # fmt: skip
     assert response.status_code == 201, response.content
     assert "Could not queue the notices" in caplog.text  # the broker really refused
     declaration = ModelDeclaration.objects.get()

@@ -196,3 +196,33 @@ def test_refusals_before_the_body_is_read_still_count_for_the_batch(api_client, 
     assert progress["refusals"] == [
         {"filename": "huge photo.jpg", "code": "too_large", "message": response.json()["message"]}
     ]
+
+
+def test_a_broker_outage_neither_fails_nor_undoes_an_upload(
+    api_client, creator, media_root, django_capture_on_commit_callbacks, broker_down, caplog
+):
+    """The broker is down when the upload commits: the creator gets their work (201, not 500),
+    its original stays stored (the upload's cleanup must not delete the file of a committed
+    work), and the sweep processes it once the broker is back."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from uploads.tasks import works_process_stalled_task
+
+    api_client.force_authenticate(creator)
+    with broker_down(), django_capture_on_commit_callbacks(execute=True):
+        response = _post(api_client, jpeg_bytes())
+    assert response.status_code == 201, response.content
+    assert "Could not queue processing" in caplog.text  # the broker really refused
+    work = Work.objects.get(id=response.json()["id"])
+    assert work.status == WorkStatus.PROCESSING
+    assert (media_root / work.original.name).is_file()
+
+    assert works_process_stalled_task() == 0  # not yet: it may still be on its way
+    Work.objects.filter(id=work.id).update(updated_at=timezone.now() - timedelta(minutes=11))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert works_process_stalled_task() == 1
+    work.refresh_from_db()
+    assert work.status == WorkStatus.LISTED and work.thumbnail
+    assert works_process_stalled_task() == 0

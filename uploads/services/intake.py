@@ -3,6 +3,7 @@ work in `processing`, its original stored privately, and the worker is told afte
 
 from __future__ import annotations
 
+import logging
 import os
 import unicodedata
 import uuid
@@ -25,6 +26,8 @@ from ..models import AiInvolvement, UploadBatch, UploadRefusal, Work, WorkStatus
 from ..registry import upload_blocker
 from ..validation import validate_image
 from .history import work_status_set
+
+logger = logging.getLogger(__name__)
 
 MAX_TAGS = 30
 
@@ -185,6 +188,26 @@ def _work_submit(*, owner, upload, title, ai_involvement, rights_confirmed, righ
 
 
 def _enqueue_processing(work_id: int) -> None:
+    """Hand the work to a worker. The work and its original are saved by now: a broker that is
+    down must neither fail the upload nor undo it (the caller's cleanup would delete the
+    original of a committed work). `works_process_stalled` re-queues it."""
     from ..tasks import work_process_task
 
-    work_process_task.delay(work_id)
+    try:
+        work_process_task.delay(work_id)
+    except Exception:
+        logger.exception("Could not queue processing of work %s; the sweep re-queues it", work_id)
+
+
+def works_process_stalled(*, older_than_minutes: int = 10, limit: int = 200) -> int:
+    """Re-queue works still processing a while after their last change (a broker outage, a
+    lost task). Processing the same work twice changes nothing. Returns how many."""
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    ids = list(
+        Work.objects.filter(status=WorkStatus.PROCESSING, updated_at__lt=cutoff)
+        .order_by("updated_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+    for work_id in ids:
+        _enqueue_processing(work_id)
+    return len(ids)
