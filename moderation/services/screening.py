@@ -153,12 +153,13 @@ def work_screen(*, work_id: int) -> Screening | None:
 
 def works_rescreen(*, work_ids) -> int:
     """Queue a new screening of each work (after commit), e.g. when a known-stolen entry or a
-    ban changes what their signals would say. Returns how many were queued."""
-    from ..tasks import work_screen_task
+    ban changes what their signals would say. Returns how many were queued. A broker that is
+    down does not fail the staff decision that asked for it (logged; not retried)."""
+    from ..tasks import queue_screening
 
     ids = sorted({int(i) for i in work_ids})
     for work_id in ids:
-        transaction.on_commit(lambda work_id=work_id: work_screen_task.delay(work_id))
+        transaction.on_commit(lambda work_id=work_id: queue_screening(work_id))
     return len(ids)
 
 
