@@ -74,6 +74,11 @@ class InvitationInput(serializers.Serializer):
 class InvitationOutput(serializers.Serializer):
     id = serializers.IntegerField()
     email = serializers.EmailField()
+    # False when the mail server refused it (the invitation stands; invite again to resend).
+    email_sent = serializers.SerializerMethodField()
     role = serializers.CharField()
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()
+
+    def get_email_sent(self, invitation) -> bool | None:
+        return getattr(invitation, "email_sent", None)

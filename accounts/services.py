@@ -208,13 +208,22 @@ def invitation_url(raw_token: str) -> str:
 
 
 def _send_invitation_email(invitation: Invitation, raw_token: str) -> None:
+    """After commit. A mail server that is down must not turn a saved invitation into an error
+    page: the failure is logged and `invitation.email_sent` says so, for the owner to be told
+    (inviting the address again sends a fresh email)."""
     context = {"invitation": invitation, "url": invitation_url(raw_token)}
-    send_mail(
-        subject=f"[Assent] Join {invitation.organization.name} on Assent",
-        message=render_to_string("accounts/email/invitation.txt", context),
-        from_email=None,
-        recipient_list=[invitation.email],
-    )
+    try:
+        send_mail(
+            subject=f"[Assent] Join {invitation.organization.name} on Assent",
+            message=render_to_string("accounts/email/invitation.txt", context),
+            from_email=None,
+            recipient_list=[invitation.email],
+        )
+    except Exception:
+        logger.exception("Could not email the invitation to %s", invitation.email)
+        invitation.email_sent = False
+    else:
+        invitation.email_sent = True
 
 
 @transaction.atomic

@@ -115,7 +115,14 @@ def team_invite(request, slug: str):
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, f"Invitation sent to {invitation.email}.")
+            if getattr(invitation, "email_sent", True) is False:
+                messages.warning(
+                    request,
+                    f"The invitation for {invitation.email} is saved, but its email could not be "
+                    "sent. Invite the address again to resend it.",
+                )
+            else:
+                messages.success(request, f"Invitation sent to {invitation.email}.")
     else:
         messages.error(request, "Enter a valid email address.")
     return redirect(f"/team/?team={slug}")

@@ -159,3 +159,43 @@ def test_buyer_without_team_creates_one(client):
     assert "not in a team yet" in client.get("/team/").content.decode()
     client.post("/team/new/", {"name": "New Lab"})
     assert Membership.objects.get(user=lonely).organization.name == "New Lab"
+
+
+@pytest.fixture
+def mail_server_down(settings):
+    """Real SMTP to a port nothing listens on: the mail server is down."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+
+
+# Real commits (transaction=True): the email goes when the invitation commits, before the
+# page or API answer is made, as in production.
+@pytest.mark.django_db(transaction=True)
+def test_a_mail_outage_keeps_the_invitation_and_tells_the_owner(
+    client, api_client, buyer, team, mail_server_down
+):
+    client.force_login(buyer)
+    response = client.post(
+        f"/team/{team.slug}/invite/", {"email": "di@lab.ai", "role": "member"}, follow=True
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "its email could not be sent" in page and "Invitation sent" not in page
+    assert Invitation.objects.filter(email="di@lab.ai", revoked_at__isnull=True).count() == 1
+
+    api_client.force_authenticate(buyer)
+    response = api_client.post(f"/api/v1/organizations/{team.slug}/invitations/",
+                               {"email": "di@lab.ai"}, format="json")  # fmt: skip
+    assert response.status_code == 201 and response.json()["email_sent"] is False
+    # The resend replaced the first invitation: one open invitation for the address.
+    assert Invitation.objects.filter(email="di@lab.ai", revoked_at__isnull=True).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_api_says_the_invitation_email_went(api_client, buyer, team):
+    api_client.force_authenticate(buyer)
+    response = api_client.post(f"/api/v1/organizations/{team.slug}/invitations/",
+                               {"email": "ed@lab.ai"}, format="json")  # fmt: skip
+    assert response.status_code == 201 and response.json()["email_sent"] is True
+    assert mail.outbox[-1].to == ["ed@lab.ai"]
