@@ -61,6 +61,16 @@ def duties_settle(*, item_ids=None, limit: int = SETTLE_BATCH) -> int:
     return settled
 
 
+def duty_outcomes_settled(item_refs) -> dict[str, str]:
+    """{item_ref: outcome} of these items whose duty was already settled with the marketplace
+    (met or breached)."""
+    return dict(
+        LicenseGrantItem.objects.filter(
+            item_ref__in=list(item_refs), duty_settled_at__isnull=False
+        ).values_list("item_ref", "duty_outcome")
+    )
+
+
 def duties_settle_on_commit(item_ids) -> None:
     """Settle these items once the surrounding transaction commits (a failure is retried by
     the sweep, never undoes what committed)."""

@@ -10,6 +10,8 @@ import logging
 
 from django.db import transaction
 
+from licensing.lifecycle.duties import duty_outcomes_settled
+from licensing.models import DutyOutcome
 from payouts.services import holdback_forfeit, holdback_release
 
 from ..models import OrderItem
@@ -46,6 +48,18 @@ def holdbacks_forfeit(item_refs: list[str]) -> int:
         _settle(f"{PREFIX}{item_id}", lambda ref: holdback_forfeit(item_ref=ref))
         for item_id in sorted(known)
     )
+
+
+def holdbacks_settle_after_dispute(item_refs: list[str]) -> int:
+    """A dispute won: the items' holdbacks are held again. One whose destruction duty was
+    settled while the money was in dispute could not move then (nothing is released or
+    forfeited while taken back), and licensing will not settle it twice: apply the recorded
+    outcome now. Holdbacks already released or forfeited before the dispute went back where
+    they were; for them this posts nothing. Returns how many moved."""
+    outcomes = duty_outcomes_settled(item_refs)
+    met = [ref for ref, outcome in outcomes.items() if outcome == DutyOutcome.MET]
+    breached = [ref for ref, outcome in outcomes.items() if outcome == DutyOutcome.BREACHED]
+    return holdbacks_release(met) + holdbacks_forfeit(breached)
 
 
 def _settle(item_ref: str, settle) -> int:

@@ -26,6 +26,7 @@ from payouts.services import (
 )
 
 from ..models import Order, OrderItem, OrderStatus, Refund, RefundStatus
+from .holdbacks import holdbacks_settle_after_dispute
 
 logger = logging.getLogger(__name__)
 REFUNDABLE = {OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED}
@@ -287,6 +288,9 @@ def dispute_closed(*, dispute: dict) -> None:
             refunded = order.items.filter(~Q(refunded_at=None)).exists()
             order.status = OrderStatus.PARTIALLY_REFUNDED if refunded else OrderStatus.PAID
             order.status_reason = "Dispute won."
+            refs = [i.item_ref for i in items]
+            # Each item in its own transaction, after this one: a failure is logged and left.
+            transaction.on_commit(lambda: holdbacks_settle_after_dispute(refs), robust=True)
         else:
             order.status_reason = "Dispute lost: the payment was returned to the buyer's bank."
             license_items_revoke(

@@ -32,7 +32,8 @@ The holdback (licenses whose terms carry `destroy-models`; services/holdback.py)
   item's held money instead, and the ordinary hold release makes it available once the freeze
   is lifted. Whichever of the two comes first wins; the other then does nothing (None).
   Neither acts on an item whose money is taken back at that moment (refunded, or under an
-  open dispute); a won dispute holds the holdback again, and it can be settled then.
+  open dispute); a won dispute holds the holdback again, and it can be settled then (the
+  marketplace applies a duty outcome recorded during the dispute when it is won).
 - A refund, claw-back or opened dispute takes back whatever the holdback became: still held,
   from the holdback account; released, from the team's credit (nothing takes credit out
   yet, as paying it is off-platform; a balance below zero, were that recorded, is what the

@@ -244,6 +244,52 @@ def test_a_dispute_takes_the_money_back_and_its_outcome_settles_it(
     assert balanced()
 
 
+@pytest.mark.parametrize("outcome", ["met", "breached"])
+def test_a_duty_settled_during_a_dispute_moves_the_holdback_once_the_dispute_is_won(
+    client, buyer, ada, stripe_server, stripe_client, settings, outcome,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    """Nothing is released or forfeited while an item's money is in dispute, and licensing
+    settles a duty once: when the dispute is won, the recorded outcome is applied."""
+    from datetime import timedelta
+
+    from licensing.lifecycle.duties import duties_settle
+    from licensing.lifecycle.expiry import license_items_expire
+    from licensing.models import DutyOutcome
+    from payouts.selectors import team_credit_balances
+
+    from .lifecycle import DESTROY
+
+    settings.PLATFORM_FEE_BPS, settings.LICENSE_HOLDBACK_BPS = 2000, 1000
+    order = checked_out(buyer, [listed_work(ada, preset=DESTROY, price=10_000)])
+    assert pay(stripe_server, order, card="4000000000000259") == 303  # disputed after paying
+    deliver_all(client, stripe_client)
+    item = LicenseGrantItem.objects.get()
+    if outcome == "met":  # the license ends with no model declared: the duty is met at once
+        license_items_expire(now=item.expires_at + timedelta(minutes=1))
+    else:  # never attested, for good
+        LicenseGrantItem.objects.filter(id=item.id).update(duty_outcome=DutyOutcome.BREACHED)
+    duties_settle()
+    item.refresh_from_db()
+    assert item.duty_settled_at is not None
+    team = order.organization
+    assert team_credit_balances(team) == {} and creator_balances(ada, "USD").available == 0
+
+    dispute = stripe_client.v1.disputes.list().data[0]
+    control(stripe_server, f"disputes/{dispute.id}", {"status": "won"})
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver_all(client, stripe_client, "charge.dispute.closed")
+    if outcome == "met":
+        assert team_credit_balances(team) == {"USD": 1_000}
+    else:  # forfeited to the creator, into their available money
+        assert creator_balances(ada, "USD").available == 1_000
+    assert balanced()
+    with django_capture_on_commit_callbacks(execute=True):  # a replayed event moves nothing
+        deliver_all(client, stripe_client, "charge.dispute.closed")
+    assert team_credit_balances(team) == ({"USD": 1_000} if outcome == "met" else {})
+    assert balanced()
+
+
 def test_the_creators_earnings_name_the_work_team_license_and_terms_of_each_sale(
     client, buyer, ada, stripe_server, stripe_client
 ):
