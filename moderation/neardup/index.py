@@ -143,13 +143,15 @@ class NearDupIndex:
 
 
 def current_hashes(keys: list[tuple[int, int]]) -> dict[tuple[int, int], str]:
-    """The hashes the database holds now for these items (gone or emptied ones are absent)."""
+    """The hashes the database holds now for these items (gone or emptied ones are absent).
+    The same two queries run whatever matched, or nothing (0 is no id; Django answers an empty
+    IN () without asking): public verification must not take longer when an image matches a
+    work it may not reveal."""
     out = {}
     for source, model in ((WORK, Work), (STOLEN, KnownStolenWork)):
         ids = [i for s, i in keys if s == source]
-        if ids:
-            rows = model.objects.filter(id__in=ids).exclude(pdq_hash="")
-            out.update(((source, i), h) for i, h in rows.values_list("id", "pdq_hash"))
+        rows = model.objects.filter(id__in=[*ids, 0]).exclude(pdq_hash="")
+        out.update(((source, i), h) for i, h in rows.values_list("id", "pdq_hash"))
     return out
 
 

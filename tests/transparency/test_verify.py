@@ -176,6 +176,27 @@ def test_the_lookup_does_the_same_work_for_private_public_and_no_candidates(
             verified_works(sha256=sha, near={})
 
 
+def test_a_private_match_costs_the_same_queries_as_no_match():
+    """From the near-duplicate search through the answer: an image matching a work that may
+    not be shown does the same database work as one matching nothing (no timing tells)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from transparency.verification import verification_query_parse, verification_run
+
+    owner = creator(named=True)
+    private = uploaded_work(owner, seed=106, title="Held", screen=False)
+    unrelated = "".join(f"{(i * 37) % 256:02x}" for i in range(32))
+    verification_run(verification_query_parse(pdq=unrelated))  # the index is built once
+    counts = {}
+    for label, pdq in (("private", private.pdq_hash), ("nothing", unrelated)):
+        with CaptureQueriesContext(connection) as queries:
+            result = verification_run(verification_query_parse(pdq=pdq))
+        assert not result.is_matched
+        counts[label] = len(queries)
+    assert counts["private"] == counts["nothing"], counts
+
+
 @pytest.mark.parametrize(
     ("payload", "fmt", "code"),
     [
