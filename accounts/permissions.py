@@ -36,6 +36,18 @@ class IsStaffRole(BasePermission):
         return has_role(request.user, Role.STAFF) and request.user.is_staff
 
 
+class IsStaffWithTwoFactor(IsStaffRole):
+    """Staff tokens already need a TOTP code; this also refuses a staff session that has not
+    set two-factor up (the pages' middleware leaves /api/ to the API)."""
+
+    message = "Only Assent staff with two-factor authentication can do this."
+
+    def has_permission(self, request, view):
+        from .selectors import user_has_totp
+
+        return super().has_permission(request, view) and user_has_totp(request.user)
+
+
 _AUDIENCE = {
     Role.CREATOR: "creator accounts",
     Role.BUYER: "AI team accounts",

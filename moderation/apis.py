@@ -14,23 +14,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from accounts.permissions import IsStaffRole
-from accounts.selectors import user_has_totp
+from accounts.permissions import IsStaffWithTwoFactor
 
 from .models import CaseKind, CaseStatus, DecisionAction, ReviewCase
 from .selectors import account_history, case_get, case_signals, cases_list, team_case_facts
 from .services.bans import account_ban
 from .services.decisions import case_decide
-
-
-class IsStaffWithTwoFactor(IsStaffRole):
-    """Staff tokens already need a TOTP code; this also refuses a staff session that has not
-    set two-factor up (the pages' middleware leaves /api/ to the API)."""
-
-    message = "Only Assent staff with two-factor authentication can do this."
-
-    def has_permission(self, request, view):
-        return super().has_permission(request, view) and user_has_totp(request.user)
 
 
 def _file_url(work, kind: str) -> str | None:

@@ -15,10 +15,9 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from accounts.permissions import IsCreator
+from accounts.permissions import IsCreator, IsStaffWithTwoFactor
 from uploads.models import Work
 
-from .apis import IsStaffWithTwoFactor
 from .selectors_claims import claim_by_reference
 from .services.claims import (
     MAX_LINKS,

@@ -9,7 +9,8 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import IsCreator, IsStaffRole
+from accounts.permissions import IsCreator, IsStaffRole, IsStaffWithTwoFactor
+from config.errors import ApplicationError
 
 from . import serializers as s
 from .reconciliation import reconciliation_report, reconciliation_window
@@ -114,3 +115,57 @@ class StaffReconciliationApi(APIView):
         )
         report = reconciliation_report(since=since, until=until)
         return Response(self.OutputSerializer(report).data)
+
+
+class StaffTeamCreditPaymentApi(APIView):
+    """Record a payment of a team's credit made off-platform (services/team_credit.py). 201
+    when recorded now, 200 when the reference was recorded before (nothing changes)."""
+
+    permission_classes = [IsStaffWithTwoFactor]
+
+    class InputSerializer(serializers.Serializer):
+        organization = serializers.SlugField(help_text="The team's slug.")
+        currency = serializers.CharField(max_length=3)
+        amount = serializers.IntegerField(min_value=1, help_text="Minor units (cents).")
+        reference = serializers.CharField(max_length=100)
+        note = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+    class OutputSerializer(serializers.Serializer):
+        organization = serializers.CharField()
+        currency = serializers.CharField()
+        amount = serializers.IntegerField()
+        reference = serializers.CharField()
+        recorded = serializers.BooleanField(help_text="False: this reference was recorded before.")
+        credit = serializers.IntegerField(help_text="The team's credit now, in minor units.")
+
+    @extend_schema(
+        request=InputSerializer, responses={201: OutputSerializer, 200: OutputSerializer}
+    )
+    def post(self, request):
+        from accounts.models import Organization
+
+        from .selectors import team_credit_balances
+        from .services import team_credit_pay_out
+
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        organization = Organization.objects.filter(slug=values["organization"]).first()
+        if organization is None:
+            raise ApplicationError("No such team.", code="not_found", status=404)
+        _, created = team_credit_pay_out(
+            organization=organization, currency=values["currency"], amount=values["amount"],
+            reference=values["reference"], note=values.get("note", ""), actor=request.user,
+        )  # fmt: skip
+        currency = values["currency"].upper()
+        body = self.OutputSerializer(
+            {
+                "organization": organization.slug,
+                "currency": currency,
+                "amount": values["amount"],
+                "reference": " ".join(values["reference"].split()),
+                "recorded": created,
+                "credit": team_credit_balances(organization).get(currency, 0),
+            }
+        ).data
+        return Response(body, status=201 if created else 200)

@@ -40,6 +40,7 @@ TRANSACTION_LABELS = {
     # forfeit, which is theirs; a release is the team's credit, never the creator's money.
     "holdback_forfeit": "Compensation: model not destroyed",
     "holdback_release": "Holdback released to the team",
+    "team_credit_paid": "Team credit paid out",
 }
 
 # How a creator's own accounts are named on their page.
@@ -254,6 +255,33 @@ def team_credit_balances(organization) -> dict[str, int]:
         for row in rows
         if row["total"]
     }
+
+
+def team_credits_outstanding() -> list[dict]:
+    """Every team's credit that is not zero, per currency, for staff to pay out: dicts of
+    organization id, name and slug, currency, amount (minor units). One grouped query."""
+    rows = (
+        LedgerEntry.objects.filter(account__kind=AccountKind.TEAM_CREDIT)
+        .values(
+            "account__organization_id",
+            "account__organization__name",
+            "account__organization__slug",
+            "currency",
+        )
+        .annotate(total=Sum("amount"))
+        .order_by("account__organization__name", "currency")
+    )
+    return [
+        {
+            "organization_id": row["account__organization_id"],
+            "name": row["account__organization__name"],
+            "slug": row["account__organization__slug"],
+            "currency": row["currency"],
+            "amount": shown(AccountKind.TEAM_CREDIT, row["total"]),
+        }
+        for row in rows
+        if row["total"]
+    ]
 
 
 # --- the payout account, as the creator should understand it ----------------------------------

@@ -16,6 +16,7 @@ urlpatterns = [
     path("staff/ledger/freezes/", views.staff_freeze_create, name="freeze_create"),
     path("staff/ledger/freezes/<int:freeze_id>/lift/", views.staff_freeze_lift, name="freeze_lift"),
     path("staff/ledger/payout-run/", views.staff_payout_run, name="payout_run"),
+    path("staff/ledger/team-credit/", views.staff_team_credit_pay, name="team_credit_pay"),
     path(
         "staff/reconciliation/",
         views_reconciliation.staff_reconciliation,

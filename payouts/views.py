@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role, User
 from accounts.permissions import creator_required, staff_required
 from config.errors import ApplicationError
+from licensing.money import format_money
 
 from .connect import payout_account_onboarding_link, payout_account_refresh
 from .models import Freeze, PayoutAccount
@@ -40,6 +41,7 @@ from .selectors import (
     payout_account_state,
     pending_payout_ids,
     recent_payout_runs,
+    team_credits_outstanding,
     transaction_kinds,
     transaction_label,
     trial_balances,
@@ -267,7 +269,44 @@ class FreezeForm(forms.Form):
         return data
 
 
-def _staff_ledger_context(request, freeze_form=None) -> dict:
+class TeamCreditPaymentForm(forms.Form):
+    """A payment of a team's credit made off-platform, recorded by staff."""
+
+    organization_id = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    currency = forms.CharField(widget=forms.HiddenInput, max_length=3)
+    amount = forms.CharField(label="Amount paid", max_length=20)
+    reference = forms.CharField(
+        label="Payment reference", max_length=100,
+        help_text="The bank transfer's or refund's own id: recording it twice changes nothing.",
+    )  # fmt: skip
+    note = forms.CharField(label="Note", max_length=300, required=False)
+
+    def clean(self):
+        from licensing.money import is_supported, normalise_currency, to_minor_units
+
+        data = super().clean()
+        currency = normalise_currency(data.get("currency"))
+        if not is_supported(currency):
+            self.add_error(None, f"{currency or 'That'} is not a currency Assent handles.")
+        elif data.get("amount") is not None:
+            try:
+                data["amount_minor"] = to_minor_units(data["amount"], currency)
+            except ValueError as exc:
+                self.add_error("amount", str(exc))
+        return data
+
+
+def _major_units(amount: int, currency: str) -> str:
+    """12.50 for 1250 USD, as a staff member types it (the form's suggested amount)."""
+    from decimal import Decimal
+
+    from licensing.money import CURRENCY_EXPONENTS
+
+    exponent = CURRENCY_EXPONENTS.get(currency, 2)
+    return f"{Decimal(amount).scaleb(-exponent):.{exponent}f}"
+
+
+def _staff_ledger_context(request, freeze_form=None, credit_form=None) -> dict:
     creator_email = (request.GET.get("creator") or "").strip()
     kind = (request.GET.get("kind") or "").strip()
     page = Paginator(
@@ -285,6 +324,11 @@ def _staff_ledger_context(request, freeze_form=None) -> dict:
         "freezes": active,
         "lifted_freezes": lifted,
         "freeze_form": freeze_form or FreezeForm(),
+        "team_credits": [
+            {**row, "amount_major": _major_units(row["amount"], row["currency"])}
+            for row in team_credits_outstanding()
+        ],
+        "credit_form": credit_form,
         "runs": recent_payout_runs(),
         "payout_minimum": settings.PAYOUT_MINIMUM,
     }
@@ -293,6 +337,48 @@ def _staff_ledger_context(request, freeze_form=None) -> dict:
 @staff_required
 def staff_ledger(request):
     return render(request, "payouts/staff_ledger.html", _staff_ledger_context(request))
+
+
+@staff_required
+@require_POST
+def staff_team_credit_pay(request):
+    from accounts.models import Organization
+
+    from .services import team_credit_pay_out
+
+    form = TeamCreditPaymentForm(request.POST)
+    if form.is_valid():
+        organization = Organization.objects.filter(id=form.cleaned_data["organization_id"]).first()
+        if organization is None:
+            form.add_error(None, "No such team.")
+        else:
+            try:
+                _, created = team_credit_pay_out(
+                    organization=organization,
+                    currency=form.cleaned_data["currency"],
+                    amount=form.cleaned_data["amount_minor"],
+                    reference=form.cleaned_data["reference"],
+                    note=form.cleaned_data["note"],
+                    actor=request.user,
+                )
+            except ApplicationError as exc:
+                for field, errors in exc.fields.items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+                if not exc.fields:
+                    form.add_error(None, exc.message)
+            else:
+                amount = format_money(form.cleaned_data["amount_minor"],
+                                      form.cleaned_data["currency"].upper())  # fmt: skip
+                if created:
+                    messages.success(
+                        request, f"Recorded: {amount} of credit paid to {organization.name}."
+                    )
+                else:
+                    messages.info(request, "That payment was already recorded; nothing changed.")
+                return redirect(reverse("payouts:staff_ledger") + "#team-credit")
+    context = _staff_ledger_context(request, credit_form=form)
+    return render(request, "payouts/staff_ledger.html", context, status=400)
 
 
 @staff_required

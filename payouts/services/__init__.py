@@ -16,6 +16,7 @@ from .freezes import freeze_create, freeze_lift, is_frozen
 from .holdback import holdback_forfeit, holdback_release
 from .payout_runs import payout_run_create, payout_send
 from .recovery import transfer_reversal_recover
+from .team_credit import team_credit_pay_out
 
 __all__ = [
     "SaleItem",
@@ -35,5 +36,6 @@ __all__ = [
     "refund_post",
     "sale_post",
     "split_amount",
+    "team_credit_pay_out",
     "transfer_reversal_recover",
 ]
