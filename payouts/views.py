@@ -325,7 +325,14 @@ def _staff_ledger_context(request, freeze_form=None, credit_form=None) -> dict:
         "lifted_freezes": lifted,
         "freeze_form": freeze_form or FreezeForm(),
         "team_credits": [
-            {**row, "amount_major": _major_units(row["amount"], row["currency"])}
+            {
+                **row,
+                "amount_major": _major_units(row["amount"], row["currency"]),
+                # The row whose payment came back with an error: shows it, and what was typed.
+                "posted": credit_form is not None
+                and (str(row["organization_id"]), row["currency"])
+                == (credit_form.data.get("organization_id"), credit_form.data.get("currency")),
+            }
             for row in team_credits_outstanding()
         ],
         "credit_form": credit_form,

@@ -211,3 +211,43 @@ def test_a_staff_session_without_two_factor_is_refused_by_the_api(staff, team, c
     response = api.post(API, {"organization": team.slug, "currency": "USD", "amount": 100,
                               "reference": "x"}, format="json")  # fmt: skip
     assert response.status_code == 403
+
+
+# --- In a real browser ------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_staff_record_a_payment_in_the_browser(
+    browser, live_server, client, staff_with_totp, settings, screenshot, team, credited
+):
+    from playwright.sync_api import expect
+
+    client.force_login(staff_with_totp)
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context.add_cookies([{
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "url": live_server.url,
+    }])  # fmt: skip
+    tab = context.new_page()
+    tab.set_default_timeout(15_000)
+    tab.goto("/staff/ledger/#team-credit")
+    row = tab.locator(f'[data-team-credit="{team.slug}-USD"]')
+    expect(row.get_by_test_id("credit-amount")).to_have_text("$10.00")
+    row.get_by_label("Amount paid (USD)").fill("12.00")
+    row.get_by_label("Payment reference").fill("TRF-2026-11-21")
+    row.get_by_role("button", name="Record payment").click()
+    row = tab.locator(f'[data-team-credit="{team.slug}-USD"]')
+    expect(row.get_by_text("More than the team's credit.")).to_be_visible()
+    expect(row.get_by_label("Amount paid (USD)")).to_have_value("12.00")  # what was typed
+    expect(row.get_by_label("Payment reference")).to_have_value("TRF-2026-11-21")
+    screenshot(tab, "refused")
+    row.get_by_label("Amount paid (USD)").fill("10.00")
+    row.get_by_label("Payment reference").fill("TRF-2026-11-21")
+    row.get_by_role("button", name="Record payment").click()
+    expect(tab.get_by_text("Recorded: $10.00 of credit paid to")).to_be_visible()
+    expect(tab.get_by_text("No team has credit.")).to_be_visible()
+    screenshot(tab, "recorded")
+    context.close()
+    assert team_credit_balances(team) == {}
