@@ -47,6 +47,11 @@ app.conf.beat_schedule = {
         "task": "marketplace.tasks.packages_resume_stalled_task",
         "schedule": crontab(minute="*/10"),
     },
+    "marketplace-retry-pending-refunds": {
+        # Refunds Stripe did not answer (the same idempotency key: never a second refund).
+        "task": "marketplace.tasks.refunds_retry_pending_task",
+        "schedule": crontab(minute="*/10"),
+    },
     "marketplace-sweep-package-scratch": {
         # Temporary shard files of build steps killed mid-shard.
         "task": "marketplace.tasks.package_scratch_sweep_task",

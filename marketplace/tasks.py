@@ -15,6 +15,7 @@ from django.db.models import F
 from .models import Package, PackageStatus
 from .packages.builder import package_build_step, scratch_sweep
 from .services.delivery import packages_resume_stalled
+from .services.refunds import refunds_retry_pending
 
 logger = logging.getLogger(__name__)
 LOCK_SECONDS = 900
@@ -63,3 +64,14 @@ def packages_resume_stalled_task() -> int:
 def package_scratch_sweep_task() -> int:
     """Hourly: temporary shards left by killed build steps."""
     return scratch_sweep()
+
+
+@shared_task(
+    name="marketplace.tasks.refunds_retry_pending_task",
+    time_limit=300,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def refunds_retry_pending_task() -> int:
+    """Every 10 minutes: refunds Stripe did not answer when they were made."""
+    return refunds_retry_pending()

@@ -6,6 +6,7 @@ has refunded, and happen once however often that is reported."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import stripe
 from django.db import transaction
@@ -109,6 +110,24 @@ def refund_send(*, refund: Refund) -> Refund:
             status=502,
         ) from exc
     return refund_complete(refund_id=refund.id, stripe_refund_id=stripe_refund.id)
+
+
+def refunds_retry_pending(*, older_than_minutes: int = 10, limit: int = 100) -> int:
+    """Ask Stripe again for refunds still pending a while after they were made (Stripe did not
+    answer, or the answer was lost): the refund's idempotency key makes a repeat the same
+    refund at Stripe, and completing it twice posts nothing twice. A refund Stripe refuses is
+    marked failed (staff see why on the order). Returns how many completed now."""
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    pending = Refund.objects.filter(status=RefundStatus.PENDING, created_at__lt=cutoff)
+    completed = 0
+    for refund in pending.select_related("order").order_by("id")[:limit]:
+        try:
+            done = refund_send(refund=refund)
+        except ApplicationError as exc:
+            logger.warning("Refund %s still not completed: %s", refund.id, exc.message)
+            continue
+        completed += done.status == RefundStatus.SUCCEEDED
+    return completed
 
 
 def refund_complete(*, refund_id: int, stripe_refund_id: str) -> Refund:

@@ -202,6 +202,51 @@ def test_staff_refund_of_chosen_items_reverses_them_and_revokes_their_licenses(
     assert balanced()
 
 
+def test_a_refund_stripe_did_not_answer_is_completed_by_the_sweep_once(
+    client, buyer, ada, stripe_server, stripe_client, settings
+):
+    """Stripe is unreachable when staff refund: the refund stays pending (staff are told) and
+    the items cannot be refunded a second time meanwhile; the sweep asks again with the same
+    idempotency key once Stripe answers: one refund at Stripe, reversed once in the books."""
+    import socket
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from config.errors import ApplicationError
+    from marketplace.models import Refund
+    from marketplace.tasks import refunds_retry_pending_task
+
+    order = paid_order(client, buyer, [listed_work(ada, price=1000)], stripe_server, stripe_client)
+    api_base = settings.STRIPE_API_BASE
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    settings.STRIPE_API_BASE = f"http://127.0.0.1:{closed}"  # nothing listens there
+    with pytest.raises(ApplicationError) as error:
+        order_refund(order=order, actor=StaffFactory(), reason="Bought twice")
+    assert error.value.code == "payments_unavailable"
+    refund = Refund.objects.get()
+    assert refund.status == RefundStatus.PENDING
+    with pytest.raises(ApplicationError):  # nothing left to refund: it is in the pending one
+        order_refund(order=order, actor=StaffFactory(), reason="Again")
+    assert refunds_retry_pending_task() == 0  # still down, and too recent anyway
+
+    settings.STRIPE_API_BASE = api_base  # Stripe answers again
+    assert refunds_retry_pending_task() == 0  # made a minute ago: it may still be on its way
+    Refund.objects.filter(id=refund.id).update(created_at=timezone.now() - timedelta(minutes=11))
+    assert refunds_retry_pending_task() == 1
+    refund.refresh_from_db()
+    order.refresh_from_db()
+    assert refund.status == RefundStatus.SUCCEEDED and order.status == OrderStatus.REFUNDED
+    assert len(stripe_client.v1.refunds.list().data) == 1
+    assert refunds_retry_pending_task() == 0
+    deliver_all(client, stripe_client, "charge.refunded")
+    assert JournalTransaction.objects.filter(kind="refund").count() == 1
+    assert creator_balances(ada, "USD").held == 0
+    assert balanced()
+
+
 def test_a_refund_made_in_stripes_dashboard_is_applied_from_the_event(
     client, buyer, ada, stripe_server, stripe_client
 ):
