@@ -1,4 +1,5 @@
-"""Test helpers that stand for a person's devices: an authenticator app, an inbox."""
+"""Test helpers that stand for a person's devices: an authenticator app, an inbox, a browser
+tab signed in."""
 
 from __future__ import annotations
 
@@ -33,3 +34,22 @@ def links_in_last_email(to: str) -> list[str]:
 
 def path_of(url: str) -> str:
     return re.sub(r"^https?://[^/]+", "", url)
+
+
+def signed_in_tab(browser, live_server, user):
+    """(context, tab): a Chromium tab on the live server, signed in as `user` (the sign-in
+    journey itself is tested in tests/accounts and tests/e2e). Close the context when done."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context.add_cookies([{
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "url": live_server.url,
+    }])  # fmt: skip
+    tab = context.new_page()
+    tab.set_default_timeout(15_000)
+    return context, tab

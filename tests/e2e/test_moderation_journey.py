@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from moderation.models import CaseKind, CaseStatus, ReviewCase, ScreeningSignal, SignalKind
 from tests.accounts.factories import CreatorFactory
+from tests.helpers import signed_in_tab
 from tests.uploads.images import jpeg_bytes, photo
 from tests.uploads.works import upload_work
 from uploads.models import Work, WorkStatus
@@ -29,16 +30,7 @@ def _files_in_tmp(media_root):
 
 
 def _tab(browser, live_server, client, settings, user):
-    client.force_login(user)
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    context.add_cookies([{
-        "name": settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "url": live_server.url,
-    }])  # fmt: skip
-    tab = context.new_page()
-    tab.set_default_timeout(15_000)
-    return context, tab
+    return signed_in_tab(browser, live_server, user)
 
 
 def _held_copy():

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import MembershipRole
 from licensing.models import DestructionAttestation, GrantStatus
 from tests.accounts.factories import BuyerFactory
+from tests.helpers import signed_in_tab
 from tests.licensing.lifecycle_helpers import DESTROY, declare, grant_for, member_of, team_of
 from tests.marketplace.factories import listed_work
 
@@ -193,19 +194,7 @@ def test_anonymous_is_sent_to_login(client, declaration):
 
 
 def _browser_page(browser, live_server, user):
-    """A browser tab signed in as `user` (the session cookie of a forced login)."""
-    from django.conf import settings as django_settings
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME,
-                          "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
-                          "url": live_server.url}])  # fmt: skip
-    tab = context.new_page()
-    tab.set_default_timeout(15_000)
-    return context, tab
+    return signed_in_tab(browser, live_server, user)
 
 
 def test_the_owner_signs_in_a_browser(browser, live_server, screenshot, buyer, declaration):

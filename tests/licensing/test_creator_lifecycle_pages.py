@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import MembershipRole
 from licensing.models import DestructionAttestation, ModelDeclaration
 from tests.accounts.factories import BuyerFactory, CreatorFactory
+from tests.helpers import signed_in_tab
 from tests.marketplace.factories import listed_work
 
 from .lifecycle_helpers import declare, grant_for, member_of, team_of
@@ -341,16 +342,7 @@ def test_list_pages_query_count_does_not_grow(client, django_assert_max_num_quer
 
 
 def _tab(browser, live_server, client, settings, user):
-    client.force_login(user)
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    context.add_cookies([{
-        "name": settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "url": live_server.url,
-    }])  # fmt: skip
-    tab = context.new_page()
-    tab.set_default_timeout(15_000)
-    return context, tab
+    return signed_in_tab(browser, live_server, user)
 
 
 @pytest.mark.browser

@@ -10,6 +10,7 @@ from django.utils import timezone
 from licensing.lifecycle.destruction import destruction_attest, destruction_overdue_sweep
 from licensing.lifecycle.expiry import license_items_expire
 from moderation.models import CaseKind, CaseStatus, Decision, DecisionAction, ReviewCase
+from tests.helpers import signed_in_tab
 from tests.licensing.lifecycle_helpers import DESTROY, declare, grant_for, team_of
 from tests.marketplace.factories import listed_work
 
@@ -110,17 +111,9 @@ def test_the_team_case_in_a_browser(browser, live_server, screenshot, staff_with
     import os
 
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from django.conf import settings
-    from django.test import Client
     from playwright.sync_api import expect
 
-    client = Client()
-    client.force_login(staff_with_totp)
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
-                          "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                          "url": live_server.url}])  # fmt: skip
-    tab = context.new_page()
+    context, tab = signed_in_tab(browser, live_server, staff_with_totp)
     try:
         tab.goto("/staff/review/")
         screenshot(tab, "1-queue")

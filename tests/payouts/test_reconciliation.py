@@ -41,6 +41,7 @@ from payouts.services import (
     transfer_reversal_recover,
 )
 from tests.devtools.helpers import control, fake_charge, fetch
+from tests.helpers import signed_in_tab
 from tests.payouts.factories import connected_creator, fund_platform, sell, use_local_stripe
 
 pytestmark = pytest.mark.django_db
@@ -654,22 +655,10 @@ def test_queries_do_not_grow_with_the_records(
 
 
 @pytest.fixture
-def staff_tab(browser, live_server, client, staff_with_totp, settings):
+def staff_tab(browser, live_server, staff_with_totp):
     """A browser tab signed in as staff with two-factor set up (the sign-in journey itself is
     tested in tests/accounts and tests/e2e)."""
-    client.force_login(staff_with_totp)
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    tab = context.new_page()
-    tab.set_default_timeout(15_000)
+    context, tab = signed_in_tab(browser, live_server, staff_with_totp)
     yield tab
     context.close()
 

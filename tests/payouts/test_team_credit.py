@@ -16,7 +16,7 @@ from payouts.models import JournalTransaction
 from payouts.selectors import team_credit_balances
 from payouts.services import holdback_release, refund_post, team_credit_pay_out
 from tests.accounts.factories import BuyerFactory, CreatorFactory, MembershipFactory
-from tests.helpers import DEFAULT_PASSWORD, totp_code
+from tests.helpers import DEFAULT_PASSWORD, signed_in_tab, totp_code
 from tests.payouts.factories import sell
 
 pytestmark = pytest.mark.django_db
@@ -219,19 +219,11 @@ def test_a_staff_session_without_two_factor_is_refused_by_the_api(staff, team, c
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_staff_record_a_payment_in_the_browser(
-    browser, live_server, client, staff_with_totp, settings, screenshot, team, credited
+    browser, live_server, staff_with_totp, screenshot, team, credited
 ):
     from playwright.sync_api import expect
 
-    client.force_login(staff_with_totp)
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    context.add_cookies([{
-        "name": settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "url": live_server.url,
-    }])  # fmt: skip
-    tab = context.new_page()
-    tab.set_default_timeout(15_000)
+    context, tab = signed_in_tab(browser, live_server, staff_with_totp)
     tab.goto("/staff/ledger/#team-credit")
     row = tab.locator(f'[data-team-credit="{team.slug}-USD"]')
     expect(row.get_by_test_id("credit-amount")).to_have_text("$10.00")
