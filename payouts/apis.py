@@ -123,14 +123,14 @@ class StaffTeamCreditPaymentApi(APIView):
 
     permission_classes = [IsStaffWithTwoFactor]
 
-    class InputSerializer(serializers.Serializer):
+    class TeamCreditPaymentInputSerializer(serializers.Serializer):
         organization = serializers.SlugField(help_text="The team's slug.")
         currency = serializers.CharField(max_length=3)
         amount = serializers.IntegerField(min_value=1, help_text="Minor units (cents).")
         reference = serializers.CharField(max_length=100)
         note = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
-    class OutputSerializer(serializers.Serializer):
+    class TeamCreditPaymentOutputSerializer(serializers.Serializer):
         organization = serializers.CharField()
         currency = serializers.CharField()
         amount = serializers.IntegerField()
@@ -139,7 +139,8 @@ class StaffTeamCreditPaymentApi(APIView):
         credit = serializers.IntegerField(help_text="The team's credit now, in minor units.")
 
     @extend_schema(
-        request=InputSerializer, responses={201: OutputSerializer, 200: OutputSerializer}
+        request=TeamCreditPaymentInputSerializer,
+        responses={201: TeamCreditPaymentOutputSerializer, 200: TeamCreditPaymentOutputSerializer},
     )
     def post(self, request):
         from accounts.models import Organization
@@ -147,7 +148,7 @@ class StaffTeamCreditPaymentApi(APIView):
         from .selectors import team_credit_balances
         from .services import team_credit_pay_out
 
-        data = self.InputSerializer(data=request.data)
+        data = self.TeamCreditPaymentInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         organization = Organization.objects.filter(slug=values["organization"]).first()
@@ -158,7 +159,7 @@ class StaffTeamCreditPaymentApi(APIView):
             reference=values["reference"], note=values.get("note", ""), actor=request.user,
         )  # fmt: skip
         currency = values["currency"].upper()
-        body = self.OutputSerializer(
+        body = self.TeamCreditPaymentOutputSerializer(
             {
                 "organization": organization.slug,
                 "currency": currency,

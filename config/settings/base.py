@@ -254,7 +254,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "polling_interval": 0.1,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
-    else {"visibility_timeout": 3600}
+    else {
+        "visibility_timeout": 3600,
+        # Publishing from a web request: two quick retries (under half a second), not kombu's
+        # default of about 6 s, when the broker is down. What could not be queued is logged
+        # and handed on by a beat task (README, "When the broker is down").
+        "max_retries": 2,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.3,
+    }
 )
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"
