@@ -45,6 +45,10 @@ pytestmark = [
         connection.vendor != "postgresql",
         reason="the webhook storm needs PostgreSQL (row locks and concurrent writers)",
     ),
+    # 100 orders paid and 1,000 deliveries over real HTTP: about 2 minutes on this 2-CPU
+    # machine on a slow day. The suite's 180 s limit guards against hangs; this is not a speed
+    # check, so it gets room.
+    pytest.mark.timeout(600),
 ]
 
 ORDERS = 100
@@ -61,6 +65,11 @@ def local_stripe(settings, stripe_server):
     use_local_stripe(settings, stripe_server)
     settings.STRIPE_WEBHOOK_SECRET = "whsec_storm_tests"
     settings.PLATFORM_FEE_BPS = 2000
+    # Celery is eager in tests, so each paid order's package is built inside the webhook
+    # request, 24 at a time: in the request's own process (as with one build worker), not by
+    # forking two workers out of a threaded server per build (4–5 minutes instead of 2; in
+    # production builds run in Celery's worker processes, which fork them).
+    settings.PACKAGE_BUILD_WORKERS = 1
     return stripe_server
 
 
