@@ -1,5 +1,6 @@
 """The Celery app: settings from Django (CELERY_*), tasks auto-discovered, beat schedule in code."""
 
+import logging
 import os
 
 from celery import Celery
@@ -58,6 +59,22 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=40),
     },
 }
+
+
+def enqueue_or_log(task, *args) -> bool:
+    """`task.delay(*args)`, for work queued after its rows commit. A broker that is down must
+    not fail (or, through a caller's cleanup, undo) what already committed: the failure is
+    logged and the task's beat sweep hands the work on later (README, "When the broker is
+    down"). Returns whether it was queued."""
+    try:
+        task.delay(*args)
+    except Exception:
+        logging.getLogger(__name__).exception(
+            "Could not queue %s%r; its sweep hands it on later", task.name, args
+        )
+        return False
+    return True
+
 
 # Money-moving tasks opt in per task with acks_late=True, reject_on_worker_lost=True; they are
 # idempotent by database uniqueness, so a redelivery changes nothing.

@@ -3,7 +3,6 @@ stops new sales; bulk apply does the same for many works with progress."""
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
 from django.db import transaction
@@ -24,8 +23,6 @@ from .models import (
 )
 from .money import format_money, is_supported, normalise_currency, price_floor
 from .terms import PRESETS, LicenseTerms, TermsError
-
-logger = logging.getLogger(__name__)
 
 MAX_PRICE = 10**9  # minor units; a guard against typos, far above any real license
 OFFERABLE_STATUSES = (WorkStatus.PENDING_REVIEW, WorkStatus.LISTED)
@@ -268,12 +265,11 @@ def bulk_offer_job_create(
 def _enqueue_bulk(job_id: int) -> None:
     """Hand the job to a worker; a broker that is down leaves it queued (the creator's
     progress page says so) for `bulk_offer_jobs_resume_queued` to hand on."""
+    from config.celery import enqueue_or_log
+
     from .tasks import bulk_offer_job_run_task
 
-    try:
-        bulk_offer_job_run_task.delay(job_id)
-    except Exception:
-        logger.exception("Could not queue bulk offer job %s; the sweep re-queues it", job_id)
+    enqueue_or_log(bulk_offer_job_run_task, job_id)
 
 
 def bulk_offer_jobs_resume_queued(*, older_than_minutes: int = 10, limit: int = 100) -> int:

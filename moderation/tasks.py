@@ -3,14 +3,12 @@ idempotent)."""
 
 from __future__ import annotations
 
-import logging
-
 from celery import shared_task
 from django.db import DatabaseError
 
-from .services.screening import work_screen, works_screen_unscreened
+from config.celery import enqueue_or_log
 
-logger = logging.getLogger(__name__)
+from .services.screening import work_screen, works_screen_unscreened
 
 
 @shared_task(
@@ -41,7 +39,4 @@ def works_screen_unscreened_task() -> int:
 def queue_screening(work_id: int) -> None:
     """The after-processing hook: runs after processing committed, so the task sees the work.
     A broker outage must not fail the upload; the periodic sweep screens what was missed."""
-    try:
-        work_screen_task.delay(work_id)
-    except Exception:
-        logger.exception("could not queue screening of work %s; the sweep will", work_id)
+    enqueue_or_log(work_screen_task, work_id)

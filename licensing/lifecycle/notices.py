@@ -4,7 +4,6 @@ message."""
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from datetime import timedelta
 
@@ -15,8 +14,6 @@ from accounts.services import notify
 
 from ..models import LicenseGrantItem, ModelDeclaration
 from .status import requires_destruction
-
-logger = logging.getLogger(__name__)
 
 STUDIO_MODELS_URL = "/studio/models/"
 
@@ -100,14 +97,11 @@ def declaration_notices_send(*, declaration_id: int) -> int:
 def declaration_notices_enqueue(declaration_id: int) -> None:
     """Hand the notices to a worker. A broker that is down must not fail the declaration that
     is already saved: the hourly sweep sends what was never sent."""
+    from config.celery import enqueue_or_log
+
     from ..tasks import declaration_notices_send_task
 
-    try:
-        declaration_notices_send_task.delay(declaration_id)
-    except Exception:
-        logger.exception(
-            "Could not queue the notices of declaration %s; the sweep sends them", declaration_id
-        )
+    enqueue_or_log(declaration_notices_send_task, declaration_id)
 
 
 def declaration_notices_unsent(*, older_than_minutes: int = 10, limit: int = 200) -> int:

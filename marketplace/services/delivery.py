@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,8 +29,6 @@ from ..models import (
     PackageStatus,
 )
 from .restrictions import team_restriction_check
-
-logger = logging.getLogger(__name__)
 
 
 def package_request(*, order: Order, user=None) -> Package:
@@ -67,12 +64,11 @@ def _enqueue(package_id: int) -> None:
 def package_build_enqueue(package_id: int) -> None:
     """Hand the build to the worker. A broker that is down must not fail the payment that
     asked for it: the package stays queued and the beat task below picks it up."""
+    from config.celery import enqueue_or_log
+
     from ..tasks import package_build_task
 
-    try:
-        package_build_task.delay(package_id)
-    except Exception:
-        logger.exception("Could not queue the build of package %s; beat will retry", package_id)
+    enqueue_or_log(package_build_task, package_id)
 
 
 def packages_resume_stalled(*, older_than_seconds: int = 900) -> int:

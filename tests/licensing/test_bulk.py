@@ -378,7 +378,9 @@ def test_a_broker_outage_leaves_the_job_queued_and_the_sweep_runs_it(
     with broker_down():
         job = the_job(confirm(creator_client, django_capture_on_commit_callbacks,
                               works=[w.id for w in works]))  # fmt: skip
-    assert "Could not queue bulk offer job" in caplog.text  # the broker really refused
+    assert (
+        "Could not queue licensing.tasks.bulk_offer_job_run_task" in caplog.text
+    )  # the broker really refused
     job.refresh_from_db()
     assert job.status == "queued" and not Offer.objects.exists()
     page = creator_client.get(f"/studio/offers/bulk/{job.id}/").content.decode()

@@ -359,7 +359,9 @@ def test_a_broker_outage_loses_no_training_notice(
             "training_ended_on": "2027-03-01", "items": [item.id],
         }, format="json")  # fmt: skip
     assert response.status_code == 201, response.content
-    assert "Could not queue the notices" in caplog.text  # the broker really refused
+    assert (
+        "Could not queue licensing.tasks.declaration_notices_send_task" in caplog.text
+    )  # the broker really refused
     declaration = ModelDeclaration.objects.get()
     assert declaration.notices_sent_at is None
     assert not Notification.objects.filter(user_id=item.creator_id).exists()

@@ -214,7 +214,9 @@ def test_a_broker_outage_neither_fails_nor_undoes_an_upload(
     with broker_down(), django_capture_on_commit_callbacks(execute=True):
         response = _post(api_client, jpeg_bytes())
     assert response.status_code == 201, response.content
-    assert "Could not queue processing" in caplog.text  # the broker really refused
+    assert (
+        "Could not queue uploads.tasks.work_process_task" in caplog.text
+    )  # the broker really refused
     work = Work.objects.get(id=response.json()["id"])
     assert work.status == WorkStatus.PROCESSING
     assert (media_root / work.original.name).is_file()

@@ -3,7 +3,6 @@ work in `processing`, its original stored privately, and the worker is told afte
 
 from __future__ import annotations
 
-import logging
 import os
 import unicodedata
 import uuid
@@ -26,8 +25,6 @@ from ..models import AiInvolvement, UploadBatch, UploadRefusal, Work, WorkStatus
 from ..registry import upload_blocker
 from ..validation import validate_image
 from .history import work_status_set
-
-logger = logging.getLogger(__name__)
 
 MAX_TAGS = 30
 
@@ -191,12 +188,11 @@ def _enqueue_processing(work_id: int) -> None:
     """Hand the work to a worker. The work and its original are saved by now: a broker that is
     down must neither fail the upload nor undo it (the caller's cleanup would delete the
     original of a committed work). `works_process_stalled` re-queues it."""
+    from config.celery import enqueue_or_log
+
     from ..tasks import work_process_task
 
-    try:
-        work_process_task.delay(work_id)
-    except Exception:
-        logger.exception("Could not queue processing of work %s; the sweep re-queues it", work_id)
+    enqueue_or_log(work_process_task, work_id)
 
 
 def works_process_stalled(*, older_than_minutes: int = 10, limit: int = 200) -> int:
