@@ -15,6 +15,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from .db_busy import RETRY_AFTER_SECONDS, busy_body, is_database_busy, log_busy
 from .errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,9 @@ def api_exception_handler(exc, context):
         fields = exc.message_dict if hasattr(exc, "error_dict") else {}
         message = "; ".join(exc.messages) or "Invalid input."
         return Response(error_body("invalid", message, fields), status=400)
+    if is_database_busy(exc):
+        log_busy(context["request"], exc)
+        return Response(busy_body(), status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -1,9 +1,12 @@
 """Site-wide pages: home and our own error pages."""
 
+import sys
+
 from django.http import JsonResponse
 from django.shortcuts import render
 
 from .api_errors import error_body
+from .db_busy import database_busy_response, is_database_busy
 
 
 def home(request):
@@ -24,6 +27,12 @@ def error_404(request, exception=None):
 
 
 def error_500(request):
+    # Also reached from outside the views (a session saved by its middleware, say), where
+    # DatabaseBusyMiddleware does not see the exception: Django calls this handler while
+    # handling it.
+    exc = sys.exc_info()[1]
+    if exc is not None and is_database_busy(exc):
+        return database_busy_response(request, exc)
     return render(request, "errors/500.html", status=500)
 
 

@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.StaffTwoFactorRequiredMiddleware",
+    # Innermost, so it sees a view's exception first: a busy database answers 503, not 500.
+    "config.db_busy.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -89,6 +91,22 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# The embedded default's web server (threads) and worker (processes) write one SQLite file at
+# once. WAL lets readers and the writer go on together; a busy timeout makes a writer wait its
+# turn; and IMMEDIATE transactions take the write lock at BEGIN, where SQLite honours that
+# wait. (A DEFERRED transaction that reads first and then writes is refused "database is
+# locked" at once when another writer holds the lock: waiting could deadlock.) A write still
+# waiting after SQLITE_BUSY_TIMEOUT seconds answers 503 with Retry-After, never a 500
+# (config/db_busy.py). README, "The embedded default".
+SQLITE_BUSY_TIMEOUT = env.int("SQLITE_BUSY_TIMEOUT", default=20)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        transaction_mode="IMMEDIATE",
+        timeout=SQLITE_BUSY_TIMEOUT,
+        # synchronous=NORMAL is durable in WAL mode except for the last commits on a power
+        # cut; the file is a development database.
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
