@@ -62,4 +62,5 @@ if settings.DEBUG:
         path("_errors/403/", views.error_403),
         path("_errors/404/", views.error_404),
         path("_errors/500/", views.error_500),
+        path("_errors/503/", views.error_503),
     ]

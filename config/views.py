@@ -36,5 +36,10 @@ def error_500(request):
     return render(request, "errors/500.html", status=500)
 
 
+def error_503(request):
+    """The page a busy database answers with (config/db_busy.py); here to be looked at."""
+    return render(request, "errors/503.html", status=503)
+
+
 def api_not_found(request):
     return JsonResponse(error_body("not_found", "No such API endpoint."), status=404)
