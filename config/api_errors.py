@@ -17,6 +17,7 @@ from rest_framework.views import exception_handler
 
 from .db_busy import RETRY_AFTER_SECONDS, busy_body, is_database_busy, log_busy
 from .errors import ApplicationError
+from .request_limits import request_limit_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ def _flatten(detail) -> dict[str, list[str]]:
 
 
 def api_exception_handler(exc, context):
+    exc = request_limit_refusal(exc) or exc
     if isinstance(exc, ApplicationError):
         body = error_body(exc.code, exc.message, exc.fields, **exc.extra)
         return Response(body, status=exc.status)

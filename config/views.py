@@ -7,6 +7,7 @@ from django.shortcuts import render
 
 from .api_errors import error_body
 from .db_busy import database_busy_response, is_database_busy
+from .request_limits import request_limit_refusal
 
 
 def home(request):
@@ -14,7 +15,19 @@ def home(request):
 
 
 def error_400(request, exception=None):
-    return render(request, "errors/400.html", status=400)
+    # A body past one of Django's request limits is refused while it is parsed, before any
+    # view: say which limit, in JSON under /api/.
+    refusal = request_limit_refusal(exception) if exception is not None else None
+    status = refusal.status if refusal else 400
+    if request.path.startswith("/api/"):
+        body = (
+            error_body(refusal.code, refusal.message)
+            if refusal
+            else error_body("bad_request", "The request was malformed.")
+        )
+        return JsonResponse(body, status=status)
+    message = refusal.message if refusal else None
+    return render(request, "errors/400.html", {"message": message}, status=status)
 
 
 def error_403(request, exception=None):

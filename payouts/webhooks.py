@@ -144,6 +144,22 @@ def superseded(event: dict) -> bool:
     )
 
 
+def event_shape_problem(event) -> str:
+    """What makes a verified body unusable as a Stripe event (every handler reads
+    `data.object`), or "" when it has the shape of one."""
+    if not isinstance(event, dict):
+        return "the body is not a JSON object"
+    for key in ("id", "type"):
+        if not isinstance(event.get(key), str) or not event[key].strip():
+            return f"`{key}` is missing or not a string"
+    if len(event["id"]) > 255:
+        return "`id` is too long"
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        return "`data.object` is missing or not an object"
+    return ""
+
+
 def _answer(status: int, message: str, **extra) -> JsonResponse:
     return JsonResponse({"message": message, **extra}, status=status)
 
@@ -165,10 +181,15 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
         event = json.loads(request.body)
     except stripe.SignatureVerificationError:
         return _answer(400, "Invalid signature.")
-    except ValueError:  # not JSON (the library raises ValueError too)
+    except (ValueError, TypeError, AttributeError, KeyError):
+        # Not JSON (the library raises ValueError), or JSON the library cannot make an event
+        # of (`[1,2,3]`): it is never a Stripe event, signed or not.
         return _answer(400, "Invalid payload.")
-    if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
-        return _answer(400, "Not a Stripe event.")
+    problem = event_shape_problem(event)
+    if problem:
+        # Refused before it is stored: a body that is not an event never becomes a failed
+        # row that a retry would process again and again.
+        return _answer(400, f"Not a Stripe event: {problem}.")
 
     row = event_record(event)
     outcome = event_process(row)

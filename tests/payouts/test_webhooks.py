@@ -364,3 +364,35 @@ def test_the_receiver_is_never_wrapped_in_a_request_transaction():
     view = resolve(URL).func
     assert "default" in getattr(view, "_non_atomic_requests", set())
     assert getattr(view, "csrf_exempt", False) is True
+
+
+# --- bodies that are signed but are not events ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (b"[1,2,3]", "Invalid payload."),
+        (b'"evt_1"', "Invalid payload."),
+        (b"null", "Invalid payload."),
+        (json.dumps({"id": "evt_no_data", "object": "event", "type": "test.ping"}).encode(),
+         "Not a Stripe event: `data.object` is missing or not an object."),
+        (json.dumps({"id": "evt_bad_data", "type": "test.ping", "data": [1]}).encode(),
+         "Not a Stripe event: `data.object` is missing or not an object."),
+        (json.dumps({"id": "evt_obj", "type": "test.ping", "data": {"object": "x"}}).encode(),
+         "Not a Stripe event: `data.object` is missing or not an object."),
+        (json.dumps({"id": 7, "type": "test.ping", "data": {"object": {}}}).encode(),
+         "Not a Stripe event: `id` is missing or not a string."),
+        (json.dumps({"id": "evt_t", "type": ["x"], "data": {"object": {}}}).encode(),
+         "Not a Stripe event: `type` is missing or not a string."),
+    ],
+)  # fmt: skip
+def test_a_signed_body_that_is_not_an_event_is_refused_400_and_never_stored(
+    client, calls, body, says
+):
+    response = deliver(client, body)
+
+    assert response.status_code == 400
+    assert response.json()["message"] == says
+    assert not StripeEvent.objects.exists()  # nothing for a retry to fail on again
+    assert calls == []
