@@ -31,10 +31,14 @@ def _authenticate_for_token(request, data) -> object:
             request._request, email=data["email"], password=data["password"]
         )
     except ValidationError as exc:
+        where = getattr(request._request, "sign_in_blocked_for", "account")
         raise ApplicationError(
-            "Too many failed sign-in attempts for this account. Try again later.",
+            "Too many failed sign-in attempts from your network. Try again in a minute."
+            if where == "network"
+            else "Too many failed sign-in attempts for this account. Try again later.",
             code="too_many_attempts",
             status=429,
+            extra={"blocked_for": where},
         ) from exc
     if user is None or not user.is_active:
         raise ApplicationError(

@@ -27,13 +27,22 @@ from ..services.datasets import (
 
 def team_for(request, slug: str | None = None):
     organization = organization_for_member(user=request.user, slug=slug)
-    if organization is None:
+    if organization is not None:
+        return organization
+    if slug and organization_for_member(user=request.user) is not None:
+        # Say what happened: the caller has a team, not this one (as the declarations API
+        # says; whether the named team exists is not told).
         raise ApplicationError(
-            "You are not in a team yet: create one or accept an invitation first.",
-            code="no_team",
-            status=409,
+            "No such team among yours.",
+            code="not_found",
+            status=404,
+            fields={"organization": [f"You are not a member of '{str(slug)[:100]}'."]},
         )
-    return organization
+    raise ApplicationError(
+        "You are not in a team yet: create one or accept an invitation first.",
+        code="no_team",
+        status=409,
+    )
 
 
 def _dataset_response(dataset, *, skipped=None, status_code=200) -> Response:

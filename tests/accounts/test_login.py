@@ -121,3 +121,36 @@ def test_creator_may_enable_totp_too(client, creator):
     # Creators are not forced, but once enabled their sign-in asks for it as well.
     client.logout()
     assert _login(client, creator.email).url == reverse("mfa_authenticate")
+
+
+def test_a_per_ip_block_says_it_is_the_network_not_the_account(api_client, creator, settings):
+    """Ten failures a minute from one address block it for every account; the answer says
+    that, not "this account" (whose own limit was not reached)."""
+    for n in range(10):
+        response = api_client.post(
+            "/api/v1/auth/token/", {"email": f"nobody{n}@example.com", "password": "nope"},
+            format="json",
+        )  # fmt: skip
+        assert response.status_code == 401
+
+    response = api_client.post(
+        "/api/v1/auth/token/", {"email": creator.email, "password": DEFAULT_PASSWORD}, format="json"
+    )
+
+    assert response.status_code == 429
+    body = response.json()
+    assert body["blocked_for"] == "network" and "from your network" in body["message"]
+
+
+def test_a_per_account_block_says_it_is_the_account(api_client, creator):
+    for _ in range(5):
+        api_client.post(
+            "/api/v1/auth/token/", {"email": creator.email, "password": "nope"}, format="json"
+        )
+
+    response = api_client.post(
+        "/api/v1/auth/token/", {"email": creator.email, "password": DEFAULT_PASSWORD}, format="json"
+    )
+
+    body = response.json()
+    assert body["blocked_for"] == "account" and "for this account" in body["message"]

@@ -238,7 +238,12 @@ def test_another_team_cannot_create_a_dataset_in_our_team_by_naming_it(world):
         {**GENERATIVE, "organization": _org(a.owner).slug, "work_ids": [a.spare_work_id]},
         format="json",
     )
-    assert response.status_code == 409 and response.json()["code"] == "no_team"
+    # Told what really happened (not "you are not in a team yet": b has a team).
+    assert response.status_code == 404
+    assert response.json()["message"] == "No such team among yours."
+    assert response.json()["fields"]["organization"] == [
+        f"You are not a member of '{_org(a.owner).slug}'."
+    ]
     assert snapshot() == before
 
 
