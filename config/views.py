@@ -4,6 +4,7 @@ import sys
 
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 
 from .api_errors import error_body
 from .db_busy import database_busy_response, is_database_busy
@@ -54,5 +55,20 @@ def error_503(request):
     return render(request, "errors/503.html", status=503)
 
 
+def csrf_failure(request, reason=""):
+    """A refused CSRF check: JSON under /api/ (a program sent a session cookie without the
+    token), our 403 page with what to do elsewhere."""
+    message = "The form was stale or sent from elsewhere. Reload the page and try again."
+    if request.path.startswith("/api/"):
+        body = error_body(
+            "csrf_failed",
+            "CSRF check failed: send an `Authorization: Token` header, or the CSRF token "
+            "with a signed-in session.",
+        )
+        return JsonResponse(body, status=403)
+    return render(request, "errors/403.html", {"message": message}, status=403)
+
+
+@csrf_exempt
 def api_not_found(request):
     return JsonResponse(error_body("not_found", "No such API endpoint."), status=404)

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsCreator
 from config.errors import ApplicationError
+from config.openapi import paginated
 from uploads.models import Work
 
 from . import serializers as s
@@ -103,7 +104,7 @@ class PresetListApi(APIView):
 class ConsentHistoryApi(APIView):
     permission_classes = [IsCreator]
 
-    @extend_schema(responses=s.ConsentRecordOutput(many=True))
+    @extend_schema(operation_id="v1_consents_list", responses=paginated(s.ConsentRecordOutput))
     def get(self, request):
         from rest_framework.pagination import PageNumberPagination
 

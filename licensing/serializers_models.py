@@ -104,4 +104,4 @@ class TermsMismatchOutput(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
     fields = serializers.DictField()
-    offending_items = OffendingItemOutput(many=True)
+    offending_items = OffendingItemOutput(many=True, required=False)

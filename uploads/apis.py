@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsCreator
 from config.errors import ApplicationError
+from config.openapi import paginated
 
 from . import errors
 from . import serializers as s
@@ -67,7 +68,8 @@ class WorkListCreateApi(APIView):
             ),
             OpenApiParameter("q", str, description="Search title, description and tags"),
         ],
-        responses=s.WorkOutput(many=True),
+        operation_id="v1_works_list",
+        responses=paginated(s.WorkOutput),
     )
     def get(self, request):
         from rest_framework.pagination import PageNumberPagination

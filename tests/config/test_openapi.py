@@ -35,3 +35,37 @@ def test_unknown_api_paths_answer_json_404(client):
     response = client.get("/api/v1/no-such-thing/")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def test_a_failed_csrf_check_answers_json_under_the_api_and_our_page_elsewhere(creator):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(creator)
+
+    page = browser.post("/studio/offers/bulk/", {"works": ["1"]})
+    assert page.status_code == 403
+    assert "Reload the page and try again" in page.content.decode()
+
+    # An unknown API path (not a DRF view) still answers the JSON 404, CSRF token or not.
+    api = browser.delete("/api/v1/auth/tokens/not-a-number/")
+    assert api.status_code == 404 and api.json()["code"] == "not_found"
+
+
+def test_every_operation_documents_its_errors_with_the_one_error_body(client):
+    paths = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    operations = [
+        (path, method, op)
+        for path, item in paths["paths"].items()
+        for method, op in item.items()
+        if isinstance(op, dict) and "responses" in op
+    ]
+    assert len(operations) > 50
+    for path, method, op in operations:
+        errors = {s: r for s, r in op["responses"].items() if s[0] in "45"}
+        assert {"429", "503"} <= set(errors), (method, path)
+        for status, response in errors.items():
+            assert "application/json" in response.get("content", {}), (method, path, status)
+    upload = paths["paths"]["/api/v1/works/"]["post"]["responses"]
+    assert {"400", "401", "403", "409", "413"} <= set(upload)
+    assert "404" in paths["paths"]["/api/v1/works/{work_id}/"]["get"]["responses"]
