@@ -3,6 +3,7 @@ but the ones needed to set it up (and to sign out) sends them to the setup page.
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -25,5 +26,10 @@ class StaffTwoFactorRequiredMiddleware:
             and not request.path.startswith("/api/")  # API tokens for staff need an OTP code
             and not user_has_totp(user)
         ):
+            if request.headers.get("HX-Request") == "true":
+                # A fragment (the staff menu's review badge) gets nothing: the page it sits on
+                # is the setup page or one on the way to it (sign-in, password check), and
+                # sending it there again would reload that page, and its fragments, forever.
+                return HttpResponse(status=204)
             return redirect(reverse("mfa_activate_totp") + "?required=1")
         return self.get_response(request)
