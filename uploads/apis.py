@@ -23,7 +23,14 @@ from .errors import UploadRefused
 from .file_access import work_file_response
 from .models import UploadBatch, UploadRefusal, Work
 from .selectors import batch_progress, work_for_viewer, works_for_owner
-from .services import batch_create, work_delete, work_retry, work_submit, work_update
+from .services import (
+    batch_create,
+    batch_report_not_received,
+    work_delete,
+    work_retry,
+    work_submit,
+    work_update,
+)
 from .services.intake import display_filename
 
 # Room for the form fields around the file in a multipart body.
@@ -190,16 +197,34 @@ class BatchCreateApi(APIView):
 
 class BatchDetailApi(APIView):
     permission_classes = [IsCreator]
+    parser_classes = [JSONParser]
 
-    @extend_schema(responses=s.BatchOutput)
+    @extend_schema(responses=s.BatchProgressOutput)
     def get(self, request, batch_id: int):
         batch = get_object_or_404(UploadBatch, id=batch_id, owner=request.user)
-        progress = batch_progress(batch=batch)
-        body = s.BatchOutput(batch).data
-        body.update(
-            done=progress["done"], total=progress["total"], finished=progress["finished"],
-            works=s.WorkOutput(progress["works"], many=True).data,
-            refusals=[{"filename": r.filename, "code": r.code, "message": r.message}
-                      for r in progress["refusals"]],
-        )  # fmt: skip
-        return Response(body)
+        return Response(_batch_body(batch))
+
+    @extend_schema(
+        operation_id="v1_uploads_batches_not_received",
+        request=s.BatchNotReceivedInput, responses=s.BatchProgressOutput,
+        description="Report files of the batch that got no answer, so the batch can finish "
+        "and its page says to upload them again.",
+    )  # fmt: skip
+    def post(self, request, batch_id: int):
+        batch = get_object_or_404(UploadBatch, id=batch_id, owner=request.user)
+        data = s.BatchNotReceivedInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        batch_report_not_received(batch=batch, filenames=data.validated_data["not_received"])
+        return Response(_batch_body(batch))
+
+
+def _batch_body(batch: UploadBatch) -> dict:
+    progress = batch_progress(batch=batch)
+    body = s.BatchOutput(batch).data
+    lines = progress["refusals"] + progress["duplicates"]
+    body.update(
+        done=progress["done"], total=progress["total"], finished=progress["finished"],
+        works=s.WorkOutput(progress["works"], many=True).data,
+        refusals=[{"filename": r.filename, "code": r.code, "message": r.message} for r in lines],
+    )  # fmt: skip
+    return body

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
+from . import errors
 from .models import UploadBatch, Work, WorkStatus
 
 
@@ -37,13 +38,20 @@ def status_counts(*, owner) -> dict[str, int]:
 def batch_progress(*, batch: UploadBatch) -> dict:
     works = list(batch.works.order_by("id").only("id", "title", "status", "original_filename",
                                                    "thumbnail", "status_reason"))  # fmt: skip
-    refusals = list(batch.refusals.order_by("id"))
-    done = sum(1 for w in works if w.status != WorkStatus.PROCESSING) + len(refusals)
-    total = max(batch.expected_files, len(works) + len(refusals))
+    # A batch's other lines: files refused, files already uploaded before, files that never
+    # reached us. Each is done as soon as it is written.
+    lines = list(batch.refusals.order_by("id"))
+    duplicates = [line for line in lines if line.code == errors.DUPLICATE]
+    refusals = [line for line in lines if line.code != errors.DUPLICATE]
+    arrived = len(works) + len(lines)
+    done = sum(1 for w in works if w.status != WorkStatus.PROCESSING) + len(lines)
+    total = max(batch.expected_files, arrived)
     return {
         "batch": batch,
         "works": works,
         "refusals": refusals,
+        "duplicates": duplicates,
+        "arrived": arrived,
         "done": done,
         "total": total,
         "percent": int(100 * done / total) if total else 0,

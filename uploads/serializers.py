@@ -100,7 +100,34 @@ class BatchCreateInput(serializers.Serializer):
     expected_files = serializers.IntegerField(min_value=0, max_value=1000, default=0)
 
 
+class BatchNotReceivedInput(serializers.Serializer):
+    not_received = serializers.ListField(
+        child=serializers.CharField(max_length=255), max_length=1000,
+        help_text="Names of the batch's files the uploader got no answer for.",
+    )  # fmt: skip
+
+
 class BatchOutput(serializers.ModelSerializer):
     class Meta:
         model = UploadBatch
         fields = ["id", "expected_files", "created_at"]
+
+
+class BatchLineOutput(serializers.Serializer):
+    filename = serializers.CharField()
+    code = serializers.CharField(help_text="A refusal code, `duplicate` or `not_received`.")
+    message = serializers.CharField()
+
+
+class BatchProgressOutput(BatchOutput):
+    """A batch with its progress: every file is done once processed, refused, found to be a
+    duplicate of an earlier upload, or reported as not received."""
+
+    done = serializers.IntegerField()
+    total = serializers.IntegerField()
+    finished = serializers.BooleanField()
+    works = WorkOutput(many=True)
+    refusals = BatchLineOutput(many=True)
+
+    class Meta(BatchOutput.Meta):
+        fields = [*BatchOutput.Meta.fields, "done", "total", "finished", "works", "refusals"]

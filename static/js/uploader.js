@@ -302,6 +302,7 @@
         self.updateOverall();
         return self.sendAll(declared);
       })
+      .then(function () { return self.reportNotReceived(); })
       .then(function () { self.finish(); })
       .catch(function (error) {
         self.busy = false;
@@ -309,6 +310,18 @@
         self.render();
         self.showFormError("The upload could not start: " + (error && error.message ? error.message : "no answer from the server.") + " Please try again.");
       });
+  };
+
+  // Files that got no answer (or a server error) are told to the batch, so that its page
+  // counts them as done and says to upload them again, instead of waiting for them forever.
+  // Best effort: if this fails too, the batch page still says which files have not arrived.
+  Uploader.prototype.reportNotReceived = function () {
+    var names = this.items.filter(function (item) { return item.notReceived; })
+      .map(function (item) { return item.file.name; });
+    if (!names.length) return Promise.resolve();
+    var url = this.form.dataset.batchUrl + this.batchId + "/";
+    return this.request("POST", url, JSON.stringify({ not_received: names }))
+      .catch(function () { return null; });
   };
 
   // A JSON request with the session's CSRF token; resolves {status, body}, rejects on no answer.
@@ -399,12 +412,15 @@
         } else {
           item.code = body && body.code;
           item.answered = true;
+          // A 5xx kept nothing and wrote nothing down: the batch hears of it from us.
+          item.notReceived = xhr.status >= 500;
           self.setState(item, "refused", errorText(body, xhr.status));
         }
         resolve();
       };
       xhr.onerror = xhr.ontimeout = xhr.onabort = function () {
         item.loaded = item.file.size;
+        item.notReceived = true;
         self.setState(item, "failed",
           "The connection closed before the server answered, so this file was not uploaded." +
           " Check your connection and try it again.");

@@ -365,3 +365,48 @@ def test_works_in_every_state_and_a_batch_that_updates_itself(
     expect(progress.locator(".refusal-row")).to_contain_text("This file is a PDF.")
     assert progress.get_attribute("hx-trigger") is None
     screenshot(page, "7-batch-finished-after-polling")
+
+
+def test_a_batch_with_a_duplicate_and_a_lost_file_still_finishes(
+    page, live_server, screenshot, media_root, tmp_path
+):
+    """One file is already in the creator's works, and one never gets an answer (the
+    connection is cut): both count as done, with what happened to each, and the batch page
+    finishes instead of waiting at "2 of 4" forever."""
+    from tests.uploads.images import jpeg_bytes, photo
+
+    creator = CreatorFactory()
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    for name, seed in [("harbour.jpg", 21), ("terraces.jpg", 22), ("lost.jpg", 23)]:
+        (folder / name).write_bytes(jpeg_bytes(photo(seed=seed)))
+    (folder / "harbour again.jpg").write_bytes((folder / "harbour.jpg").read_bytes())
+    _sign_in(page, creator.email)
+
+    def cut_lost_file(route):
+        if "lost.jpg" in (route.request.headers.get("x-upload-filename") or ""):
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/works/**", cut_lost_file)
+    page.goto("/studio/works/upload/")
+    page.set_input_files("input[type=file]", sorted(str(p) for p in folder.iterdir()))
+    page.check("input[name=ai_involvement][value=none]")
+    page.check("input[name=rights_confirmed]")
+    # One at a time: the duplicate must arrive after the file it repeats (and see the note on
+    # SQLite in the test above).
+    page.locator("#uploader").evaluate("form => { form.dataset.concurrency = '1'; }")
+    page.locator("[data-submit]").click()
+    expect(page.locator("[data-done]")).to_be_visible(timeout=60_000)
+
+    page.locator("[data-batch-link]").click()
+    page.wait_for_url(re.compile(r"/studio/batches/\d+/$"))
+    progress = page.locator("#batch-progress")
+    expect(progress).to_have_attribute("data-finished", "true", timeout=30_000)
+    expect(progress).to_contain_text("4 of 4 processed")
+    expect(progress.locator(".batch-row")).to_have_count(2)
+    expect(progress.locator(".duplicate-row")).to_contain_text("Already in your works as")
+    expect(progress.locator(".refusal-row")).to_contain_text("lost.jpg")
+    expect(progress.locator(".refusal-row")).to_contain_text("did not reach us")
+    screenshot(page, "batch-finished-with-duplicate-and-lost-file")

@@ -113,7 +113,7 @@ def work_submit(
 ) -> SubmitResult:
     """Validate, de-duplicate and store one upload. Returns the new or the existing work."""
     try:
-        return _work_submit(
+        result = _work_submit(
             owner=owner, upload=upload, title=title, ai_involvement=ai_involvement,
             rights_confirmed=rights_confirmed, rights_holder=rights_holder,
             description=description, tags=tags, batch=batch,
@@ -125,6 +125,33 @@ def work_submit(
                 code=exc.code, message=exc.message[:500],
             )  # fmt: skip
         raise
+    if batch is not None and not result.created:
+        # The batch counts this file as done, and its page says where the work already is.
+        UploadRefusal.objects.create(
+            batch=batch, filename=display_filename(getattr(upload, "name", "")),
+            code=errors.DUPLICATE,
+            message=f"Already in your works as “{result.work.title}”; nothing new was added.",
+        )  # fmt: skip
+    return result
+
+
+def batch_report_not_received(*, batch: UploadBatch, filenames: list[str]) -> int:
+    """The uploader tells us which files of the batch got no answer (the connection closed, or
+    the server failed before it could answer): the batch counts them as done, and its page
+    says to upload them again. Never more lines than the batch expects. Returns how many."""
+    with transaction.atomic():
+        UploadBatch.objects.select_for_update().filter(id=batch.id).first()
+        room = batch.expected_files - batch.works.count() - batch.refusals.count()
+        names = [display_filename(name) for name in filenames][: max(0, room)]
+        message = (
+            "This file did not reach us: the connection closed or our server failed before "
+            "answering. Nothing was kept; upload it again."
+        )
+        UploadRefusal.objects.bulk_create(
+            UploadRefusal(batch=batch, filename=name, code=errors.NOT_RECEIVED, message=message)
+            for name in names
+        )
+    return len(names)
 
 
 def _work_submit(*, owner, upload, title, ai_involvement, rights_confirmed, rights_holder,
