@@ -65,6 +65,25 @@ def test_seed_demo_is_idempotent(settings):
     assert team.license_grants.count() == 2
 
 
+def test_seed_demo_leaves_one_work_per_creator_waiting_in_the_review_queue(settings, media_root):
+    """As README says: staff have something to review on a fresh install, with the evidence
+    screening found (the metadata names another photographer), not an empty queue."""
+    from moderation.models import ReviewCase
+    from uploads.models import Work
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+
+    waiting = Work.objects.filter(status="pending_review")
+    assert sorted(waiting.values_list("owner__email", flat=True)) == [
+        "ada@demo.assent.local", "kenji@demo.assent.local"
+    ]  # fmt: skip
+    cases = ReviewCase.objects.filter(work__in=waiting, status="open")
+    assert cases.count() == 2
+    assert all("names someone else" in case.reason for case in cases)
+    assert Work.objects.filter(status="listed").count() == 10
+
+
 def test_seed_demo_refuses_to_run_outside_debug(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError):

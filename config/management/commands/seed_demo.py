@@ -10,7 +10,9 @@ from config.demo_images import demo_picture
 from licensing.consent import ConsentContext
 from licensing.services import offer_create
 from licensing.terms import PRESETS
-from uploads.services import work_review_decide, work_submit
+from moderation.services.screening import work_screen
+from uploads.models import Work, WorkStatus
+from uploads.services import work_submit
 from uploads.services.processing import work_process
 
 DEMO_PASSWORD = "assent-demo-2026"
@@ -29,6 +31,8 @@ DEMO_TITLES = [
     ["Kiso valley", "Paper lanterns", "First snow", "Rice fields", "Quiet shrine", "Ferry"],
 ]
 DEMO_TAGS = ["landscape, illustration", "landscape, colour study", "abstract, warm"]
+# The work of each creator whose metadata names someone else, so it waits for review.
+HELD, HELD_ARTIST = 3, "Marta Vidal"
 
 
 class Command(BaseCommand):
@@ -64,25 +68,28 @@ class Command(BaseCommand):
             invitation_create(organization=team, invited_by=owner, email="new.hire@orbitlab.demo")
 
     def _seed_works(self) -> int:
-        """A few works per demo creator, processed here (no worker needed) and mostly approved,
-        so every page has something to show on the first visit."""
-        staff = User.objects.get(email="staff@demo.assent.local")
+        """A few works per demo creator, processed and screened here as the worker would (so
+        the demo needs no worker for them) and listed, so every page has something to show on
+        the first visit. One work each names another photographer in its metadata: screening
+        holds it, and staff find it in the review queue with the evidence."""
         made = 0
         for offset, email in enumerate(["ada@demo.assent.local", "kenji@demo.assent.local"]):
             creator = User.objects.get(email=email)
             for n, title in enumerate(DEMO_TITLES[offset]):
-                seed = offset * 100 + n
+                picture = demo_picture(offset * 100 + n, artist=HELD_ARTIST if n == HELD else None)
                 result = work_submit(
-                    owner=creator, upload=SimpleUploadedFile(f"{title}.jpg", demo_picture(seed)),
+                    owner=creator, upload=SimpleUploadedFile(f"{title}.jpg", picture),
                     title=title, ai_involvement="none", rights_confirmed=True,
                     tags=DEMO_TAGS[n % len(DEMO_TAGS)],
                 )  # fmt: skip
                 if not result.created:
                     continue
                 made += 1
-                work = work_process(work_id=result.work.id)
-                if work is not None and work.status == "pending_review" and n % 4 != 3:
-                    work = work_review_decide(work=work, approve=True, reason="", actor=staff)
+                if work_process(work_id=result.work.id) is None:
+                    continue
+                work_screen(work_id=result.work.id)
+                work = Work.objects.get(id=result.work.id)
+                if work.status == WorkStatus.LISTED:
                     self._seed_offers(work, n)
         return made
 
@@ -111,8 +118,6 @@ class Command(BaseCommand):
         if Dataset.objects.filter(organization=team).exists():
             return
         evaluation = intended_use_parse(uses=["ai-evaluate"], commercial=True, months_needed=12)
-        from uploads.models import Work
-
         listed = list(Work.objects.filter(status="listed").values_list("id", flat=True))
         bought, _ = dataset_create(organization=team, user=lead, name="Landscape eval set",
                                    intended=evaluation, work_ids=listed[:4])  # fmt: skip
@@ -150,8 +155,6 @@ class Command(BaseCommand):
         name = "Style set 2023"
         if Dataset.objects.filter(organization=team, name=name).exists():
             return
-        from uploads.models import Work
-
         generative = intended_use_parse(
             uses=["ai-train-generative"], commercial=True, months_needed=12
         )
