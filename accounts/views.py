@@ -12,7 +12,7 @@ from config.errors import ApplicationError
 
 from .forms import ApiTokenForm, CreatorProfileForm, InvitationForm, OrganizationForm
 from .models import Invitation, Membership, Role
-from .permissions import buyer_required, creator_required, staff_required
+from .permissions import buyer_required, creator_required
 from .selectors import (
     api_tokens_for_user,
     invitation_for_token,
@@ -39,7 +39,7 @@ def dashboard(request):
     destinations = {
         Role.CREATOR: "accounts:studio",
         Role.BUYER: "accounts:team",
-        Role.STAFF: "accounts:staff_home",
+        Role.STAFF: "moderation:staff_home",
     }
     return redirect(destinations.get(request.user.role, "home"))
 
@@ -206,11 +206,6 @@ def token_revoke_view(request, token_id: int):
             request, f"Token “{token.name}” revoked. Programs using it are now refused."
         )
     return redirect("accounts:tokens")
-
-
-@staff_required
-def staff_home(request):
-    return render(request, "accounts/staff_home.html")
 
 
 # --- notifications ------------------------------------------------------------------------------

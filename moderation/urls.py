@@ -5,6 +5,7 @@ from . import views
 app_name = "moderation"
 
 urlpatterns = [
+    path("staff/", views.staff_home, name="staff_home"),
     path("staff/review/", views.review_queue, name="queue"),
     path("staff/review/count/", views.review_count, name="count"),
     path("staff/review/bulk/", views.review_bulk, name="bulk"),

@@ -29,6 +29,7 @@ from .selectors import (
     decision_log,
     open_case_count,
     open_cases,
+    staff_overview,
     team_case_facts,
     work_open_case,
 )
@@ -299,3 +300,12 @@ def work_case_answer(request, work_id: int):
     else:
         messages.success(request, "Your answer was sent to the review team.")
     return redirect(back)
+
+
+@staff_required
+def staff_home(request):
+    areas = staff_overview()
+    return render(
+        request, "moderation/staff_home.html",
+        {"areas": areas, "waiting": sum(area["count"] for area in areas)},
+    )  # fmt: skip

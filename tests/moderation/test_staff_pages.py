@@ -382,3 +382,21 @@ def test_the_api_lists_shows_decides_and_bans(staff_with_totp):
     assert Work.objects.get(id=low.work_id).status == WorkStatus.REMOVED
     assert api.get("/api/v1/staff/cases/", {"status": "decided"}).json()["count"] == 2
     assert api.get("/api/v1/staff/cases/9999999/").status_code == 404
+
+
+def test_staff_home_says_what_waits_for_a_person_with_links(
+    staff_client, django_assert_max_num_queries
+):
+    """Not "review queues are coming": each area with its count and where to go."""
+    empty = staff_client.get("/staff/").content.decode()
+    assert "Nothing waits for a person right now." in empty
+    assert "No upload is waiting for review." in empty and "coming" not in empty
+
+    held(title="Harbour copy")
+    held(title="Dunes copy")
+    with django_assert_max_num_queries(20):
+        page = staff_client.get("/staff/")
+    html = page.content.decode()
+    assert "2 things wait for a person." in html
+    assert "2 held uploads and flagged works." in html
+    assert 'href="/staff/review/"' in html and 'href="/staff/claims/"' in html
