@@ -27,6 +27,26 @@ def test_creator_signup_creates_profile_and_sends_verification(client):
     assert "ada@example.com" in mail.outbox[-1].to
 
 
+def test_the_verification_email_comes_from_assent_not_example_com(client, settings):
+    """django.contrib.sites starts as "example.com"; migrate names the site after SITE_URL."""
+    from django.contrib.sites.models import Site
+
+    from config.apps import site_from_settings
+
+    site = Site.objects.get(id=settings.SITE_ID)
+    assert (site.name, site.domain) == ("Assent", "localhost:8000")  # SITE_URL's default
+    settings.SITE_URL = "https://assent.example.org"
+    site_from_settings()
+    Site.objects.clear_cache()
+
+    _signup(client, email="ada@example.com", role="creator", display_name="Ada L.")
+
+    message = mail.outbox[-1]
+    text = message.subject + message.body
+    assert "example.com" not in text.replace("ada@example.com", "")
+    assert "Assent" in text
+
+
 def test_buyer_signup_with_team_name_creates_team_owned_by_them(client):
     _signup(client, email="lead@lab.ai", role="buyer", organization_name="Orbit Lab")
 
