@@ -118,11 +118,17 @@ def ledger_line(entry: LedgerEntry) -> LedgerLine:
         currency=entry.currency,
         item_ref=entry.item_ref,
         work_id=entry.work_id,
-        reference=f"{journal.reference_type}:{journal.reference_id}"
-        if journal.reference_type
-        else "",
+        reference=_reference(journal),
         memo=journal.memo,
     )
+
+
+def _reference(journal: JournalTransaction) -> str:
+    """`order:5f3c…`, once: sale references already carry their type ("order:…")."""
+    kind, ref = journal.reference_type, journal.reference_id
+    if not kind or ref.startswith(f"{kind}:"):
+        return ref
+    return f"{kind}:{ref}"
 
 
 def creator_transactions(*, creator) -> QuerySet[JournalTransaction]:
