@@ -431,3 +431,24 @@ def test_filing_is_throttled_per_client_and_per_email(settings, api_client):
         format="json", REMOTE_ADDR="10.0.0.3",
     )  # fmt: skip
     assert response.status_code == 429 and response.json()["code"] == "throttled"
+
+
+def test_after_an_upheld_claim_the_creator_sees_removed_not_on_sale(
+    client, api_client, staff_with_totp
+):
+    """Issue 21: the work page kept its offer "On sale once approved" with "Withdraw this work
+    from sale", and no banner said what had happened."""
+    from moderation.services.claims import claim_uphold
+
+    ada = CreatorFactory()
+    work = listed_work(ada, price=1000, title="Harbour at dawn")
+    response = api_client.post("/api/v1/claims/", claim_body(work), format="json")
+    claim = RightsClaim.objects.get(uuid=response.json()["uuid"])
+    claim_uphold(claim=claim, actor=staff_with_totp, reason="The claimant showed the RAW files.")
+
+    client.force_login(ada)
+    html = client.get(f"/studio/works/{work.id}/").content.decode()
+    assert 'data-testid="removed-banner"' in html
+    assert "a rights claim on this work was upheld" in html
+    assert "Not for sale: work removed" in html
+    assert "On sale once approved" not in html and "Withdraw this work from sale" not in html
