@@ -388,3 +388,21 @@ def test_query_counts_of_the_order_and_sales_lists(
     with django_assert_max_num_queries(8):
         page = html(client, "/studio/sales/")
     assert page.count("data-sale=") == rows
+
+
+def test_a_bought_dataset_never_says_checkout_will_reprice_it(client, buyer, ada):
+    """Issue 21: once bought, a dataset whose works later stopped being on sale still said
+    "Checkout will re-price or remove it"; it is bought, and its license is what counts."""
+    from licensing.consent import ConsentContext
+    from licensing.services import offer_withdraw
+
+    from .lifecycle import paid_order
+
+    work = listed_work(ada, title="Harbour at dawn")
+    order = paid_order(buyer, [work], build=False)
+    offer_withdraw(offer=work.offers.get(), actor=ada, context=ConsentContext(None, "test"))
+
+    client.force_login(buyer)
+    html = client.get(f"/datasets/{order.dataset.uuid}/").content.decode()
+    assert "Harbour at dawn" in html
+    assert "Checkout will re-price" not in html and "no longer on sale as quoted" not in html
