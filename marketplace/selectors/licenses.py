@@ -53,6 +53,20 @@ def license_end(items: list[LicenseGrantItem], *, now: datetime | None = None) -
     return LicenseEnd(not any(item_is_running(i, now=now) for i in items), last)
 
 
+def renewal_opens_at(items: list[LicenseGrantItem]) -> datetime | None:
+    """Renewing opens with the first expiry reminder (the longest of LICENSE_REMINDER_DAYS)
+    before the first live item ends: a license bought today has nothing to renew yet."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    live = [i.expires_at for i in items if i.status != GrantStatus.REVOKED and i.expires_at]
+    if not live:
+        return None
+    days = max([int(n) for n in settings.LICENSE_REMINDER_DAYS if int(n) > 0] or [90])
+    return min(live) - timedelta(days=days)
+
+
 @dataclass(frozen=True)
 class DeclaredModel:
     declaration: ModelDeclaration

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import buyer_required
@@ -17,7 +18,13 @@ from accounts.selectors import memberships_for_user
 from config.errors import ApplicationError
 
 from ..selectors.datasets import license_for_member, licenses_for_member
-from ..selectors.licenses import license_declared_models, license_end, team_credit, with_status
+from ..selectors.licenses import (
+    license_declared_models,
+    license_end,
+    renewal_opens_at,
+    team_credit,
+    with_status,
+)
 from ..serializers import package_data
 from ..services.checkout import order_checkout_start
 from ..services.delivery import current_package, license_package_rebuild
@@ -64,9 +71,13 @@ def license_detail(request, grant_uuid):
         "ended": license_end(items),
         "restriction": team_restriction(organization=grant.organization),
         "declared_models": license_declared_models(grant=grant),
-        "renewal": renewal_quote(grant=grant, user=request.user),
         **_package_context(request, order),
     }
+    opens = renewal_opens_at(items)
+    if opens is None or timezone.now() >= opens:
+        context["renewal"] = renewal_quote(grant=grant, user=request.user)
+    else:
+        context["renewal_opens_at"] = opens
     return render(request, "marketplace/license_detail.html", context)
 
 

@@ -8,12 +8,15 @@ The local Stripe server runs in-process (devtools/stripe_local), as bin/run runs
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.utils import timezone
 from playwright.sync_api import expect
 
+from licensing.models import LicenseGrantItem
 from marketplace.models import Order, OrderStatus
 from marketplace.services.checkout import order_checkout_start
 from payouts.webhooks import event_process, event_record, handlers
@@ -240,6 +243,11 @@ def test_renews_a_license_and_sees_the_restriction_when_a_model_is_overdue(
     grant = order.license_grant
     work_consent_withdraw(work=works[1], actor=ada, context=CONTEXT)
     _sign_in(page, buyer.email)
+    # Renewing opens with the first reminder before the license ends, not on the day of sale.
+    page.goto(f"/licenses/{grant.uuid}/")
+    expect(page.get_by_test_id("renewal-later")).to_contain_text("Renewing opens on")
+    ending = timezone.now() + timedelta(days=25)
+    LicenseGrantItem.objects.filter(grant=grant).update(expires_at=ending)
 
     page.goto(f"/licenses/{grant.uuid}/")
     renewal = page.get_by_test_id("renewal")

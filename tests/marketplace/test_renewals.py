@@ -155,8 +155,15 @@ def test_withdrawn_consent_and_removed_works_are_listed_as_not_renewable(
     assert reasons["Lighthouse"].reason_code == "work_removed"
 
     client.force_login(buyer)
+    bought_today = client.get(f"/licenses/{bought['grant'].uuid}/").content.decode()
+    # Nothing to renew on the day of purchase: the page says when renewing opens.
+    assert 'data-testid="renewal"' not in bought_today
+    assert 'data-testid="renewal-later"' in bought_today and "Renewing opens on" in bought_today
+    LicenseGrantItem.objects.filter(grant=bought["grant"]).update(
+        expires_at=timezone.now() + timedelta(days=20)
+    )
     page = client.get(f"/licenses/{bought['grant'].uuid}/").content.decode()
-    assert 'data-testid="renewal"' in page
+    assert 'data-testid="renewal"' in page and 'data-testid="renewal-later"' not in page
     assert f'data-renewable="{bought["works"][2].id}"' in page
     assert f'data-not-renewable="{harbour.id}"' in page and "withdrew consent" in page
     assert "no longer on Assent" in page
