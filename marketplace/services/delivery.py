@@ -1,6 +1,8 @@
 """Delivery: a package per paid order (rebuilt on request as a new version), built by the
-worker; download links that expire, only for members of the licensed team, every download
-logged, and no new download of an item whose license has ended."""
+worker; download links made out to one member of the licensed team that expire after
+PACKAGE_LINK_MAX_AGE (bearer links, like presigned URLs: the link authorizes, so programs fetch
+it without a session; each use re-checks membership and the license), every download logged,
+and no new download of an item whose license has ended."""
 
 from __future__ import annotations
 

@@ -223,6 +223,9 @@ def test_download_links_are_signed_expire_and_are_logged(client, buyer, works, s
         package_file=index, user=member, now=time.time() - settings.PACKAGE_LINK_MAX_AGE - 5
     )
     assert client.get(urlparse(expired).path + "?" + urlparse(expired).query).status_code == 410
+    # A bearer link: no session needed, but it dies with the membership it was made out to.
+    order.organization.memberships.filter(user=member).delete()
+    assert client.get(path).status_code in (403, 404)
     outsider = BuyerFactory()  # another team: a link made out to them opens nothing
     foreign = download_url(package_file=index, user=outsider)
     assert client.get(urlparse(foreign).path + "?" + urlparse(foreign).query).status_code == 404
@@ -298,6 +301,8 @@ def test_the_license_page_shows_the_package_with_links_and_rebuilds_on_request(
     page = client.get(f"/licenses/{order.license_grant.uuid}/").content.decode()
     assert "Download package" in page and "index.parquet" in page and "croissant.json" in page
     assert "/downloads/" in page and "signature=" in page
+    # What the link is, said as it is (issue 21: the page said "only for members").
+    assert "anyone holding it can use it until then" in page and "only for members" not in page
 
     with TestCase.captureOnCommitCallbacks(execute=False):  # queued, not built yet
         response = client.post(f"/licenses/{order.license_grant.uuid}/package/")
