@@ -77,6 +77,13 @@ class CreatorLineOutput(serializers.Serializer):
     fee = MoneyOutput()
 
 
+class DutiesOutput(serializers.Serializer):
+    destroy_models = serializers.IntegerField(
+        help_text="Works whose models must be destroyed when their license ends."
+    )
+    attribution = serializers.IntegerField(help_text="Works whose creator must be credited.")
+
+
 class QuoteOutput(serializers.Serializer):
     currency = serializers.CharField()
     fee_percent = serializers.CharField()
@@ -85,6 +92,7 @@ class QuoteOutput(serializers.Serializer):
     fee = MoneyOutput()
     total = MoneyOutput()
     stale_items = serializers.IntegerField()
+    duties = DutiesOutput()
 
 
 def quote_data(quote) -> dict:
@@ -120,7 +128,19 @@ def quote_data(quote) -> dict:
         "fee": money(quote.fee_amount, c),
         "total": money(quote.total_amount, c),
         "stale_items": quote.stale_count,
+        "duties": {
+            "destroy_models": quote.duties.destroy_models,
+            "attribution": quote.duties.attribution,
+        },
     }
+
+
+class CheckoutInput(serializers.Serializer):
+    acknowledge_destruction = serializers.BooleanField(
+        default=False,
+        help_text="Required true when any work's terms require destroying the models trained "
+        "on it at expiry (see the quote's `duties.destroy_models`).",
+    )
 
 
 class DatasetOutput(serializers.Serializer):

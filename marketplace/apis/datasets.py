@@ -119,10 +119,15 @@ class DatasetWorksApi(APIView):
 class DatasetCheckoutApi(APIView):
     permission_classes = [IsBuyer]
 
-    @extend_schema(request=None, responses={201: s.OrderOutput})
+    @extend_schema(request=s.CheckoutInput, responses={201: s.OrderOutput})
     def post(self, request, dataset_uuid):
         dataset = dataset_for_member(user=request.user, dataset_uuid=dataset_uuid)
-        order = order_checkout_start(dataset=dataset, user=request.user)
+        data = s.CheckoutInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = order_checkout_start(
+            dataset=dataset, user=request.user,
+            destruction_acknowledged=data.validated_data["acknowledge_destruction"],
+        )  # fmt: skip
         return Response(s.OrderOutput(order).data, status=status.HTTP_201_CREATED)
 
 

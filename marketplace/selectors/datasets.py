@@ -12,6 +12,7 @@ from django.utils import timezone
 from config.errors import ApplicationError
 from licensing.models import LicenseGrant, LicenseGrantItem
 from licensing.services import creator_display_name
+from licensing.terms import OnExpiry
 from payouts.services import split_amount
 
 from ..models import Dataset, DatasetItem, Order, OrderItem, Refund
@@ -77,6 +78,31 @@ class Quote:
     @property
     def fee_percent(self) -> str:
         return f"{self.fee_bps / 100:g}%"
+
+    @property
+    def duties(self) -> Duties:
+        offers = [line.item.offer for line in self.items]
+        return Duties(
+            destroy_models=sum(o.on_expiry == OnExpiry.DESTROY_MODELS for o in offers),
+            attribution=sum(o.attribution_required for o in offers),
+        )
+
+
+@dataclass(frozen=True)
+class Duties:
+    """What the creators' terms ask of the team beyond paying: how many works require their
+    models destroyed at expiry, how many require credit in the model's documentation."""
+
+    destroy_models: int = 0
+    attribution: int = 0
+
+
+def dataset_duties(*, dataset: Dataset) -> Duties:
+    items = list(dataset.items.values_list("offer__on_expiry", "offer__attribution_required"))
+    return Duties(
+        destroy_models=sum(on_expiry == OnExpiry.DESTROY_MODELS for on_expiry, _ in items),
+        attribution=sum(bool(credit) for _, credit in items),
+    )
 
 
 def dataset_quote(*, dataset: Dataset) -> Quote:

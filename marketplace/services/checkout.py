@@ -17,6 +17,7 @@ from payouts import stripe_gateway
 from payouts.services import split_amount
 
 from ..models import Dataset, DatasetStatus, Order, OrderItem, OrderStatus
+from ..selectors.datasets import dataset_duties
 from .datasets import dataset_refresh
 from .restrictions import team_restriction_check
 
@@ -27,11 +28,23 @@ def _site(path: str) -> str:
     return f"{settings.SITE_URL.rstrip('/')}{path}"
 
 
-def order_checkout_start(*, dataset: Dataset, user) -> Order:
+def order_checkout_start(*, dataset: Dataset, user, destruction_acknowledged: bool) -> Order:
     """Check out a dataset: the open order with its Checkout URL. Asking again while a checkout
     is open returns the same order (and the same Stripe session). A team overdue on a
-    destruction attestation is refused (`team_restricted`)."""
+    destruction attestation is refused (`team_restricted`); so is a checkout of works whose
+    terms require destroying the models trained on them, until the team acknowledges that duty
+    (`destruction_unacknowledged`): it is the creators' condition, said before paying."""
     team_restriction_check(organization=dataset.organization)
+    duties = dataset_duties(dataset=dataset)
+    if duties.destroy_models and not destruction_acknowledged:
+        raise ApplicationError(
+            f"{duties.destroy_models} of these works require every model trained on them to be "
+            "destroyed when their license ends (or the license renewed). Acknowledge this duty "
+            "to check out.",
+            code="destruction_unacknowledged",
+            fields={"acknowledge_destruction": ["Must be true for this dataset."]},
+            extra={"destroy_models": duties.destroy_models},
+        )
     open_order = Order.objects.filter(dataset=dataset, status=OrderStatus.AWAITING_PAYMENT).first()
     if open_order is None:
         open_order = order_freeze(dataset=dataset, user=user)

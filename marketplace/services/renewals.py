@@ -76,6 +76,11 @@ class RenewalQuote:
     def previous_amount(self) -> int:
         return sum(line.item.price_amount for line in self.renewable)
 
+    @property
+    def destroy_models(self) -> int:
+        """Renewable works whose (current) terms require destroying models at expiry."""
+        return sum(line.offer.terms.requires_destruction for line in self.renewable)
+
 
 def _covers_item(offer: Offer, item: LicenseGrantItem) -> bool:
     """An offer renews an item on other terms only if it gives at least what the item gave

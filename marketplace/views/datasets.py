@@ -251,7 +251,10 @@ def dataset_add(request, dataset_uuid):
 def dataset_checkout(request, dataset_uuid):
     dataset = _dataset(request, dataset_uuid)
     try:
-        order = order_checkout_start(dataset=dataset, user=request.user)
+        order = order_checkout_start(
+            dataset=dataset, user=request.user,
+            destruction_acknowledged=request.POST.get("acknowledge_destruction") == "yes",
+        )  # fmt: skip
     except ApplicationError as exc:
         if exc.code == "quote_changed":
             changes = exc.extra.get("changes", [])

@@ -113,7 +113,10 @@ def license_renew(request, grant_uuid):
         messages.error(request, exc.message)
         return redirect("orders:license_detail", grant_uuid=grant.uuid)
     try:
-        order = order_checkout_start(dataset=dataset, user=request.user)
+        order = order_checkout_start(
+            dataset=dataset, user=request.user,
+            destruction_acknowledged=request.POST.get("acknowledge_destruction") == "yes",
+        )  # fmt: skip
     except ApplicationError as exc:
         # e.g. a price changed between the page and the click: the dataset shows the new quote.
         messages.warning(request, exc.message)

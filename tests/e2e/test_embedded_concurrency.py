@@ -86,7 +86,7 @@ def _buy_and_renew(stack: EmbeddedStack, token: str) -> dict:
     )  # fmt: skip
     order = requests.post(
         f"{stack.url}/api/v1/datasets/{dataset.json()['uuid']}/checkout/", headers=auth,
-        timeout=60,
+        json={"acknowledge_destruction": True}, timeout=60,
     )  # fmt: skip
     paid = requests.post(
         order.json()["checkout_url"], timeout=60,

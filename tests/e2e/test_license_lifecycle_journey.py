@@ -76,7 +76,9 @@ def test_a_destroy_models_license_from_sale_to_attested_destruction(
     move_back(grant, days=settings.LICENSE_DESTRUCTION_GRACE_DAYS + 1)
     license_lifecycle_sweep_task()
     draft = make_dataset(buyer, [listed_work(ada)], name="Next set")
-    refused = api(buyer).post(f"/api/v1/datasets/{draft.uuid}/checkout/")
+    refused = api(buyer).post(
+        f"/api/v1/datasets/{draft.uuid}/checkout/", {"acknowledge_destruction": True}, format="json"
+    )
     assert refused.status_code == 403 and refused.json()["code"] == "team_restricted"
     assert ReviewCase.objects.filter(organization=team, status="open").count() == 1
     assert Notification.objects.filter(user=ada, subject__icontains="not attested").exists()

@@ -101,6 +101,13 @@ def test_buys_a_dataset_end_to_end_with_a_declined_card_first(
     expect(page.locator(".dataset-items li")).to_have_count(2)
     screenshot(page, "2-dataset-builder")
 
+    # The creators' terms ask the team to destroy its models at expiry: said in the quote, and
+    # acknowledged before paying (the browser will not submit the form without the tick).
+    expect(page.get_by_test_id("duty-destroy")).to_contain_text("must be destroyed")
+    page.get_by_role("button", name=re.compile(r"Checkout")).click()
+    expect(page).to_have_url(re.compile(r"/datasets/"))
+    page.check("#acknowledge-destruction")
+
     # Checkout on the local Stripe page: a declined card first.
     page.get_by_role("button", name=re.compile(r"Checkout")).click()
     page.wait_for_url(re.compile(re.escape(shop.public_url) + r"/pay/"))
@@ -173,7 +180,7 @@ def test_staff_refund_an_item_and_replay_a_failed_event(
     buyer = BuyerFactory(email="lin@orbit.example", membership__organization__name="Orbit Lab")
     dataset = make_dataset(buyer, [listed_work(ada, price=1500, title="Harbour at dawn"),
                                    listed_work(ada, price=999, title="Salt marsh")])  # fmt: skip
-    order = order_checkout_start(dataset=dataset, user=buyer)
+    order = order_checkout_start(dataset=dataset, user=buyer, destruction_acknowledged=True)
     assert pay(stripe_server, order) == 303
     deliver_all(client, stripe_client)
     monkeypatch.setitem(handlers, "test.flaky", _fails_once())
@@ -257,6 +264,7 @@ def test_renews_a_license_and_sees_the_restriction_when_a_model_is_overdue(
     renewal.scroll_into_view_if_needed()
     screenshot(page, "1-renew-section")
 
+    renewal.get_by_label(re.compile("We will destroy every model")).check()
     renewal.get_by_role("button", name=re.compile(r"Renew")).click()
     page.wait_for_url(re.compile(re.escape(shop.public_url) + r"/pay/"))
     expect(page.get_by_test_id("amount")).to_have_text("$15.00")

@@ -229,13 +229,37 @@ def test_a_buyer_with_no_team_is_told_to_make_one(ada):
 # --- checkout ---------------------------------------------------------------------------------
 
 
+def test_a_destruction_duty_is_in_the_quote_and_must_be_acknowledged_before_paying(api, ada):
+    """Issue 21: the duty to destroy models at expiry was first shown on the license, after
+    paying. The quote says how many works carry it; checkout refuses until the team says yes."""
+    destroy = listed_work(ada, price=1500, preset="generative-commercial-3y")
+    keep = listed_work(ada, price=999, preset="evaluation-1y")
+    evaluation = {"uses": ["ai-evaluate"], "commercial": True, "months_needed": 12}
+    created = create(api, **evaluation, work_ids=[destroy.id, keep.id]).json()
+    credits = sum(w.offers.get().attribution_required for w in (destroy, keep))
+    assert created["quote"]["duties"] == {"destroy_models": 1, "attribution": credits}
+
+    refused = api.post(f"{DATASETS}{created['uuid']}/checkout/", {}, format="json")
+    assert refused.status_code == 400
+    body = refused.json()
+    assert body["code"] == "destruction_unacknowledged" and body["destroy_models"] == 1
+    assert "destroyed when their license ends" in body["message"]
+    assert not Order.objects.exists()  # nothing frozen, nothing at Stripe
+
+    no_duty = create(api, **evaluation, work_ids=[keep.id]).json()
+    assert no_duty["quote"]["duties"]["destroy_models"] == 0
+    assert api.post(f"{DATASETS}{no_duty['uuid']}/checkout/", {}, format="json").status_code == 201
+
+
 def test_checkout_answers_201_with_a_checkout_url_on_the_stripe_server(
     api, ada, stripe_server, stripe_client
 ):
     works = [listed_work(ada, price=1500), listed_work(ada, price=999)]
     uuid = create(api, work_ids=[w.id for w in works]).json()["uuid"]
 
-    response = api.post(f"{DATASETS}{uuid}/checkout/", format="json")
+    response = api.post(
+        f"{DATASETS}{uuid}/checkout/", {"acknowledge_destruction": True}, format="json"
+    )
 
     assert response.status_code == 201, response.json()
     order = response.json()
@@ -248,7 +272,9 @@ def test_checkout_answers_201_with_a_checkout_url_on_the_stripe_server(
     assert session.url == order["checkout_url"] and session.amount_total == 2499
     assert api.get(f"{DATASETS}{uuid}/").json()["status"] == DatasetStatus.CHECKING_OUT
 
-    again = api.post(f"{DATASETS}{uuid}/checkout/", format="json")
+    again = api.post(
+        f"{DATASETS}{uuid}/checkout/", {"acknowledge_destruction": True}, format="json"
+    )
     assert again.status_code == 201
     assert (again.json()["uuid"], again.json()["checkout_url"]) == (
         order["uuid"],
@@ -262,7 +288,9 @@ def test_a_changed_quote_is_refused_with_the_changes_then_accepted(api, ada):
     uuid = create(api, work_ids=[kept.id, withdrawn.id]).json()["uuid"]
     offer_withdraw(offer=withdrawn.offers.get(), actor=ada, context=CONTEXT)
 
-    response = api.post(f"{DATASETS}{uuid}/checkout/", format="json")
+    response = api.post(
+        f"{DATASETS}{uuid}/checkout/", {"acknowledge_destruction": True}, format="json"
+    )
 
     assert response.status_code == 409
     body = response.json()
@@ -273,14 +301,21 @@ def test_a_changed_quote_is_refused_with_the_changes_then_accepted(api, ada):
     dataset = api.get(f"{DATASETS}{uuid}/").json()
     assert dataset["quote"]["total"]["amount"] == 1000 and dataset["notices"]
 
-    accepted = api.post(f"{DATASETS}{uuid}/checkout/", format="json")
+    accepted = api.post(
+        f"{DATASETS}{uuid}/checkout/", {"acknowledge_destruction": True}, format="json"
+    )
     assert accepted.status_code == 201 and accepted.json()["total"]["amount"] == 1000
 
 
 def test_a_checked_out_dataset_refuses_changes(api, ada):
     a1, a2 = listed_work(ada), listed_work(ada)
     uuid = create(api, work_ids=[a1.id]).json()["uuid"]
-    assert api.post(f"{DATASETS}{uuid}/checkout/", format="json").status_code == 201
+    assert (
+        api.post(
+            f"{DATASETS}{uuid}/checkout/", {"acknowledge_destruction": True}, format="json"
+        ).status_code
+        == 201
+    )
     url = f"{DATASETS}{uuid}/works/"
 
     for response in [
@@ -294,7 +329,9 @@ def test_a_checked_out_dataset_refuses_changes(api, ada):
 
 def test_an_empty_dataset_cannot_be_checked_out(api):
     uuid = create(api).json()["uuid"]
-    response = api.post(f"{DATASETS}{uuid}/checkout/", format="json")
+    response = api.post(
+        f"{DATASETS}{uuid}/checkout/", {"acknowledge_destruction": True}, format="json"
+    )
     assert response.status_code == 400 and response.json()["code"] == "dataset_empty"
     assert not Order.objects.exists()
 
@@ -307,7 +344,9 @@ def test_orders_and_licenses_are_listed_once_the_payment_event_arrives(
 ):
     works = [listed_work(ada, price=1000), listed_work(ben, price=2500)]
     uuid = create(api, work_ids=[w.id for w in works]).json()["uuid"]
-    order_uuid = api.post(f"{DATASETS}{uuid}/checkout/", format="json").json()["uuid"]
+    order_uuid = api.post(
+        f"{DATASETS}{uuid}/checkout/", {"acknowledge_destruction": True}, format="json"
+    ).json()["uuid"]
     assert pay(stripe_server, Order.objects.get(uuid=order_uuid)) == 303
 
     waiting = api.get(f"/api/v1/orders/{order_uuid}/").json()
@@ -339,5 +378,7 @@ def test_orders_and_licenses_are_listed_once_the_payment_event_arrives(
 
     dataset = api.get(f"{DATASETS}{uuid}/").json()
     assert dataset["status"] == DatasetStatus.PURCHASED
-    again = api.post(f"{DATASETS}{uuid}/checkout/", format="json")
+    again = api.post(
+        f"{DATASETS}{uuid}/checkout/", {"acknowledge_destruction": True}, format="json"
+    )
     assert again.status_code == 409 and again.json()["code"] == "dataset_purchased"

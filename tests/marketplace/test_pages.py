@@ -63,7 +63,7 @@ def dataset(buyer, ada):
 
 
 def _paid(client, stripe_server, stripe_client, dataset, buyer) -> Order:
-    order = order_checkout_start(dataset=dataset, user=buyer)
+    order = order_checkout_start(dataset=dataset, user=buyer, destruction_acknowledged=True)
     assert pay(stripe_server, order) == 303
     deliver_all(client, stripe_client)
     order.refresh_from_db()
@@ -223,12 +223,16 @@ def test_checkout_redirects_to_stripe_and_a_changed_quote_comes_back_explained(
     harbour = dataset.items.get(work__title="Harbour at dawn")
     harbour.offer.status = "withdrawn"
     harbour.offer.save(update_fields=["status"])
-    response = client.post(f"/datasets/{dataset.uuid}/checkout/")
+    response = client.post(
+        f"/datasets/{dataset.uuid}/checkout/", {"acknowledge_destruction": "yes"}
+    )
     assert response.status_code == 302 and response["Location"] == f"/datasets/{dataset.uuid}/"
     page = html(client, response["Location"])
     assert "changed since your quote" in page and "Harbour at dawn" in page
     assert "withdrew consent" in page  # the notice says why
-    response = client.post(f"/datasets/{dataset.uuid}/checkout/")
+    response = client.post(
+        f"/datasets/{dataset.uuid}/checkout/", {"acknowledge_destruction": "yes"}
+    )
     order = Order.objects.get(dataset=dataset)
     assert response.status_code == 302 and response["Location"] == order.checkout_url
     page = html(client, f"/datasets/{dataset.uuid}/")
@@ -242,7 +246,9 @@ def test_checkout_redirects_to_stripe_and_a_changed_quote_comes_back_explained(
 def test_an_empty_dataset_cannot_be_checked_out_and_says_so(client, buyer):
     dataset = make_dataset(buyer, [], name="Empty")
     client.force_login(buyer)
-    response = client.post(f"/datasets/{dataset.uuid}/checkout/", follow=True)
+    response = client.post(
+        f"/datasets/{dataset.uuid}/checkout/", {"acknowledge_destruction": "yes"}, follow=True
+    )
     assert "no works yet" in response.content.decode()
 
 
@@ -268,7 +274,7 @@ def test_order_pages_for_the_team(client, paid_order, teammate):
 def test_after_stripe_redirects_back_the_page_confirms_until_the_webhook_arrives(
     client, buyer, dataset, stripe_server, stripe_client
 ):
-    order = order_checkout_start(dataset=dataset, user=buyer)
+    order = order_checkout_start(dataset=dataset, user=buyer, destruction_acknowledged=True)
     assert pay(stripe_server, order) == 303
     client.force_login(buyer)
     page = html(client, f"/orders/{order.uuid}/?checkout=done")
@@ -370,7 +376,7 @@ def test_staff_replay_a_failed_event_after_the_cause_is_fixed(client, staff_with
 def _orders(buyer, creator, n):
     for _ in range(n):
         dataset = make_dataset(buyer, [listed_work(creator, price=500)])
-        order = order_checkout_start(dataset=dataset, user=buyer)
+        order = order_checkout_start(dataset=dataset, user=buyer, destruction_acknowledged=True)
         Order.objects.filter(id=order.id).update(status=OrderStatus.PAID)
 
 

@@ -48,7 +48,7 @@ def balanced() -> bool:
 
 def checked_out(buyer, works):
     dataset = make_dataset(buyer, works)
-    return order_checkout_start(dataset=dataset, user=buyer)
+    return order_checkout_start(dataset=dataset, user=buyer, destruction_acknowledged=True)
 
 
 def test_checkout_freezes_the_dataset_and_opens_a_stripe_session(buyer, ada, stripe_client):
@@ -65,7 +65,7 @@ def test_checkout_freezes_the_dataset_and_opens_a_stripe_session(buyer, ada, str
     assert session.client_reference_id == str(order.uuid)
     assert session.url == order.checkout_url
     # Asking again gives the same order and the same session.
-    again = order_checkout_start(dataset=order.dataset, user=buyer)
+    again = order_checkout_start(dataset=order.dataset, user=buyer, destruction_acknowledged=True)
     assert again.id == order.id and again.checkout_url == order.checkout_url
 
 
@@ -125,7 +125,7 @@ def test_an_expired_checkout_returns_the_dataset_to_draft(client, buyer, ada, st
     assert order.status == OrderStatus.EXPIRED
     assert order.dataset.status == DatasetStatus.DRAFT
     # A new checkout is a new order with a new session.
-    second = order_checkout_start(dataset=order.dataset, user=buyer)
+    second = order_checkout_start(dataset=order.dataset, user=buyer, destruction_acknowledged=True)
     assert second.id != order.id and second.stripe_checkout_session_id
 
 
@@ -146,7 +146,7 @@ def test_works_that_stop_being_sellable_are_reported_not_silently_changed(buyer,
     from config.errors import ApplicationError
 
     with pytest.raises(ApplicationError) as refused:
-        order_checkout_start(dataset=dataset, user=buyer)
+        order_checkout_start(dataset=dataset, user=buyer, destruction_acknowledged=True)
     assert refused.value.code == "quote_changed"
     changes = {c["work_id"]: c for c in refused.value.extra["changes"]}
     assert changes[withdrawn.id]["change"] == "dropped"
@@ -154,7 +154,9 @@ def test_works_that_stop_being_sellable_are_reported_not_silently_changed(buyer,
     assert (changes[repriced.id]["old_amount"], changes[repriced.id]["new_amount"]) == (1200, 1500)
     dataset.refresh_from_db()
     assert len(dataset.notices) == 2
-    order = order_checkout_start(dataset=dataset, user=buyer)  # the new quote, accepted
+    order = order_checkout_start(
+        dataset=dataset, user=buyer, destruction_acknowledged=True
+    )  # the new quote, accepted
     assert order.total_amount == 1000 + 1500
 
 

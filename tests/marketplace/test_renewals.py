@@ -193,7 +193,11 @@ def _pay_renewal(client, stripe_server, stripe_client, buyer, grant):
     response = api(buyer).post(f"/api/v1/licenses/{grant.uuid}/renew/")
     assert response.status_code == 201, response.json()
     dataset_uuid = response.json()["dataset"]["uuid"]
-    checkout = api(buyer).post(f"/api/v1/datasets/{dataset_uuid}/checkout/")
+    checkout = api(buyer).post(
+        f"/api/v1/datasets/{dataset_uuid}/checkout/",
+        {"acknowledge_destruction": True},
+        format="json",
+    )
     assert checkout.status_code == 201, checkout.json()
     order = Dataset.objects.get(uuid=dataset_uuid).orders.get()
     assert pay(stripe_server, order) == 303
@@ -251,12 +255,18 @@ def test_items_with_different_terms_each_start_when_their_own_old_item_ends(
 
 def test_the_license_page_renew_button_goes_to_checkout(client, buyer, bought):
     client.force_login(buyer)
-    response = client.post(f"/licenses/{bought['grant'].uuid}/renew/")
+    # Its terms require destroying models at expiry: not acknowledged, the renewal waits on
+    # the dataset page (which asks for it) instead of opening a checkout.
+    unacknowledged = client.post(f"/licenses/{bought['grant'].uuid}/renew/")
+    assert unacknowledged.status_code == 302 and "/datasets/" in unacknowledged["Location"]
+    assert Dataset.objects.get(renews=bought["grant"]).status == DatasetStatus.DRAFT
+    yes = {"acknowledge_destruction": "yes"}
+    response = client.post(f"/licenses/{bought['grant'].uuid}/renew/", yes)
     assert response.status_code == 302 and "/pay/" in response["Location"]
     dataset = Dataset.objects.get(renews=bought["grant"])
     assert dataset.status == DatasetStatus.CHECKING_OUT
     # Clicking again while the checkout is open goes back to the same checkout.
-    again = client.post(f"/licenses/{bought['grant'].uuid}/renew/")
+    again = client.post(f"/licenses/{bought['grant'].uuid}/renew/", yes)
     assert again["Location"] == response["Location"]
     assert Dataset.objects.filter(renews=bought["grant"]).count() == 1
     # The dataset page says what the renewal is.

@@ -66,7 +66,9 @@ def index_link(order, user) -> str:
 
 def test_an_overdue_team_cannot_check_out_until_it_attests(restricted):
     owner, model, draft = restricted["owner"], restricted["model"], restricted["draft"]
-    response = api(owner).post(f"/api/v1/datasets/{draft.uuid}/checkout/")
+    response = api(owner).post(
+        f"/api/v1/datasets/{draft.uuid}/checkout/", {"acknowledge_destruction": True}, format="json"
+    )
 
     assert response.status_code == 403
     body = response.json()
@@ -77,7 +79,9 @@ def test_an_overdue_team_cannot_check_out_until_it_attests(restricted):
     assert not Order.objects.filter(dataset=draft).exists()
 
     attest(model, owner)
-    response = api(owner).post(f"/api/v1/datasets/{draft.uuid}/checkout/")
+    response = api(owner).post(
+        f"/api/v1/datasets/{draft.uuid}/checkout/", {"acknowledge_destruction": True}, format="json"
+    )
     assert response.status_code == 201, response.json()
     assert Order.objects.filter(dataset=draft, status="awaiting_payment").count() == 1
 
@@ -88,15 +92,30 @@ def test_every_member_of_the_team_is_refused_and_other_teams_are_not(restricted,
         user=member, organization=team_of(restricted["owner"]), role=MembershipRole.MEMBER
     )
     draft = restricted["draft"]
-    response = api(member).post(f"/api/v1/datasets/{draft.uuid}/checkout/")
+    response = api(member).post(
+        f"/api/v1/datasets/{draft.uuid}/checkout/", {"acknowledge_destruction": True}, format="json"
+    )
     assert (response.status_code, response.json()["code"]) == (403, "team_restricted")
 
     other = BuyerFactory()
     theirs = make_dataset(other, [listed_work(ada)])
-    response = api(other).post(f"/api/v1/datasets/{theirs.uuid}/checkout/")
+    response = api(other).post(
+        f"/api/v1/datasets/{theirs.uuid}/checkout/",
+        {"acknowledge_destruction": True},
+        format="json",
+    )
     assert response.status_code == 201
     # Another team cannot reach the restricted team's dataset at all.
-    assert api(other).post(f"/api/v1/datasets/{draft.uuid}/checkout/").status_code == 404
+    assert (
+        api(other)
+        .post(
+            f"/api/v1/datasets/{draft.uuid}/checkout/",
+            {"acknowledge_destruction": True},
+            format="json",
+        )
+        .status_code
+        == 404
+    )
 
 
 @pytest.mark.parametrize("caller", ["anonymous", "creator", "staff"])
@@ -105,7 +124,11 @@ def test_callers_without_a_team_role_are_refused_before_any_restriction(restrict
     client = APIClient()
     if user is not None:
         client.force_authenticate(user)
-    response = client.post(f"/api/v1/datasets/{restricted['draft'].uuid}/checkout/")
+    response = client.post(
+        f"/api/v1/datasets/{restricted['draft'].uuid}/checkout/",
+        {"acknowledge_destruction": True},
+        format="json",
+    )
     assert response.status_code == (401 if caller == "anonymous" else 403)
     assert response.json()["code"] != "team_restricted"
 
@@ -151,13 +174,15 @@ def test_the_pages_show_the_restriction_the_models_and_what_lifts_it(client, res
 
     page = client.get(f"/datasets/{draft.uuid}/").content.decode()
     assert 'data-testid="restriction"' in page and attest_url in page
-    response = client.post(f"/datasets/{draft.uuid}/checkout/", follow=True)
+    response = client.post(
+        f"/datasets/{draft.uuid}/checkout/", {"acknowledge_destruction": "yes"}, follow=True
+    )
     assert "cannot buy or download" in response.content.decode()
     assert not Order.objects.filter(dataset=draft).exists()
 
     attest(model, owner)
     assert 'data-testid="restriction"' not in client.get("/licenses/").content.decode()
-    response = client.post(f"/datasets/{draft.uuid}/checkout/")
+    response = client.post(f"/datasets/{draft.uuid}/checkout/", {"acknowledge_destruction": "yes"})
     assert response.status_code == 302 and "/pay/" in response["Location"]
 
 
@@ -167,4 +192,13 @@ def test_a_model_still_within_its_grace_period_does_not_restrict(ada):
     declare(owner, list(old.license_grant.items.all()))
     expire(old.license_grant, days_ago=overdue_expiry_days() - 2)
     draft = make_dataset(owner, [listed_work(ada)])
-    assert api(owner).post(f"/api/v1/datasets/{draft.uuid}/checkout/").status_code == 201
+    assert (
+        api(owner)
+        .post(
+            f"/api/v1/datasets/{draft.uuid}/checkout/",
+            {"acknowledge_destruction": True},
+            format="json",
+        )
+        .status_code
+        == 201
+    )

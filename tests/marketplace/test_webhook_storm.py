@@ -110,7 +110,7 @@ def _paid_on_stripe(stripe_server) -> list[Order]:
         works = [listed_work(c, price=rng.choice([500, 999, 1500, 2333])) for c in sellers]
         buyer = teams[n % len(teams)]
         dataset = make_dataset(buyer, works, name=f"Storm set {n}")
-        order = order_checkout_start(dataset=dataset, user=buyer)
+        order = order_checkout_start(dataset=dataset, user=buyer, destruction_acknowledged=True)
         if n < DECLINED_FIRST:
             assert pay(stripe_server, order, card=DECLINED_CARD) == 402
         assert pay(stripe_server, order) == 303

@@ -62,7 +62,9 @@ def after_hold():
 
 
 def paid_order(client, buyer, works, server, stripe) -> Order:
-    order = order_checkout_start(dataset=make_dataset(buyer, works), user=buyer)
+    order = order_checkout_start(
+        dataset=make_dataset(buyer, works), user=buyer, destruction_acknowledged=True
+    )
     assert pay(server, order) == 303
     deliver_all(client, stripe)
     order.refresh_from_db()

@@ -233,7 +233,9 @@ def local_stripe(settings, stripe_server):  # noqa: F811
 def licensed(client, stripe_server, stripe_client, work):  # noqa: F811
     """A team buys the work through Checkout on the local Stripe server; returns the order."""
     buyer = BuyerFactory()
-    order = order_checkout_start(dataset=make_dataset(buyer, [work]), user=buyer)
+    order = order_checkout_start(
+        dataset=make_dataset(buyer, [work]), user=buyer, destruction_acknowledged=True
+    )
     assert pay(stripe_server, order) == 303
     deliver_all(client, stripe_client)
     order.refresh_from_db()
