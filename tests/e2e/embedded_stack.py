@@ -67,7 +67,10 @@ class EmbeddedStack:
             if self.engine == "postgresql":
                 self._create_database()
             self.manage("migrate", "--noinput", "-v0", timeout=300)
-            self.manage("seed_demo", timeout=300)
+            # As bin/run: the demo sales are paid at the local Stripe's state file too.
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            state = str(self.var_dir / "stripe-local.json")
+            self.manage("seed_demo", "--stripe-state", state, timeout=300)
             if self.with_stripe:
                 self._start("stripe", [
                     PYTHON, "-m", "devtools.stripe_local", "--port", str(self.stripe_port),

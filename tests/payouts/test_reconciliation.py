@@ -762,3 +762,32 @@ def test_the_api_answers_stripe_being_away_and_bad_windows_in_json(
     settings.STRIPE_API_BASE = f"http://127.0.0.1:{_closed_port()}"
     response = api_client.get(API)
     assert (response.status_code, response.json()["code"]) == (503, "stripe_unavailable")
+
+
+def test_a_fresh_demo_reconciles_with_the_local_stripe_it_was_seeded_with(
+    settings, tmp_path, media_root
+):
+    """Issue 21: a fresh bin/run's reconciliation flagged the seeded sales "Missing at Stripe".
+    seed_demo now pays them at the local Stripe's state file, as bin/run passes it, and the
+    server started on that file (as bin/run starts it) has the charges that name them."""
+    from django.core.management import call_command
+
+    from devtools.stripe_local.server import StripeLocal
+    from devtools.stripe_local.store import Store
+    from marketplace.models import Order
+
+    state = tmp_path / "stripe-local.json"
+    settings.DEBUG = True
+    call_command("seed_demo", stripe_state=str(state))
+    assert Order.objects.filter(status="paid").count() == 2
+
+    server = StripeLocal(store=Store(state))
+    server.serve(0)
+    try:
+        use_local_stripe(settings, server)
+        report = reconciliation_report()
+    finally:
+        server.shutdown()
+    charges = kind(report, "charges")
+    assert charges.discrepancies == [], [d.reason for d in charges.discrepancies]
+    assert charges.matched == 2

@@ -39,6 +39,7 @@ class Command(BaseCommand):
     help = "Create demo creators, an AI team and a staff user (idempotent)."
 
     def handle(self, *args, **options):
+        self.stripe_state = options.get("stripe_state") or ""
         if not settings.DEBUG and not options.get("force"):
             raise CommandError("seed_demo is for local runs (DEBUG on); pass --force to insist.")
         created = []
@@ -111,7 +112,6 @@ class Command(BaseCommand):
         from marketplace.models import Dataset
         from marketplace.services.checkout import order_freeze
         from marketplace.services.datasets import dataset_create, intended_use_parse
-        from marketplace.services.fulfilment import order_paid
 
         lead = User.objects.get(email="lead@orbitlab.demo")
         team = lead.memberships.get().organization
@@ -122,11 +122,7 @@ class Command(BaseCommand):
         bought, _ = dataset_create(organization=team, user=lead, name="Landscape eval set",
                                    intended=evaluation, work_ids=listed[:4])  # fmt: skip
         if bought.items.exists():
-            order = order_freeze(dataset=bought, user=lead)
-            order_paid(order_id=order.id)
-            type(order).objects.filter(id=order.id).update(
-                status_reason="Demo data: seeded as paid without a payment."
-            )
+            self._paid(order_freeze(dataset=bought, user=lead))
         generative = intended_use_parse(
             uses=["ai-train-generative"], commercial=True, months_needed=24
         )
@@ -148,7 +144,6 @@ class Command(BaseCommand):
         from marketplace.models import Dataset
         from marketplace.services.checkout import order_freeze
         from marketplace.services.datasets import dataset_create, intended_use_parse
-        from marketplace.services.fulfilment import order_paid
 
         lead = User.objects.get(email="lead@orbitlab.demo")
         team = lead.memberships.get().organization
@@ -164,11 +159,7 @@ class Command(BaseCommand):
         items = list(dataset.items.all())
         if not items:
             return
-        order = order_freeze(dataset=dataset, user=lead)
-        order_paid(order_id=order.id)
-        type(order).objects.filter(id=order.id).update(
-            status_reason="Demo data: seeded as paid without a payment."
-        )
+        order = self._paid(order_freeze(dataset=dataset, user=lead))
         grant = LicenseGrant.objects.get(source_reference=order.reference)
         ended = timezone.now() - timedelta(days=6)
         for item in grant.items.all():
@@ -187,5 +178,40 @@ class Command(BaseCommand):
                       grant_uuids=[grant.uuid])  # fmt: skip
         license_items_expire()
 
+    def _paid(self, order):
+        """Mark a demo order paid as the verified Stripe event would, and, with the local
+        Stripe server's state file, record its payment there too (a PaymentIntent and a
+        succeeded Charge naming the order, as Checkout makes them), so that reconciliation
+        finds the sale at "Stripe" instead of flagging it missing."""
+        from marketplace.services.fulfilment import order_paid
+
+        payment_intent = ""
+        if self.stripe_state:
+            from devtools.stripe_local.resources import payments
+            from devtools.stripe_local.server import StripeLocal
+            from devtools.stripe_local.store import Store
+
+            server = StripeLocal(store=Store(self.stripe_state))
+            metadata = {"order": str(order.uuid), "assent_reference": order.reference}
+            pi = payments.create_payment_intent(
+                server, amount=order.total_amount, currency=order.currency.lower(),
+                account=None, data={"metadata": metadata},
+            )  # fmt: skip
+            payments.confirm_card(server, pi, payments.card_for("4242424242424242"))
+            payment_intent = pi["id"]
+        order_paid(order_id=order.id)
+        type(order).objects.filter(id=order.id).update(
+            stripe_payment_intent_id=payment_intent,
+            status_reason="Demo data: seeded as paid with the local Stripe's test card."
+            if payment_intent
+            else "Demo data: seeded as paid without a payment.",
+        )
+        return order
+
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Run even with DEBUG off.")
+        parser.add_argument(
+            "--stripe-state", default="",
+            help="The local Stripe server's state file (bin/run's var/stripe-local.json): the "
+            "demo sales are paid there too, so reconciliation matches them.",
+        )  # fmt: skip
