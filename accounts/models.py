@@ -179,6 +179,7 @@ class ApiToken(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "API token"
         indexes = [models.Index(fields=["user", "revoked_at"])]
 
     def __str__(self) -> str:

@@ -145,6 +145,7 @@ class LedgerEntry(models.Model):
     work_id = models.BigIntegerField(null=True, blank=True, db_index=True)
 
     class Meta:
+        verbose_name_plural = "ledger entries"
         indexes = [
             # A creator's balance is an index-only sum over (account, currency).
             models.Index(fields=["account", "currency"], name="ledger_entry_balance_idx"),

@@ -34,6 +34,9 @@ class UploadBatch(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expected_files = models.PositiveIntegerField(default=0)
 
+    class Meta:
+        verbose_name_plural = "upload batches"
+
     def __str__(self) -> str:
         return f"Batch {self.id} by {self.owner}"
 
