@@ -184,7 +184,7 @@ def orders_for_staff(*, status: str = "", q: str = "") -> QuerySet[Order]:
 def licenses_for_member(*, user) -> QuerySet[LicenseGrant]:
     return (
         LicenseGrant.objects.filter(organization__memberships__user=user)
-        .select_related("organization", "order")
+        .select_related("organization", "order__dataset")
         .annotate(
             item_count=Count("items"),
             # Running now: the sweep may not have marked items past their expiry yet.

@@ -412,3 +412,20 @@ def test_a_bought_dataset_never_says_checkout_will_reprice_it(client, buyer, ada
     html = client.get(f"/datasets/{order.dataset.uuid}/").content.decode()
     assert "Harbour at dawn" in html
     assert "Checkout will re-price" not in html and "no longer on sale as quoted" not in html
+
+
+@pytest.mark.parametrize("licenses", [1, 12])
+def test_licenses_are_listed_by_their_dataset_name_in_a_fixed_number_of_queries(
+    client, buyer, ada, licenses, django_assert_max_num_queries
+):
+    """Issue 21: the list said "License for order 7F3A…"; teams know their datasets by name."""
+    from .lifecycle import paid_order
+
+    for n in range(licenses):
+        order = paid_order(buyer, [listed_work(ada)], build=False)
+        Dataset.objects.filter(id=order.dataset_id).update(name=f"Eval set {n}")
+    client.force_login(buyer)
+    with django_assert_max_num_queries(12):
+        html = client.get("/licenses/").content.decode()
+    assert html.count('data-testid="license-name"') == licenses
+    assert "Eval set 0" in html and f"Eval set {licenses - 1}" in html
