@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from config.errors import ApplicationError
 
+from . import registry
 from .forms import ApiTokenForm, CreatorProfileForm, InvitationForm, OrganizationForm
 from .models import Invitation, Membership, Role
 from .permissions import buyer_required, creator_required
@@ -84,6 +85,9 @@ def team(request):
         "invitations": organization_open_invitations(organization=organization),
         "is_owner": is_organization_owner(organization=organization, user=request.user),
         "invite_form": InvitationForm(),
+        "sections": [
+            html for hook in registry.team_page_sections if (html := hook(request, organization))
+        ],
     }
     return render(request, "accounts/team.html", context)
 

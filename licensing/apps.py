@@ -19,3 +19,11 @@ class LicensingConfig(AppConfig):
         from .views import offers_panel
 
         registry.work_page_sections.append(offers_panel)
+
+        from accounts import registry as accounts_registry
+
+        from .views_models import team_destruction_alert
+
+        if team_destruction_alert not in accounts_registry.team_page_sections:
+            # The team page says when a model must be attested destroyed, and by when.
+            accounts_registry.team_page_sections.append(team_destruction_alert)

@@ -205,3 +205,28 @@ def studio_licenses(request):
                     states[declaration.id] = declaration_state(declaration, now=now)
                 declaration.state = states[declaration.id]
     return render(request, "licensing/studio/licenses.html", {"page": page, "works": works})
+
+
+def team_destruction_alert(request, organization) -> str:
+    """The team page's alert (registered with accounts.registry): each declared model whose
+    license ended with a duty to destroy it, and the date by which an owner must attest it."""
+    from django.template.loader import render_to_string
+
+    declarations = with_states(
+        declarations_for_member(user=request.user, organization=organization).filter(
+            attestations__isnull=True
+        )
+    )
+    due = [
+        d
+        for d in declarations
+        if d.state.status in (ModelStatus.DESTRUCTION_DUE, ModelStatus.OVERDUE)
+    ]
+    if not due:
+        return ""
+    context = {
+        "due": sorted(due, key=lambda d: d.state.deadline),
+        "organization": organization,
+        "is_owner": is_organization_owner(organization=organization, user=request.user),
+    }
+    return render_to_string("licensing/models/_team_due_alert.html", context, request=request)

@@ -201,3 +201,30 @@ def test_a_package_replaced_by_a_newer_ready_version_is_no_longer_offered(buyer,
     assert stale and not any(f["is_available"] for f in stale)
     assert all("newer version" in f["unavailable_reason"] for f in stale)
     assert all(f["is_available"] for f in package_data(new, buyer)["files"])
+
+
+def test_the_team_page_says_which_models_must_be_attested_destroyed_and_by_when(client, buyer):
+    """Issue 21: nothing on the team page said a destruction attestation was due."""
+    from accounts.models import MembershipRole
+    from tests.accounts.factories import MembershipFactory, UserFactory
+
+    from .factories import listed_work
+    from .lifecycle import declare, expire, paid_order
+
+    client.force_login(buyer)
+    assert 'data-testid="destruction-due"' not in client.get("/team/").content.decode()
+
+    order = paid_order(buyer, [listed_work(preset="generative-commercial-3y")], build=False)
+    declare(buyer, list(order.license_grant.items.all()), name="Orbit Diffusion")
+    expire(order.license_grant, days_ago=2)
+
+    html = client.get("/team/").content.decode()
+    assert 'data-testid="destruction-due"' in html
+    assert "1 model must be attested destroyed" in html and "Orbit Diffusion" in html
+    assert "/attest/" in html  # the owner gets the link to sign
+
+    member = UserFactory(role="buyer")
+    MembershipFactory(user=member, organization=order.organization, role=MembershipRole.MEMBER)
+    client.force_login(member)
+    html = client.get("/team/").content.decode()
+    assert "Orbit Diffusion" in html and "/attest/" not in html
