@@ -31,6 +31,21 @@ CHECKS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """The WSGI app closes the database connection when a request finishes; inside the test's
+    transaction that would close it for good (PostgreSQL). Django's own test client unhooks
+    the same two signals around each request."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 def _token(user) -> dict:
     _, key = api_token_create(user=user, name="fuzz")
     return {"Authorization": f"Token {key}"}
