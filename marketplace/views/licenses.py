@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -124,8 +124,29 @@ def license_renew(request, grant_uuid):
     return redirect(order.checkout_url)
 
 
+@buyer_required
+def license_package_urls(request, grant_uuid):
+    """Every file of the package that may be downloaded now, as fresh signed links, one per
+    line (text/uri-list): "download all" for `wget -i` or `curl --remote-name-all`."""
+    grant = _grant(request, grant_uuid)
+    order = getattr(grant, "order", None)
+    package = _package_context(request, order)["package"]
+    urls = [f["url"] for f in (package or {}).get("files", []) if f["url"]]
+    response = HttpResponse(
+        "".join(f"{url}\r\n" for url in urls), content_type="text/uri-list; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="assent-{grant.uuid}-urls.txt"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 urlpatterns = [
     path("licenses/", license_list, name="license_list"),
+    path(
+        "licenses/<uuid:grant_uuid>/package/urls.txt",
+        license_package_urls,
+        name="license_package_urls",
+    ),
     path("licenses/<uuid:grant_uuid>/", license_detail, name="license_detail"),
     path("licenses/<uuid:grant_uuid>/package/", license_package, name="license_package"),
     path("licenses/<uuid:grant_uuid>/renew/", license_renew, name="license_renew"),

@@ -350,3 +350,24 @@ def test_on_s3_the_package_is_stored_privately_and_downloads_redirect_to_a_short
     with urllib.request.urlopen(response["Location"], timeout=10) as fetched:
         assert hashlib.sha256(fetched.read()).hexdigest() == manifest.sha256
     assert DownloadLog.objects.filter(package_file=manifest, user=buyer).count() == 1
+
+
+def test_download_all_is_a_list_of_fresh_links_a_tool_can_fetch(client, buyer, works, settings):
+    """Issue 21: one "download all": the package's files as signed links, one per line, for
+    `wget -i` (each link then works as any other, and is logged when used)."""
+    order = paid(buyer, works, settings)
+    client.force_login(buyer)
+    response = client.get(f"/licenses/{order.license_grant.uuid}/package/urls.txt")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/uri-list")
+    urls = response.content.decode().split()
+    names = {f.name for f in order.packages.get().files.all()}
+    assert len(urls) == len(names) and all("/downloads/" in u and "signature=" in u for u in urls)
+
+    client.logout()  # a tool fetching them has no session
+    fetched = [client.get(urlparse(u).path + "?" + urlparse(u).query) for u in urls]
+    assert {r.status_code for r in fetched} == {200}
+    assert DownloadLog.objects.count() == len(names)
+
+    client.force_login(BuyerFactory())  # another team's list is not theirs to read
+    assert client.get(f"/licenses/{order.license_grant.uuid}/package/urls.txt").status_code == 404
