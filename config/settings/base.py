@@ -8,6 +8,7 @@ switches one part to the real stack. README lists every variable.
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(environ.Env().str("ASSENT_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -51,6 +52,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside everything that answers a page, redirect or error (CommonMiddleware's added-slash
+    # redirect and htmx's redirect answer included), so each carries both headers.
+    "config.csp.CSPMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Outside every middleware that redirects, so htmx never gets a redirected page to swap.
@@ -58,7 +63,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.StaffTwoFactorRequiredMiddleware",
     # Innermost, so it sees a view's exception first: a busy database answers 503, not 500.
@@ -329,6 +333,31 @@ CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 FILE_UPLOAD_PERMISSIONS = 0o640
+
+# Content-Security-Policy (django-csp; config/csp.py). Everything a page loads is our own
+# static files (Bootstrap, htmx and Swagger UI included): no CDN, no inline script, style or
+# event handler, no eval. README, "Security".
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        # Inline script runs only with the response's nonce: just Swagger UI's start-up script
+        # (templates/drf_spectacular/swagger_ui.html). Only responses that use it name one.
+        "script-src": [SELF, NONCE],
+        # No style="" attribute either: templates use classes from static/css/assent.css.
+        "style-src": [SELF],
+        # data: for Bootstrap's CSS, which draws select arrows, close buttons and the navbar
+        # toggler as data: SVGs, and for the two-factor QR code (a data: URI). With S3, the
+        # storage's origin is added per request: previews are presigned redirects.
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        # Plus Stripe's checkout and onboarding pages, added per request (config/csp.py).
+        "form-action": [SELF],
+    },
+}
+# Where Stripe's hosted pages are when STRIPE_API_BASE is empty (real Stripe).
+CSP_STRIPE_PAGE_ORIGINS = ["https://checkout.stripe.com", "https://connect.stripe.com"]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 LOGGING = {

@@ -1,4 +1,6 @@
-// Small page behaviours, no framework: copy buttons, and the role-dependent sign-up fields.
+// Small page behaviours, no framework, hooked to data attributes: the pages carry no inline
+// script or event handler, which the Content-Security-Policy refuses (README, "Security").
+// Copy buttons, confirmations, print, sorting at once, and the role-dependent sign-up fields.
 (function () {
   "use strict";
 
@@ -14,6 +16,53 @@
       var before = label.textContent;
       label.textContent = "Copied";
       setTimeout(function () { label.textContent = before; }, 2000);
+    });
+  });
+
+  // <form data-confirm="Question?"> asks before it is sent; Cancel sends nothing. Capturing on
+  // the document runs before any handler on the form itself (htmx's included).
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.getAttribute("data-confirm"))) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
+  // <button data-print> prints the page.
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) window.print();
+  });
+
+  // <select data-autosubmit> sends its form when changed (a <noscript> button does it otherwise).
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("[data-autosubmit]") && event.target.form) event.target.form.requestSubmit();
+  });
+
+  // <form data-omit-empty> leaves empty fields out of the address, so it stays short enough to
+  // read and share.
+  document.addEventListener("formdata", function (event) {
+    if (!event.target.matches("form[data-omit-empty]")) return;
+    Array.from(event.formData.keys()).forEach(function (name) {
+      var kept = event.formData.getAll(name).filter(function (value) { return value !== ""; });
+      event.formData.delete(name);
+      kept.forEach(function (value) { event.formData.append(name, value); });
+    });
+  });
+
+  // A live status marker (data-status-watch, rendered while the status may still change) that
+  // htmx swaps in with another status reloads the page, to show what the new status means.
+  document.addEventListener("DOMContentLoaded", function () {
+    var watched = Array.prototype.map.call(document.querySelectorAll("[data-status-watch][id]"), function (el) {
+      return { id: el.id, status: el.dataset.status };
+    });
+    if (!watched.length) return;
+    document.addEventListener("htmx:afterSettle", function () {
+      var changed = watched.some(function (w) {
+        var el = document.getElementById(w.id);
+        return el && el.dataset.status !== w.status;
+      });
+      if (changed) window.location.reload();
     });
   });
 
@@ -77,8 +126,15 @@
     form.querySelectorAll("input[name=on_expiry]").forEach(function (r) { r.checked = r.value === from.dataset.expiry; });
   }
 
+  // form[data-bulk-select] holds checkboxes named "work", or the name the attribute gives
+  // (the review queue's "case_ids"); disabled ones are never selected.
+  function selectionBoxes(form) {
+    var name = form.getAttribute("data-bulk-select") || "work";
+    return form.querySelectorAll('input[type=checkbox][name="' + name + '"]:not(:disabled)');
+  }
+
   function syncSelection(form) {
-    var boxes = form.querySelectorAll("input[name=work]");
+    var boxes = selectionBoxes(form);
     var n = Array.prototype.filter.call(boxes, function (b) { return b.checked; }).length;
     var count = form.querySelector("[data-selected-count]");
     if (count) count.textContent = n === 0 ? "No works selected" : n + (n === 1 ? " work selected" : " works selected");
@@ -108,7 +164,7 @@
     document.querySelectorAll("form[data-bulk-select]").forEach(function (form) {
       form.addEventListener("change", function (event) {
         if (event.target.matches("[data-select-all]")) {
-          form.querySelectorAll("input[name=work]").forEach(function (b) { b.checked = event.target.checked; });
+          selectionBoxes(form).forEach(function (b) { b.checked = event.target.checked; });
         }
         syncSelection(form);
       });

@@ -14,8 +14,14 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 @pytest.fixture
 def page(browser, live_server):
+    """A tab on the live server. Whatever the journey does, the Content-Security-Policy must
+    refuse nothing on the way (Chromium says so on the console): checked when it ends."""
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    refused = []
+    page.on("console", lambda message: refused.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text else None)  # fmt: skip
     yield page
     context.close()
+    assert refused == [], "the Content-Security-Policy refused something on the way"
