@@ -303,6 +303,7 @@ def test_the_license_page_shows_the_package_with_links_and_rebuilds_on_request(
     assert "/downloads/" in page and "signature=" in page
     # What the link is, said as it is (issue 21: the page said "only for members").
     assert "anyone holding it can use it until then" in page and "only for members" not in page
+    assert f"/licenses/{order.license_grant.uuid}/package/urls.txt" in page  # download all
 
     with TestCase.captureOnCommitCallbacks(execute=False):  # queued, not built yet
         response = client.post(f"/licenses/{order.license_grant.uuid}/package/")
