@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from django import forms
 
+from config.input_fields import CanonicalChoiceFormField
+
 from .models import MembershipRole, Role
 from .services import user_role_setup
 
 
 class RoleSignupForm(forms.Form):
-    role = forms.ChoiceField(
+    role = CanonicalChoiceFormField(
         label="I am",
         choices=[
             (Role.CREATOR, "A creator: I make work and want to license it"),
@@ -73,7 +75,7 @@ class OrganizationForm(forms.Form):
 
 class InvitationForm(forms.Form):
     email = forms.EmailField()
-    role = forms.ChoiceField(choices=MembershipRole.choices, initial=MembershipRole.MEMBER)
+    role = CanonicalChoiceFormField(choices=MembershipRole.choices, initial=MembershipRole.MEMBER)
 
 
 class ApiTokenForm(forms.Form):

@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from config.input_fields import CanonicalChoiceField
+
 from .models import ApiToken, Membership, MembershipRole, Organization, User
 
 
@@ -68,7 +70,7 @@ class MeOutput(serializers.ModelSerializer):
 
 class InvitationInput(serializers.Serializer):
     email = serializers.EmailField()
-    role = serializers.ChoiceField(choices=MembershipRole.choices, default=MembershipRole.MEMBER)
+    role = CanonicalChoiceField(choices=MembershipRole.choices, default=MembershipRole.MEMBER)
 
 
 class InvitationOutput(serializers.Serializer):

@@ -1,12 +1,12 @@
 from django import forms
 
-from .money import (
-    CURRENCY_EXPONENTS,
-    DEFAULT_CURRENCY,
-    format_money,
-    price_floor,
-    to_minor_units,
+from config.input_fields import (
+    CanonicalChoiceFormField,
+    CanonicalMultipleChoiceFormField,
+    CurrencyFormField,
 )
+
+from .money import DEFAULT_CURRENCY, format_money, price_floor, to_minor_units
 from .terms import PRESETS, USE_LABELS, LicenseTerms, OnExpiry, TermsError, Use
 
 CUSTOM = "custom"
@@ -15,12 +15,12 @@ CUSTOM = "custom"
 class OfferTermsForm(forms.Form):
     """Preset or custom terms, and a price typed in major units ("12.50")."""
 
-    preset = forms.ChoiceField(
+    preset = CanonicalChoiceFormField(
         choices=[(p.key, p.name) for p in PRESETS.values()] + [(CUSTOM, "Custom terms")],
         widget=forms.RadioSelect,
         initial="generative-commercial-3y",
     )
-    uses = forms.MultipleChoiceField(
+    uses = CanonicalMultipleChoiceFormField(
         choices=[(u.value, USE_LABELS[u].capitalize()) for u in Use],
         widget=forms.CheckboxSelectMultiple,
         required=False,
@@ -29,7 +29,7 @@ class OfferTermsForm(forms.Form):
     term_months = forms.IntegerField(
         min_value=1, max_value=120, required=False, initial=36, label="Term (months)"
     )
-    on_expiry = forms.ChoiceField(
+    on_expiry = CanonicalChoiceFormField(
         choices=[
             (OnExpiry.DESTROY_MODELS.value, "Models trained on it must be destroyed"),
             (OnExpiry.STOP_TRAINING.value, "Training stops; models may be kept"),
@@ -40,9 +40,7 @@ class OfferTermsForm(forms.Form):
     )
     attribution_required = forms.BooleanField(required=False, label="Credit me in model docs")
     price = forms.CharField(max_length=20, label="Price per license", initial="25")
-    currency = forms.ChoiceField(
-        choices=[(c, c) for c in sorted(CURRENCY_EXPONENTS)], initial=DEFAULT_CURRENCY
-    )
+    currency = CurrencyFormField(initial=DEFAULT_CURRENCY)
 
     def clean(self):
         data = super().clean()

@@ -5,22 +5,20 @@ from __future__ import annotations
 
 from django import forms
 
+from config.input_fields import parse_id
+
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class _ItemIds(forms.TypedMultipleChoiceField):
-    """License item ids. The page lists only some of a large license's works, so any whole
-    number is taken here; `model_declare` refuses ids that are not the team's."""
+    """License item ids. The page lists only some of a large license's works, so any id is
+    taken here; `model_declare` refuses ids that are not the team's."""
 
     def __init__(self, **kwargs):
         super().__init__(coerce=int, **kwargs)
 
     def valid_value(self, value) -> bool:
-        try:
-            int(value)
-        except (TypeError, ValueError):
-            return False
-        return True
+        return parse_id(value) is not None
 
 
 class ModelDeclarationForm(forms.Form):

@@ -28,6 +28,7 @@ CURRENCY_EXPONENTS = {
 }
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "KRW": "₩"}
 DEFAULT_CURRENCY = "USD"
+MAX_PRICE = 10**9  # minor units; a guard against typos, far above any real license
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,13 @@ def normalise_currency(code: str | None) -> str:
 
 def is_supported(currency: str) -> bool:
     return currency in CURRENCY_EXPONENTS
+
+
+def unsupported_currency(code: str) -> str:
+    """What to tell someone who named a currency we do not handle: which ones we do."""
+    shown = str(code or "").strip()[:10] or "That"
+    supported = ", ".join(sorted(CURRENCY_EXPONENTS))
+    return f"{shown} is not a currency Assent handles; use one of: {supported}."
 
 
 def price_floor(currency: str) -> int:

@@ -1,26 +1,39 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.input_fields import (
+    CanonicalChoiceField,
+    CanonicalMultipleChoiceField,
+    CurrencyField,
+    NestedInput,
+)
+
 from .models import ConsentRecord, Offer
-from .money import CURRENCY_EXPONENTS, format_money
-from .terms import OnExpiry, Use
+from .money import MAX_PRICE, format_money
+from .terms import MAX_TERM_MONTHS, MIN_TERM_MONTHS, PRESETS, OnExpiry, Use
 
 
-class TermsInput(serializers.Serializer):
-    uses = serializers.ListField(
-        child=serializers.ChoiceField(choices=[u.value for u in Use]), allow_empty=False
-    )
+class TermsInput(NestedInput):
+    uses = CanonicalMultipleChoiceField(choices=[u.value for u in Use], allow_empty=False)
     commercial = serializers.BooleanField()
-    term_months = serializers.IntegerField(min_value=1, max_value=120)
-    on_expiry = serializers.ChoiceField(choices=[e.value for e in OnExpiry])
+    term_months = serializers.IntegerField(min_value=MIN_TERM_MONTHS, max_value=MAX_TERM_MONTHS)
+    on_expiry = CanonicalChoiceField(choices=[e.value for e in OnExpiry])
     attribution_required = serializers.BooleanField(default=False)
 
 
 class OfferCreateInput(serializers.Serializer):
-    preset = serializers.CharField(required=False, help_text="A preset key (GET /api/v1/presets/).")
+    preset = CanonicalChoiceField(
+        choices=list(PRESETS),
+        required=False,
+        allow_blank=True,
+        help_text="A preset key (GET /api/v1/presets/).",
+    )
     terms = TermsInput(required=False)
-    price = serializers.IntegerField(help_text="Per license, in minor units (1200 = $12.00).")
-    currency = serializers.ChoiceField(choices=sorted(CURRENCY_EXPONENTS), default="USD")
+    # No minimum here: below the currency's floor the service answers `price_below_floor`.
+    price = serializers.IntegerField(
+        max_value=MAX_PRICE, help_text="Per license, in minor units (1200 = $12.00)."
+    )
+    currency = CurrencyField(default="USD")
     consent = serializers.BooleanField(
         required=False,
         default=False,

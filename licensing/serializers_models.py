@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from config.input_fields import FlatListField, id_list
+
 
 class DeclarationCreateInput(serializers.Serializer):
     organization = serializers.SlugField(
@@ -19,14 +21,13 @@ class DeclarationCreateInput(serializers.Serializer):
     training_ended_on = serializers.DateField(
         help_text="The last day of training (planned, if it has not ended yet)."
     )
-    items = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+    items = id_list(
         required=False,
         default=list,
         max_length=10_000,
         help_text="License item ids (see GET /api/v1/licenses/{uuid}/); for whole licenses use `grants`.",
     )
-    grants = serializers.ListField(
+    grants = FlatListField(
         child=serializers.UUIDField(),
         required=False,
         default=list,

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.errors import ApplicationError
+from config.input_fields import not_one_of
 from uploads.models import Work, WorkStatus
 
 from . import documents
@@ -21,10 +22,16 @@ from .models import (
     Offer,
     OfferStatus,
 )
-from .money import format_money, is_supported, normalise_currency, price_floor
+from .money import (
+    MAX_PRICE,
+    format_money,
+    is_supported,
+    normalise_currency,
+    price_floor,
+    unsupported_currency,
+)
 from .terms import PRESETS, LicenseTerms, TermsError
 
-MAX_PRICE = 10**9  # minor units; a guard against typos, far above any real license
 OFFERABLE_STATUSES = (WorkStatus.PENDING_REVIEW, WorkStatus.LISTED)
 
 
@@ -39,7 +46,7 @@ def terms_resolve(*, preset: str | None, terms: dict | None) -> tuple[LicenseTer
             raise ApplicationError(
                 f"Unknown preset {preset!r}.",
                 code="invalid",
-                fields={"preset": [f"Choose from {', '.join(PRESETS)}."]},
+                fields={"preset": [not_one_of(preset, PRESETS)]},
             )
         return PRESETS[preset].terms, preset
     if not terms:
@@ -57,11 +64,8 @@ def terms_resolve(*, preset: str | None, terms: dict | None) -> tuple[LicenseTer
 def price_check(*, price_amount, currency: str) -> tuple[int, str]:
     currency = normalise_currency(currency)
     if not is_supported(currency):
-        raise ApplicationError(
-            f"{currency} is not a currency we pay out in.",
-            code="invalid",
-            fields={"currency": ["Unsupported currency."]},
-        )
+        message = unsupported_currency(currency)
+        raise ApplicationError(message, code="invalid", fields={"currency": [message]})
     if isinstance(price_amount, bool) or not isinstance(price_amount, int):
         raise ApplicationError(
             "The price is a whole number of minor units (cents).",

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from accounts.permissions import creator_required
 from config.errors import ApplicationError
+from config.input_fields import parse_id
 from uploads.models import UploadBatch, Work
 
 from . import documents
@@ -159,15 +160,12 @@ def consent_history_view(request):
 
 
 def _bulk_works(request) -> list[Work]:
-    ids = [
-        int(i)
-        for i in request.POST.getlist("works") or request.GET.getlist("work")
-        if str(i).isdigit()
-    ]
+    named = request.POST.getlist("works") or request.GET.getlist("work")
+    ids = [i for i in map(parse_id, named) if i is not None]
     works = Work.objects.filter(owner=request.user, status__in=OFFERABLE_STATUSES)
-    batch_id = request.POST.get("batch") or request.GET.get("batch")
-    if batch_id and str(batch_id).isdigit():
-        batch = get_object_or_404(UploadBatch, id=int(batch_id), owner=request.user)
+    batch_id = parse_id(request.POST.get("batch") or request.GET.get("batch") or "")
+    if batch_id is not None:
+        batch = get_object_or_404(UploadBatch, id=batch_id, owner=request.user)
         return list(works.filter(batch=batch).order_by("id"))
     return list(works.filter(id__in=ids).order_by("id")) if ids else []
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.permissions import buyer_required, creator_required
 from accounts.selectors import is_organization_owner, memberships_for_user
 from config.errors import ApplicationError
+from config.input_fields import parse_id
 
 from .forms_models import ModelDeclarationForm
 from .lifecycle.declarations import model_declare
@@ -62,7 +63,7 @@ def model_new(request):
         return render(request, "licensing/models/no_team.html")
     data = request.POST if request.method == "POST" else None
     query = ((data or request.GET).get("q") or "").strip()[:200]
-    selected = {_as_int(raw) for raw in (data.getlist("items") if data else [])} - {None}
+    selected = {parse_id(raw) for raw in (data.getlist("items") if data else [])} - {None}
     licenses = licenses_for_declaring(
         organization=organization, query=query, selected_ids=sorted(selected)
     )
@@ -117,13 +118,6 @@ def model_new(request):
         "have been told.",
     )
     return redirect("models:detail", declaration_uuid=declaration.uuid)
-
-
-def _as_int(raw) -> int | None:
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return None
 
 
 def _initial(data) -> dict:

@@ -5,24 +5,29 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from config.input_fields import CanonicalMultipleChoiceField, CurrencyField, id_list
 from licensing.money import format_money
-from licensing.terms import Use
+from licensing.terms import MAX_TERM_MONTHS, MIN_TERM_MONTHS, Use
 
 
 class DatasetCreateInput(serializers.Serializer):
     name = serializers.CharField(required=False, allow_blank=True, max_length=120)
-    uses = serializers.ListField(
-        child=serializers.ChoiceField(choices=[u.value for u in Use]),
+    uses = CanonicalMultipleChoiceField(
+        choices=[u.value for u in Use],
         help_text="The intended uses every work must be licensed for.",
     )
     commercial = serializers.BooleanField(help_text="Will the models be used commercially?")
-    months_needed = serializers.IntegerField(help_text="How many months you need the license.")
+    months_needed = serializers.IntegerField(
+        min_value=MIN_TERM_MONTHS,
+        max_value=MAX_TERM_MONTHS,
+        help_text="How many months you need the license.",
+    )
     can_destroy_models = serializers.BooleanField(
         default=True,
         help_text="False: only works whose terms do not require destroying models at expiry.",
     )
-    currency = serializers.CharField(default="USD", max_length=3)
-    work_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    currency = CurrencyField(default="USD")
+    work_ids = id_list(required=False)
     filters = serializers.DictField(
         required=False,
         help_text="Catalog filters (as GET /api/v1/catalog/ takes them): every matching work "
@@ -31,19 +36,17 @@ class DatasetCreateInput(serializers.Serializer):
 
 
 class DatasetWorksInput(serializers.Serializer):
-    work_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    work_ids = id_list(required=False)
     filters = serializers.DictField(required=False)
 
 
 class DatasetWorksRemoveInput(serializers.Serializer):
-    work_ids = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
+    work_ids = id_list(allow_empty=False)
 
 
 class RefundInput(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
-    item_ids = serializers.ListField(
-        child=serializers.IntegerField(), required=False, help_text="Omit to refund everything."
-    )
+    item_ids = id_list(required=False, help_text="Omit to refund everything.")
 
 
 def money(amount: int, currency: str) -> dict:

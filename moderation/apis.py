@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.permissions import IsStaffWithTwoFactor
+from config.input_fields import CanonicalChoiceField
 
 from .models import CaseKind, CaseStatus, DecisionAction, ReviewCase
 from .selectors import account_history, case_get, case_signals, cases_list, team_case_facts
@@ -142,6 +143,13 @@ class CaseDetailOutput(CaseOutput):
     decisions = DecisionOutput(many=True)
 
 
+class CaseListQuery(serializers.Serializer):
+    kind = CanonicalChoiceField(choices=CaseKind.values, required=False, allow_blank=True)
+    status = CanonicalChoiceField(
+        choices=CaseStatus.values, required=False, allow_blank=True, help_text="Default: open."
+    )
+
+
 @extend_schema(
     summary="Review cases (staff), riskiest and oldest first",
     parameters=[
@@ -154,10 +162,10 @@ class StaffCaseListApi(ListAPIView):
     serializer_class = CaseListOutput
 
     def get_queryset(self):
-        kind = self.request.query_params.get("kind") or None
-        state = self.request.query_params.get("status") or CaseStatus.OPEN
-        if (kind and kind not in CaseKind.values) or state not in CaseStatus.values:
-            raise serializers.ValidationError({"kind": ["Unknown kind or status."]})
+        query = CaseListQuery(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        kind = query.validated_data.get("kind") or None
+        state = query.validated_data.get("status") or CaseStatus.OPEN
         return cases_list(kind=kind, status=state)
 
 
@@ -195,7 +203,7 @@ class StaffCaseDecisionApi(APIView):
     permission_classes = [IsStaffWithTwoFactor]
 
     class InputSerializer(serializers.Serializer):
-        action = serializers.ChoiceField(
+        action = CanonicalChoiceField(
             choices=[DecisionAction.APPROVE, DecisionAction.REJECT, DecisionAction.CLOSE],
             help_text="approve | reject; close for a case about a team.",
         )

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from accounts.permissions import creator_required, staff_required
 from config.errors import ApplicationError
+from config.input_fields import CanonicalChoiceFormField, canonical_choice, parse_id
 from uploads.models import Work
 
 from .models import CaseKind, CaseStatus, DecisionAction, ReviewCase
@@ -43,7 +44,7 @@ REASON_WIDGET = forms.Textarea(attrs={"rows": 2, "class": "form-control"})
 
 
 class DecisionForm(forms.Form):
-    action = forms.ChoiceField(
+    action = CanonicalChoiceFormField(
         choices=[(DecisionAction.APPROVE, "Approve"), (DecisionAction.REJECT, "Reject")]
     )
     reason = forms.CharField(max_length=2000, widget=REASON_WIDGET)
@@ -55,7 +56,7 @@ class BulkDecisionForm(DecisionForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Any id is accepted here; the service says which do not exist or are decided.
-        self.fields["case_ids"].valid_value = lambda value: str(value).isdigit()
+        self.fields["case_ids"].valid_value = lambda value: parse_id(value) is not None
 
 
 class CloseForm(forms.Form):
@@ -89,9 +90,7 @@ def _back(request, default: str) -> str:
 
 @staff_required
 def review_queue(request):
-    kind = request.GET.get("kind", "")
-    if kind not in CaseKind.values:
-        kind = ""
+    kind = canonical_choice(request.GET.get("kind", ""), CaseKind.values) or ""
     page = Paginator(open_cases(kind=kind or None), CASES_PER_PAGE).get_page(
         request.GET.get("page")
     )
@@ -234,15 +233,12 @@ def account_unban_view(request, user_id: int):
 
 
 def _int_param(request, name: str) -> int | None:
-    value = request.GET.get(name, "")
-    return int(value) if value.isascii() and value.isdigit() else None  # "²".isdigit() too
+    return parse_id(request.GET.get(name, ""))
 
 
 @staff_required
 def review_log(request):
-    action = request.GET.get("action", "")
-    if action not in DecisionAction.values:
-        action = ""
+    action = canonical_choice(request.GET.get("action", ""), DecisionAction.values) or ""
     batch = request.GET.get("batch", "").strip()
     try:
         batch = uuid.UUID(batch) if batch else None

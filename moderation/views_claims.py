@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import creator_required, staff_required
 from config.errors import ApplicationError
+from config.input_fields import canonical_choice
 from uploads.models import Work, WorkStatus
 
 from .apis_claims import claim_throttle_wait
@@ -159,9 +160,7 @@ def claim_answer_view(request, claim_uuid):
 
 @staff_required
 def staff_claims(request):
-    status = request.GET.get("status", "")
-    if status not in ClaimStatus.values:
-        status = ""
+    status = canonical_choice(request.GET.get("status", ""), ClaimStatus.values) or ""
     page = Paginator(claims_for_staff(status=status), PER_PAGE).get_page(request.GET.get("page"))
     rows = [{"claim": c, "reference": claim_reference(c)} for c in page.object_list]
     context = {"page": page, "rows": rows, "status": status, "statuses": ClaimStatus.choices}

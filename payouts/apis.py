@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsCreator, IsStaffRole, IsStaffWithTwoFactor
 from config.errors import ApplicationError
+from config.input_fields import BIGINT_MAX, CurrencyField
 
 from . import serializers as s
 from .reconciliation import reconciliation_report, reconciliation_window
@@ -125,8 +126,10 @@ class StaffTeamCreditPaymentApi(APIView):
 
     class TeamCreditPaymentInputSerializer(serializers.Serializer):
         organization = serializers.SlugField(help_text="The team's slug.")
-        currency = serializers.CharField(max_length=3)
-        amount = serializers.IntegerField(min_value=1, help_text="Minor units (cents).")
+        currency = CurrencyField()
+        amount = serializers.IntegerField(
+            min_value=1, max_value=BIGINT_MAX, help_text="Minor units (cents)."
+        )
         reference = serializers.CharField(max_length=100)
         note = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
@@ -158,7 +161,7 @@ class StaffTeamCreditPaymentApi(APIView):
             organization=organization, currency=values["currency"], amount=values["amount"],
             reference=values["reference"], note=values.get("note", ""), actor=request.user,
         )  # fmt: skip
-        currency = values["currency"].upper()
+        currency = values["currency"]
         body = self.TeamCreditPaymentOutputSerializer(
             {
                 "organization": organization.slug,

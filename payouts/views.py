@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role, User
 from accounts.permissions import creator_required, staff_required
 from config.errors import ApplicationError
+from config.input_fields import BIGINT_MAX
 from licensing.money import format_money
 
 from .connect import payout_account_onboarding_link, payout_account_refresh
@@ -246,7 +247,7 @@ def earnings_csv(request):
 
 class FreezeForm(forms.Form):
     creator_email = forms.EmailField(label="Creator's email", required=False)
-    work_id = forms.IntegerField(label="Work id", required=False, min_value=1)
+    work_id = forms.IntegerField(label="Work id", required=False, min_value=1, max_value=BIGINT_MAX)
     reason = forms.CharField(
         label="Reason",
         max_length=2000,
@@ -274,7 +275,8 @@ class FreezeForm(forms.Form):
 class TeamCreditPaymentForm(forms.Form):
     """A payment of a team's credit made off-platform, recorded by staff."""
 
-    organization_id = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    organization_id = forms.IntegerField(widget=forms.HiddenInput, min_value=1,
+                                         max_value=BIGINT_MAX)  # fmt: skip
     currency = forms.CharField(widget=forms.HiddenInput, max_length=3)
     amount = forms.CharField(label="Amount paid", max_length=20)
     reference = forms.CharField(
@@ -284,13 +286,21 @@ class TeamCreditPaymentForm(forms.Form):
     note = forms.CharField(label="Note", max_length=300, required=False)
 
     def clean(self):
-        from licensing.money import is_supported, normalise_currency, to_minor_units
+        from licensing.money import (
+            is_supported,
+            normalise_currency,
+            to_minor_units,
+            unsupported_currency,
+        )
 
         data = super().clean()
+        # The currency is a hidden field: its error is the form's, where the page shows it.
         currency = normalise_currency(data.get("currency"))
         if not is_supported(currency):
-            self.add_error(None, f"{currency or 'That'} is not a currency Assent handles.")
-        elif data.get("amount") is not None:
+            self.add_error(None, unsupported_currency(currency))
+            return data
+        data["currency"] = currency
+        if data.get("amount") is not None:
             try:
                 data["amount_minor"] = to_minor_units(data["amount"], currency)
             except ValueError as exc:
@@ -378,7 +388,7 @@ def staff_team_credit_pay(request):
                     form.add_error(None, exc.message)
             else:
                 amount = format_money(form.cleaned_data["amount_minor"],
-                                      form.cleaned_data["currency"].upper())  # fmt: skip
+                                      form.cleaned_data["currency"])  # fmt: skip
                 if created:
                     messages.success(
                         request, f"Recorded: {amount} of credit paid to {organization.name}."

@@ -6,7 +6,7 @@ from urllib.parse import unquote
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsCreator
 from config.errors import ApplicationError
+from config.input_fields import parse_id
 from config.openapi import paginated
 
 from . import errors
@@ -69,21 +70,18 @@ class WorkListCreateApi(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "status", str, description="processing, failed, pending_review, listed, rejected"
-            ),
-            OpenApiParameter("q", str, description="Search title, description and tags"),
-        ],
+        parameters=[s.WorkListQuery],
         operation_id="v1_works_list",
         responses=paginated(s.WorkOutput),
     )
     def get(self, request):
         from rest_framework.pagination import PageNumberPagination
 
+        query = s.WorkListQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
         works = works_for_owner(
-            owner=request.user, status=request.query_params.get("status"),
-            q=request.query_params.get("q"),
+            owner=request.user, status=query.validated_data.get("status") or None,
+            q=query.validated_data.get("q"),
         )  # fmt: skip
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(works, request, view=self)
@@ -123,10 +121,10 @@ class WorkListCreateApi(APIView):
 def _record_door_refusal(request, exc: UploadRefused) -> None:
     """Refusals before the body is read (size, missing file) still count for the web
     uploader's batch, which names itself in the query string for exactly this case."""
-    batch_id = request.query_params.get("batch", "")
-    if not batch_id.isdigit():
+    batch_id = parse_id(request.query_params.get("batch", ""))
+    if batch_id is None:
         return
-    batch = UploadBatch.objects.filter(id=int(batch_id), owner=request.user).first()
+    batch = UploadBatch.objects.filter(id=batch_id, owner=request.user).first()
     if batch is not None:
         filename = unquote(request.headers.get("X-Upload-Filename", ""))
         UploadRefusal.objects.create(batch=batch, filename=display_filename(filename),

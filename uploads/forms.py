@@ -1,5 +1,7 @@
 from django import forms
 
+from config.input_fields import CanonicalChoiceFormField
+
 from .models import AiInvolvement
 
 
@@ -14,7 +16,7 @@ class WorkEditForm(forms.Form):
 class WorkUploadDefaultsForm(forms.Form):
     """The declarations the uploader applies to every file dropped in one go."""
 
-    ai_involvement = forms.ChoiceField(
+    ai_involvement = CanonicalChoiceFormField(
         choices=AiInvolvement.choices, widget=forms.RadioSelect, label="AI involvement"
     )
     rights_holder = forms.CharField(

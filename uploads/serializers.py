@@ -4,6 +4,8 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.input_fields import CanonicalChoiceField, IdField
+
 from .models import AiInvolvement, UploadBatch, Work, WorkStatus, WorkStatusChange
 
 
@@ -30,7 +32,7 @@ class WorkSubmitInput(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     tags = TagsField(required=False)
-    ai_involvement = serializers.ChoiceField(choices=AiInvolvement.choices)
+    ai_involvement = CanonicalChoiceField(choices=AiInvolvement.choices)
     rights_confirmed = serializers.BooleanField(
         help_text="true: I hold the rights to this work, or act for the rights holder named."
     )
@@ -38,7 +40,17 @@ class WorkSubmitInput(serializers.Serializer):
         required=False, allow_blank=True, max_length=200,
         help_text="The copyright holder when it is not you.",
     )  # fmt: skip
-    batch = serializers.IntegerField(required=False, help_text="Upload batch id (web uploader).")
+    batch = IdField(required=False, help_text="Upload batch id (web uploader).")
+
+
+class WorkListQuery(serializers.Serializer):
+    status = CanonicalChoiceField(
+        choices=WorkStatus.choices, required=False, allow_blank=True,
+        help_text="Only works in this status (any case).",
+    )  # fmt: skip
+    q = serializers.CharField(
+        required=False, allow_blank=True, help_text="Search title, description and tags"
+    )
 
 
 class WorkUpdateInput(serializers.Serializer):

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import creator_required
 from config.errors import ApplicationError
+from config.input_fields import canonical_choice
 
 from .file_access import work_file_response
 from .forms import WorkEditForm, WorkUploadDefaultsForm
@@ -22,7 +23,7 @@ PAGE_SIZE = 24
 
 @creator_required
 def work_list(request):
-    status = request.GET.get("status") or ""
+    status = canonical_choice(request.GET.get("status") or "", WorkStatus.values) or ""
     q = request.GET.get("q") or ""
     works = works_for_owner(owner=request.user, status=status, q=q)
     page = Paginator(works, PAGE_SIZE).get_page(request.GET.get("page"))

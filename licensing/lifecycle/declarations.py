@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from config.errors import ApplicationError
+from config.input_fields import BIGINT_MAX
 
 from ..models import (
     GrantStatus,
@@ -111,12 +112,15 @@ def _as_uuid(value) -> uuid.UUID | None:
 
 
 def _as_int(value) -> int | None:
+    """An item id, or None: no row has an id beyond a bigint, and asking for one would
+    overflow the database driver."""
     if isinstance(value, bool):
         return None
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if 1 <= number <= BIGINT_MAX else None
 
 
 def declaration_items_resolve(

@@ -29,8 +29,15 @@ from django.db.models.functions import Cast
 
 from accounts.models import CreatorProfile
 from config.errors import ApplicationError
+from config.input_fields import canonical_choice, not_one_of
 from licensing.models import Offer, OfferStatus
-from licensing.money import DEFAULT_CURRENCY, is_supported, normalise_currency, to_minor_units
+from licensing.money import (
+    DEFAULT_CURRENCY,
+    is_supported,
+    normalise_currency,
+    to_minor_units,
+    unsupported_currency,
+)
 from licensing.selectors import compatible_offers, sellable_offers
 from licensing.terms import (
     MAX_TERM_MONTHS,
@@ -143,6 +150,14 @@ class _Reader:
         values = [str(v).strip() for v in values if v is not None and str(v).strip()]
         return values[-1] if values else ""
 
+    def choice(self, name: str, vocabulary) -> str:
+        """One value from a vocabulary, in its canonical spelling if it is one (any case)."""
+        text = self.one(name)
+        return canonical_choice(text, vocabulary) or text
+
+    def choices(self, name: str, vocabulary) -> list[str]:
+        return [canonical_choice(text, vocabulary) or text for text in self.many(name)]
+
     def fail(self, name: str, message: str) -> None:
         self.errors.setdefault(name, []).append(message)
 
@@ -179,16 +194,15 @@ def catalog_query_from_params(params) -> CatalogQuery:
     q = " ".join(reader.one("q").split())
     if len(q) > MAX_Q_LENGTH:
         reader.fail("q", f"Search for at most {MAX_Q_LENGTH} characters.")
-    sort = reader.one("sort") or ("relevance" if q else "newest")
+    sort = reader.choice("sort", SORTS) or ("relevance" if q else "newest")
     if sort not in SORTS:
-        reader.fail("sort", f"Sort by one of: {', '.join(SORTS)}.")
+        reader.fail("sort", not_one_of(sort, SORTS))
     elif sort == "relevance" and not q:
         sort = "newest"  # nothing to rank by without a search
-    media_types = tuple(dict.fromkeys(reader.many("media_type")))
+    media_types = tuple(dict.fromkeys(reader.choices("media_type", MEDIA_TYPES)))
     unknown = [m for m in media_types if m not in MEDIA_TYPES]
     if unknown:
-        reader.fail("media_type", f"Unknown media type {unknown[0]!r}; choose from "
-                                  f"{', '.join(MEDIA_TYPES)}.")  # fmt: skip
+        reader.fail("media_type", not_one_of(unknown[0], MEDIA_TYPES))
     query = CatalogQuery(
         intended=_intended_use(reader),
         q=q[:MAX_Q_LENGTH],
@@ -214,10 +228,10 @@ def catalog_query_from_params(params) -> CatalogQuery:
 
 
 def _intended_use(reader: _Reader) -> IntendedUse | None:
-    uses = list(dict.fromkeys(reader.many("use")))
+    uses = list(dict.fromkeys(reader.choices("use", Use)))
     unknown = [u for u in uses if u not in {use.value for use in Use}]
     if unknown:
-        reader.fail("use", f"Unknown use {unknown[0]!r}; choose from {', '.join(Use)}.")
+        reader.fail("use", not_one_of(unknown[0], Use))
         return None
     commercial = reader.boolean("commercial", default=False)
     months = reader.integer("term_months", low=MIN_TERM_MONTHS, high=MAX_TERM_MONTHS,
@@ -244,7 +258,7 @@ def _intended_use(reader: _Reader) -> IntendedUse | None:
 def _currency(reader: _Reader) -> str:
     currency = normalise_currency(reader.one("currency"))
     if not is_supported(currency):
-        reader.fail("currency", f"{currency[:10]} is not a currency offers are priced in.")
+        reader.fail("currency", unsupported_currency(currency))
         return DEFAULT_CURRENCY
     return currency
 

@@ -11,9 +11,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.errors import ApplicationError
-from licensing.money import is_supported, normalise_currency
+from config.input_fields import BIGINT_MAX, canonical_choice
+from licensing.money import is_supported, normalise_currency, unsupported_currency
 from licensing.selectors import cheapest_compatible_offers
-from licensing.terms import IntendedUse, TermsError
+from licensing.terms import IntendedUse, TermsError, Use
 
 from ..models import Dataset, DatasetItem, DatasetStatus
 
@@ -37,6 +38,8 @@ def intended_use_parse(*, uses, commercial, months_needed, can_destroy_models=Tr
     """An IntendedUse from user input, or an ApplicationError naming the field."""
     if isinstance(uses, str):
         uses = [u for u in uses.split(",") if u]
+    # "AI-Train-Generative" means the use; an unknown one stays as typed for IntendedUse to name.
+    uses = [canonical_choice(u, Use) or u for u in uses or ()]
     try:
         months = int(months_needed) if not isinstance(months_needed, bool) else None
     except (TypeError, ValueError):
@@ -71,9 +74,8 @@ def _as_bool(value, field: str) -> bool:
 def _currency(code: str) -> str:
     currency = normalise_currency(code or "USD")
     if not is_supported(currency):
-        raise ApplicationError(
-            f"{currency} is not a currency we sell in.", fields={"currency": ["Unsupported."]}
-        )
+        message = unsupported_currency(currency)
+        raise ApplicationError(message, fields={"currency": [message]})
     return currency
 
 
@@ -116,11 +118,17 @@ def _require_draft(dataset: Dataset) -> None:
 
 def _ids(work_ids) -> list[int]:
     try:
-        return sorted({int(w) for w in work_ids or ()})
+        ids = sorted({int(w) for w in work_ids or ()})
     except (TypeError, ValueError) as exc:
         raise ApplicationError(
             "work_ids is a list of work ids.", fields={"work_ids": ["Whole numbers."]}
         ) from exc
+    if ids and (ids[0] < 1 or ids[-1] > BIGINT_MAX):
+        raise ApplicationError(
+            "work_ids is a list of work ids.",
+            fields={"work_ids": [f"Work ids are 1 to {BIGINT_MAX}."]},
+        )
+    return ids
 
 
 def dataset_works_add(

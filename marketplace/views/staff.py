@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import staff_required
 from config.errors import ApplicationError
+from config.input_fields import canonical_choice, parse_id
 from payouts.models import StripeEvent
 from payouts.webhooks import Outcome, event_replay
 
@@ -26,9 +27,7 @@ PER_PAGE = 50
 
 @staff_required
 def staff_orders(request):
-    status = request.GET.get("status", "")
-    if status not in OrderStatus.values:
-        status = ""
+    status = canonical_choice(request.GET.get("status", ""), OrderStatus.values) or ""
     q = request.GET.get("q", "").strip()[:200]
     page = Paginator(orders_for_staff(status=status, q=q), PER_PAGE).get_page(
         request.GET.get("page")
@@ -62,8 +61,15 @@ def _detail_context(order, *, error: ApplicationError | None = None, form=None) 
         "explained": STATUS_EXPLAINED.get(order.status, ""),
         "error": error,
         "form": form or {},
-        "chosen": [int(i) for i in (form.getlist("item_ids") if form else []) if i.isdigit()],
+        "chosen": [i for i in map(parse_id, form.getlist("item_ids") if form else []) if i],
     }
+
+
+def _item_id(raw: str) -> int:
+    item_id = parse_id(raw)
+    if item_id is None:
+        raise ValueError(raw)
+    return item_id
 
 
 @staff_required
@@ -72,7 +78,7 @@ def staff_order_refund(request, order_uuid):
     order = _order(order_uuid)
     whole = request.POST.get("scope", "whole") == "whole"
     try:
-        item_ids = None if whole else [int(i) for i in request.POST.getlist("item_ids")]
+        item_ids = None if whole else [_item_id(i) for i in request.POST.getlist("item_ids")]
         if item_ids == []:
             raise ApplicationError(
                 "Choose the items to refund.", fields={"item_ids": ["Required."]}

@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from config.errors import ApplicationError
-from licensing.money import format_money, is_supported, normalise_currency
+from licensing.money import format_money, is_supported, normalise_currency, unsupported_currency
 
 from ..ledger import Line, account_lock, ledger_accounts, post, raw_balance, shown, team_account
 from ..models import AccountKind, JournalTransaction, LedgerEntry
@@ -32,7 +32,7 @@ def team_credit_pay_out(
     reference = " ".join(str(reference or "").split())
     fields = {}
     if not is_supported(currency):
-        fields["currency"] = [f"{currency or 'That'} is not a currency Assent handles."]
+        fields["currency"] = [unsupported_currency(currency)]
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         fields["amount"] = ["A positive amount."]
     if not reference:

@@ -91,6 +91,27 @@ def test_members_cannot_invite_only_owners_can(api_client, team):
     assert not Invitation.objects.exists()
 
 
+def test_the_invitation_role_is_taken_in_any_case_and_a_wrong_one_named(
+    api_client, client, buyer, team
+):
+    api_client.force_authenticate(buyer)
+    url = f"/api/v1/organizations/{team.slug}/invitations/"
+    response = api_client.post(url, {"email": "cy@lab.ai", "role": "Owner"}, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["role"] == "owner"
+    assert Invitation.objects.get(email="cy@lab.ai").role == MembershipRole.OWNER
+
+    refused = api_client.post(url, {"email": "di@lab.ai", "role": "boss"}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["fields"]["role"] == ['"boss" is not one of: owner, member.']
+    assert not Invitation.objects.filter(email="di@lab.ai").exists()
+
+    client.force_login(buyer)
+    page = client.post(f"/team/{team.slug}/invite/", {"email": "ed@lab.ai", "role": "MEMBER"})
+    assert page.status_code == 302
+    assert Invitation.objects.get(email="ed@lab.ai").role == MembershipRole.MEMBER
+
+
 def test_owner_invites_through_the_api(api_client, buyer, team):
     api_client.force_authenticate(buyer)
     response = api_client.post(

@@ -81,6 +81,15 @@ def test_signup_cannot_choose_staff(client):
 
     assert response.status_code == 200
     assert not User.objects.filter(email="sneaky@example.com").exists()
+    # In any case: "Staff" is no more a choice than "staff", and the choices are named.
+    response = _signup(client, email="sneaky@example.com", role="Staff", display_name="S")
+    assert "&quot;Staff&quot; is not one of: creator, buyer." in response.content.decode()
+    assert not User.objects.filter(email="sneaky@example.com").exists()
+
+
+def test_signup_takes_the_role_in_any_case_and_stores_it_lower_case(client):
+    _signup(client, email="lead@lab.ai", role=" Buyer ", organization_name="Orbit Lab")
+    assert User.objects.get(email="lead@lab.ai").role == Role.BUYER == "buyer"
 
 
 def test_unverified_user_cannot_sign_in_until_they_follow_the_link(client):

@@ -98,7 +98,7 @@ def test_staff_see_the_credit_and_record_its_payment_once(staff_page, team, cred
         ({"amount": "1,50"}, "amount", "Use a point for decimals"),
         ({"amount": "1.005"}, "amount", "at most 2 decimal places"),
         ({"reference": "   "}, "reference", "required"),
-        ({"currency": "XXX"}, "currency", "not a currency"),
+        ({"currency": "XXX"}, "currency", "XXX is not a currency Assent handles; use one of: AUD,"),
     ],
 )
 def test_bad_payments_are_refused_with_a_clear_error(
@@ -188,6 +188,34 @@ def test_staff_record_a_payment_through_the_api(staff_with_totp, team, credited)
     conflict = api.post(API, {**body, "amount": 100}, format="json")
     assert conflict.status_code == 409 and conflict.json()["code"] == "reference_used"
     assert team_credit_balances(team) == {"USD": 750}
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"currency": "btc"},
+         '"btc" is not one of: AUD, CAD, CHF, DKK, EUR, GBP, JPY, KRW, NOK, NZD, SEK, USD.'),
+        ({"amount": 10**30}, "Ensure this value is less than or equal to 9223372036854775807."),
+    ],
+)  # fmt: skip
+def test_a_wrong_currency_or_an_oversized_amount_is_a_400(staff_with_totp, team, credited, bad,
+                                                          message):  # fmt: skip
+    api = _token_client(staff_with_totp, otp=totp_code(staff_with_totp.totp_secret))
+    body = {"organization": team.slug, "currency": "USD", "amount": 250, "reference": "re_1",
+            **bad}  # fmt: skip
+    response = api.post(API, body, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert response.json()["fields"][next(iter(bad))] == [message]
+    assert team_credit_balances(team) == {"USD": 1_000}
+
+
+def test_the_page_takes_a_lower_case_currency(staff_page, team, credited):
+    response = staff_page.post(PAY, form(team, currency="usd", amount="2.50"), follow=True)
+    assert "Recorded: $2.50 of credit paid to" in response.content.decode()
+    assert team_credit_balances(team) == {"USD": 750}
+    entry = JournalTransaction.objects.get(kind="team_credit_paid").entries.first()
+    assert entry.currency == "USD"
 
 
 @pytest.mark.parametrize("who", ["anonymous", "creator", "owner", "member"])
