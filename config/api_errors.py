@@ -86,7 +86,14 @@ def api_exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
         first = next(iter(fields.values()), ["Invalid input."])[0]
-        message = first if list(fields) == ["non_field_errors"] else "Some fields are invalid."
+        if list(fields) == ["non_field_errors"]:
+            message = first
+        elif len(fields) == 1 and len(first_list := next(iter(fields.values()))) == 1:
+            # One problem: say it (e.g. `currency: "btc" is not one of: AUD, …`).
+            name = next(iter(fields)).replace("_", " ")
+            message = f"{name[:1].upper()}{name[1:]}: {first_list[0]}"
+        else:
+            message = "Some fields are invalid."
         response.data = error_body(code, message, fields)
     else:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)

@@ -114,3 +114,20 @@ def test_form_fields_refuse_naming_every_valid_value():
     assert form.errors["currency"] == [
         f'"BTC" is not one of: {", ".join(sorted(CURRENCY_EXPONENTS))}.'
     ]
+
+
+def test_an_api_answer_with_one_wrong_field_names_it_in_the_message(api_client, creator):
+    """The top-level message says the one problem, valid values included, not just "Some
+    fields are invalid."."""
+    from tests.marketplace.factories import listed_work
+
+    work = listed_work(creator)
+    api_client.force_authenticate(creator)
+    response = api_client.post(
+        f"/api/v1/works/{work.id}/offers/",
+        {"preset": "evaluation-1y", "price": 900, "currency": "btc", "consent": True},
+        format="json",
+    )
+    assert response.status_code == 400
+    message = response.json()["message"]
+    assert message.startswith("Currency: ") and "USD" in message and "EUR" in message
