@@ -56,6 +56,7 @@ class Store:
         self.balances: dict[str, dict[str, dict[str, int]]] = {}
         self.listeners: list = []  # called with each new event (webhook delivery)
         self.clock_offset = 0
+        self.started = int(time.time())
         self._load()
 
     # --- time -------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from urllib.parse import parse_qsl
 
@@ -27,6 +28,7 @@ class StripeError(Exception):
         self.body = {"message": message, "type": type}
         if code:
             self.body["code"] = code
+            self.body["doc_url"] = f"https://stripe.com/docs/error-codes/{code.replace('_', '-')}"
         if param:
             self.body["param"] = param
         if decline_code:
@@ -35,6 +37,20 @@ class StripeError(Exception):
 
     def as_json(self) -> dict:
         return {"error": self.body}
+
+
+def sublist(items: list[dict], url: str, *, limit: int = 10) -> dict:
+    """A list embedded in its parent (`charge.refunds`, `transfer.reversals`): the first
+    `limit` of `items` (already newest first); `url` pages through the rest."""
+    return {
+        "object": "list",
+        "data": [
+            {k: copy.deepcopy(v) for k, v in item.items() if not k.startswith("_")}
+            for item in items[:limit]
+        ],
+        "has_more": len(items) > limit,
+        "url": url,
+    }
 
 
 def not_found(kind: str, object_id: str, param: str = "id") -> StripeError:

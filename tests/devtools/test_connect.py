@@ -512,7 +512,8 @@ def test_reversal_lifecycle(stripe_server, stripe_client, onboarded, webhook_sin
 
     after = stripe_client.v1.transfers.retrieve(transfer.id)
     assert (after.amount_reversed, after.reversed) == (1000, False)
-    assert after.reversals.total_count == 1 and after.reversals.data[0].id == partial.id
+    assert [r.id for r in after.reversals.data] == [partial.id]
+    assert after.reversals.has_more is False
     assert balance(stripe_client) == {"available": 1000, "pending": 0}
     assert balance(stripe_client, onboarded.id) == {"available": 2000, "pending": 0}
 

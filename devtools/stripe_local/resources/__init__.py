@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from importlib import import_module
 
-MODULES = ["events", "control", "checkout", "payments", "connect"]
+MODULES = [
+    "events",
+    "control",
+    "checkout",
+    "payments",
+    "connect",
+    "express",
+    "balance_transactions",
+]
 
 
 def register_all(server) -> None:

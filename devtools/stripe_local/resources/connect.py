@@ -19,7 +19,7 @@ import secrets
 
 from ..server import Response
 from ..store import public
-from ..wire import StripeError, as_bool, as_int, metadata_of, missing
+from ..wire import StripeError, as_bool, as_int, metadata_of, missing, sublist
 
 LINK_LIFETIME = 300  # seconds, as Stripe's account links
 
@@ -173,22 +173,52 @@ Nothing entered here reaches Stripe; no identity is checked.</div>
 <main>{body}</main></body></html>"""
 
 
+def account_of(server, account_id: str) -> dict:
+    """The connected account, or the 403 Stripe answers for one the platform cannot see."""
+    account = server.store.objects.get(account_id)
+    if account is None or account["object"] != "account":
+        raise StripeError(
+            f"The provided key '{_redacted(server.secret_key)}' does not have access to "
+            f"account '{account_id}' (or that account does not exist). Application access "
+            "may have been revoked.",
+            status=403,
+            code="account_invalid",
+        )
+    return account
+
+
+def capability_of(account: dict, name: str) -> dict:
+    """The `capability` object for one of the account's capabilities (`unrequested` when the
+    account never asked for it)."""
+    status = account["capabilities"].get(name, "unrequested")
+    reqs = account["requirements"]
+    requested = name in account["capabilities"]
+    return {
+        "id": name,
+        "object": "capability",
+        "account": account["id"],
+        "future_requirements": _requirements(),
+        "requested": requested,
+        "requested_at": account["created"] if requested else None,
+        "requirements": _requirements(
+            currently_due=reqs["currently_due"] if requested else [],
+            past_due=reqs["past_due"] if requested else [],
+            pending_verification=reqs["pending_verification"] if requested else [],
+            disabled_reason=reqs["disabled_reason"] if status in ("inactive", "pending") else None,
+            current_deadline=reqs["current_deadline"] if requested else None,
+        ),
+        "status": status,
+        "_account": account["id"],
+    }
+
+
 def register(server) -> None:
     store = server.store
 
     # --- accounts ---------------------------------------------------------------------
 
     def get_account(account_id: str) -> dict:
-        account = store.objects.get(account_id)
-        if account is None or account["object"] != "account":
-            raise StripeError(
-                f"The provided key '{_redacted(server.secret_key)}' does not have access to "
-                f"account '{account_id}' (or that account does not exist). Application access "
-                "may have been revoked.",
-                status=403,
-                code="account_invalid",
-            )
-        return account
+        return account_of(server, account_id)
 
     def change_account(account: dict, **fields) -> dict:
         """Apply changes; emit capability.updated and account.updated for what changed."""
@@ -204,32 +234,11 @@ def register(server) -> None:
             if old_caps.get(name) != new_caps[name]:
                 store.emit(
                     "capability.updated",
-                    _capability(account, name),
+                    capability_of(account, name),
                     previous={"status": old_caps.get(name, "unrequested")},
                 )
         store.emit("account.updated", account, previous=previous)
         return account
-
-    def _capability(account: dict, name: str) -> dict:
-        status = account["capabilities"][name]
-        reqs = account["requirements"]
-        return {
-            "id": name,
-            "object": "capability",
-            "account": account["id"],
-            "future_requirements": _requirements(),
-            "requested": True,
-            "requested_at": account["created"],
-            "requirements": _requirements(
-                currently_due=reqs["currently_due"],
-                past_due=reqs["past_due"],
-                pending_verification=reqs["pending_verification"],
-                disabled_reason=reqs["disabled_reason"] if status != "active" else None,
-                current_deadline=reqs["current_deadline"],
-            ),
-            "status": status,
-            "_account": account["id"],
-        }
 
     def onboarded_fields(account: dict, *, payouts_pending: bool = False) -> dict:
         """What completing the hosted onboarding does to an account."""
@@ -248,7 +257,7 @@ def register(server) -> None:
                 disabled_reason="requirements.pending_verification" if payouts_pending else None,
             ),
             "tos_acceptance": {"date": store.now(), "ip": "127.0.0.1", "user_agent": None},
-            "external_accounts": _list_of(bank, f"/v1/accounts/{account['id']}/external_accounts"),
+            "external_accounts": sublist(bank, f"/v1/accounts/{account['id']}/external_accounts"),
         }
 
     @server.route("POST", r"/v1/accounts")
@@ -314,14 +323,7 @@ def register(server) -> None:
                         past_due=due,
                         disabled_reason="requirements.past_due",
                     ),
-                    "settings": {
-                        "dashboard": {"display_name": None, "timezone": "Etc/UTC"},
-                        "payouts": {
-                            "debit_negative_balances": True,
-                            "schedule": {"delay_days": 2, "interval": "daily"},
-                            "statement_descriptor": None,
-                        },
-                    },
+                    "settings": _settings(),
                     "tos_acceptance": {"date": None, "ip": None, "user_agent": None},
                     "type": "express",
                 },
@@ -330,7 +332,7 @@ def register(server) -> None:
             return store.update(
                 account,
                 _account=account["id"],
-                external_accounts=_list_of([], f"/v1/accounts/{account['id']}/external_accounts"),
+                external_accounts=sublist([], f"/v1/accounts/{account['id']}/external_accounts"),
             )
 
     @server.route("GET", r"/v1/accounts")
@@ -345,20 +347,7 @@ def register(server) -> None:
     def retrieve_current_account(request):
         if request.account:
             return get_account(request.account)
-        return {
-            "id": "acct_stripe_local_platform",
-            "object": "account",
-            "business_profile": {"name": "stripe_local platform"},
-            "capabilities": {"card_payments": "active", "transfers": "active"},
-            "charges_enabled": True,
-            "country": "US",
-            "default_currency": "usd",
-            "details_submitted": True,
-            "email": None,
-            "metadata": {},
-            "payouts_enabled": True,
-            "type": "standard",
-        }
+        return _platform_account(store)
 
     @server.route("POST", r"/v1/accounts/(?P<account_id>[^/]+)")
     def update_account(request, account_id):
@@ -642,8 +631,7 @@ sends <code>account.updated</code>.</p>"""
             "livemode": False,
             "pending": entries("pending"),
         }
-        if not account:
-            body["connect_reserved"] = [{"amount": 0, "currency": c} for c in currencies]
+        body["connect_reserved"] = [{"amount": 0, "currency": c} for c in currencies]
         return body
 
     @server.route("POST", r"/_control/balance/settle", api=False)
@@ -755,12 +743,23 @@ sends <code>account.updated</code>.</p>"""
             txn = _record_txn(
                 store, -amount, currency, "transfer", transfer["id"], transfer["description"]
             )
+            # The connected account's side: a payment (py_) in its own balance history.
+            received = _record_txn(
+                store,
+                amount,
+                currency,
+                "payment",
+                transfer["destination_payment"],
+                None,
+                destination,
+            )
             if bucket == "pending":  # follows its source charge; settles with it
-                store.update(txn, status="pending", available_on=store.now() + 2 * 86400)
+                for movement in (txn, received):
+                    store.update(movement, status="pending", available_on=store.now() + 2 * 86400)
             store.update(
                 transfer,
                 balance_transaction=txn["id"],
-                reversals=_list_of([], f"/v1/transfers/{transfer['id']}/reversals"),
+                reversals=sublist([], f"/v1/transfers/{transfer['id']}/reversals"),
             )
         store.emit("transfer.created", transfer)
         return transfer
@@ -800,10 +799,9 @@ sends <code>account.updated</code>.</p>"""
     def refresh_reversals(transfer: dict) -> None:
         reversals = store.all("transfer_reversal", lambda r: r["transfer"] == transfer["id"])
         reversals.reverse()  # newest first
-        listing = _list_of(reversals[:10], f"/v1/transfers/{transfer['id']}/reversals")
-        listing["has_more"] = len(reversals) > 10
-        listing["total_count"] = len(reversals)
-        store.update(transfer, reversals=listing)
+        store.update(
+            transfer, reversals=sublist(reversals, f"/v1/transfers/{transfer['id']}/reversals")
+        )
 
     @server.route("POST", r"/v1/transfers/(?P<transfer_id>[^/]+)/reversals")
     def create_reversal(request, transfer_id):
@@ -857,6 +855,15 @@ sends <code>account.updated</code>.</p>"""
             store.move(destination, currency, **{bucket: -amount})
             store.move(None, currency, **{bucket: amount})
             txn = _record_txn(store, amount, currency, "transfer_refund", reversal["id"], None)
+            _record_txn(
+                store,
+                -amount,
+                currency,
+                "payment_refund",
+                reversal["destination_payment_refund"],
+                None,
+                destination,
+            )
             store.update(reversal, balance_transaction=txn["id"])
             before = public(transfer)
             store.update(
@@ -914,16 +921,6 @@ def _link(store, link_id: str) -> dict | None:
     return link if link and link["object"] == "account_link" else None
 
 
-def _list_of(items: list[dict], url: str) -> dict:
-    return {
-        "object": "list",
-        "data": [public(i) for i in items],
-        "has_more": False,
-        "total_count": len(items),
-        "url": url,
-    }
-
-
 def _requested_capabilities(given) -> list[str] | None:
     """`capabilities[transfers][requested]=true` → ["transfers"]; None when not given."""
     if given in (None, ""):
@@ -958,6 +955,69 @@ def _business_profile(given, current: dict | None = None) -> dict:
     return profile
 
 
+def _platform_account(store) -> dict:
+    """The platform itself (`GET /v1/account` without `Stripe-Account`): a Standard account,
+    fully enabled, made when the server started."""
+    account_id = "acct_stripe_local_platform"
+    return {
+        "id": account_id,
+        "object": "account",
+        "business_profile": {
+            **_business_profile(None),
+            "name": "stripe_local platform",
+        },
+        "business_type": "company",
+        "capabilities": {"card_payments": "active", "transfers": "active"},
+        "charges_enabled": True,
+        "controller": {"type": "account"},
+        "country": "US",
+        "created": store.started,
+        "default_currency": "usd",
+        "details_submitted": True,
+        "email": None,
+        "external_accounts": sublist([], f"/v1/accounts/{account_id}/external_accounts"),
+        "future_requirements": _requirements(),
+        "metadata": {},
+        "payouts_enabled": True,
+        "requirements": _requirements(),
+        "settings": _settings(),
+        "tos_acceptance": {"date": store.started, "ip": None, "user_agent": None},
+        "type": "standard",
+    }
+
+
+def _settings() -> dict:
+    """A new Express account's `settings`, as Stripe fills them in before onboarding.
+    `bacs_debit_payments` stays empty: API 2023-08-16 leaves out its `display_name` until
+    one is set, where newer versions send nulls."""
+    return {
+        "bacs_debit_payments": {},
+        "branding": {"icon": None, "logo": None, "primary_color": None, "secondary_color": None},
+        "card_issuing": {"tos_acceptance": {"date": None, "ip": None}},
+        "card_payments": {
+            "decline_on": {"avs_failure": False, "cvc_failure": False},
+            "statement_descriptor_prefix": None,
+            "statement_descriptor_prefix_kana": None,
+            "statement_descriptor_prefix_kanji": None,
+        },
+        "dashboard": {"display_name": None, "timezone": "Etc/UTC"},
+        "invoices": {"default_account_tax_ids": None, "hosted_payment_method_save": "offer"},
+        "payments": {
+            "statement_descriptor": None,
+            "statement_descriptor_kana": None,
+            "statement_descriptor_kanji": None,
+            "statement_descriptor_prefix_kana": None,
+            "statement_descriptor_prefix_kanji": None,
+        },
+        "payouts": {
+            "debit_negative_balances": True,
+            "schedule": {"delay_days": 2, "interval": "daily"},
+            "statement_descriptor": None,
+        },
+        "sepa_debit_payments": {},
+    }
+
+
 def _test_bank_account(account: dict) -> dict:
     return {
         "id": "ba_" + secrets.token_hex(12),
@@ -965,9 +1025,12 @@ def _test_bank_account(account: dict) -> dict:
         "account": account["id"],
         "account_holder_name": None,
         "account_holder_type": None,
+        "account_type": None,
+        "available_payout_methods": ["standard"],
         "bank_name": "STRIPE TEST BANK",
         "country": account["country"],
         "currency": account["default_currency"],
+        "customer": None,
         "default_for_currency": True,
         "fingerprint": secrets.token_hex(8),
         "last4": "6789",
@@ -981,7 +1044,12 @@ def _record_txn(
     store, amount: int, currency: str, kind: str, source, description, account=None
 ) -> dict:
     """A balance transaction for a movement already applied with `store.move`."""
-    reporting = {"transfer": "transfer", "transfer_refund": "transfer_reversal"}
+    reporting = {
+        "transfer": "transfer",
+        "transfer_refund": "transfer_reversal",
+        "payment": "charge",
+        "payment_refund": "refund",
+    }
     fields = {
         "amount": amount,
         "available_on": store.now(),

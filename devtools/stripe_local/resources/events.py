@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+from ..store import public
 from ..wire import StripeError, as_bool, metadata_of, missing
 
 
@@ -57,6 +58,12 @@ def register(server) -> None:
         for item in body["data"]:
             item.pop("secret", None)  # Stripe shows the secret only on creation
         return body
+
+    @server.route("GET", r"/v1/webhook_endpoints/(?P<endpoint_id>[^/]+)")
+    def get_endpoint(request, endpoint_id):
+        endpoint = public(store.get("webhook_endpoint", endpoint_id, kind="webhook endpoint"))
+        endpoint.pop("secret", None)  # shown on creation only
+        return endpoint
 
     @server.route("POST", r"/v1/webhook_endpoints/(?P<endpoint_id>[^/]+)")
     def update_endpoint(request, endpoint_id):

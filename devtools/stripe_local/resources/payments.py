@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from ..pages import money
 from ..server import Response
 from ..store import public
-from ..wire import StripeError, as_bool, metadata_of, missing, not_found
+from ..wire import StripeError, as_bool, metadata_of, missing, not_found, sublist
 
 SETTLEMENT_DELAY = 2 * 24 * 3600  # when a card payment's pending funds would become available
 DISPUTE_RESPONSE_WINDOW = 7 * 24 * 3600
@@ -304,9 +304,12 @@ def create_payment_intent(
             "confirmation_method": "automatic",
             "currency": currency,
             "customer": None,
+            "customer_account": None,
             "description": data.get("description"),
+            "excluded_payment_method_types": None,
             "last_payment_error": None,
             "latest_charge": None,
+            "managed_payments": None,
             "metadata": dict(data.get("metadata") or {}),
             "next_action": None,
             "on_behalf_of": None,
@@ -388,6 +391,7 @@ def _payment_method(store, card: TestCard, *, account, email, name, exp: tuple[i
                 "wallet": None,
             },
             "customer": None,
+            "customer_account": None,
         },
         account=account,
     )
@@ -427,7 +431,7 @@ def _outcome(card: TestCard) -> dict:
 def _create_charge(store, pi: dict, pm: dict, card: TestCard, *, txn: dict | None) -> dict:
     succeeded = not card.declines
     details = dict(pm["card"])
-    return store.create(
+    charge = store.create(
         "charge",
         {
             "amount": pi["amount"],
@@ -482,12 +486,19 @@ def _create_charge(store, pi: dict, pm: dict, card: TestCard, *, txn: dict | Non
             "statement_descriptor": pi["statement_descriptor"],
             "statement_descriptor_suffix": pi["statement_descriptor_suffix"],
             "status": "succeeded" if succeeded else "failed",
-            "transfer": None,
             "transfer_data": None,
             "transfer_group": pi["transfer_group"],
         },
         account=pi["_account"],
     )
+    return store.update(charge, refunds=sublist([], f"/v1/charges/{charge['id']}/refunds"))
+
+
+def refresh_refunds(store, charge: dict) -> dict:
+    """`charge.refunds`: the charge's newest ten refunds (the list's url pages on)."""
+    refunds = store.all("refund", lambda r: r["charge"] == charge["id"])
+    refunds.reverse()
+    return store.update(charge, refunds=sublist(refunds, f"/v1/charges/{charge['id']}/refunds"))
 
 
 def confirm_card(
@@ -743,42 +754,41 @@ def register(server) -> None:
             reporting_category="refund",
             description="REFUND FOR CHARGE",
         )
-        refund = store.create(
-            "refund",
-            {
-                "amount": amount,
-                "balance_transaction": txn["id"],
-                "charge": charge["id"],
-                "currency": charge["currency"],
-                "description": None,
-                "destination_details": {
-                    "type": "card",
-                    "card": {
-                        "reference": None,
-                        "reference_status": "pending",
-                        "reference_type": "acquirer_reference_number",
-                        "type": "refund",
-                    },
+        fields = {
+            "amount": amount,
+            "balance_transaction": txn["id"],
+            "charge": charge["id"],
+            "currency": charge["currency"],
+            "customer": None,
+            "customer_account": None,
+            "destination_details": {
+                "type": "card",
+                "card": {
+                    "reference": None,
+                    "reference_status": "pending",
+                    "reference_type": "acquirer_reference_number",
+                    "type": "refund",
                 },
-                "failure_balance_transaction": None,
-                "failure_reason": None,
-                "instructions_email": params.get("instructions_email"),
-                "metadata": metadata_of(params),
-                "next_action": None,
-                "payment_intent": charge["payment_intent"],
-                "pending_reason": None,
-                "reason": reason,
-                "receipt_number": None,
-                "source_transfer_reversal": None,
-                "status": "succeeded",
-                "transfer_reversal": None,
             },
-            account=charge["_account"],
-        )
+            "metadata": metadata_of(params),
+            "payment_intent": charge["payment_intent"],
+            "payment_method": charge.get("payment_method"),
+            "reason": reason,
+            "receipt_number": None,
+            "source_transfer_reversal": None,
+            "status": "succeeded",
+            "transfer_reversal": None,
+        }
+        # Stripe leaves `description`, `instructions_email`, `failure_reason`,
+        # `failure_balance_transaction` and `next_action` out until they have a value.
+        if params.get("instructions_email"):
+            fields["instructions_email"] = params["instructions_email"]
+        refund = store.create("refund", fields, account=charge["_account"])
         store.update(txn, source=refund["id"])
         previous = {"amount_refunded": charge["amount_refunded"], "refunded": charge["refunded"]}
         refunded = charge["amount_refunded"] + amount
         store.update(charge, amount_refunded=refunded, refunded=refunded >= charge["amount"])
+        refresh_refunds(store, charge)
         store.emit("charge.refunded", charge, previous=previous)
         store.emit("refund.created", refund)
         return refund
@@ -794,8 +804,18 @@ def register(server) -> None:
 
     @server.route("POST", r"/v1/refunds/(?P<refund_id>[^/]+)")
     def update_refund(request, refund_id):
-        refund = owned(request, "refund", refund_id, "refund")
-        return _update_fields(request, refund, set())
+        with store.lock:
+            refund = _update_fields(request, owned(request, "refund", refund_id, "refund"), set())
+            charge = store.objects.get(refund["charge"])
+            if charge is not None:
+                refresh_refunds(store, charge)
+            return refund
+
+    @server.route("GET", r"/v1/charges/(?P<charge_id>[^/]+)/refunds")
+    def list_charge_refunds(request, charge_id):
+        owned(request, "charge", charge_id, "charge")
+        items = store.all("refund", lambda r: r["charge"] == charge_id)
+        return server.list_response(request, items, f"/v1/charges/{charge_id}/refunds")
 
     # Disputes ---------------------------------------------------------------------------------
 
