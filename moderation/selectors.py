@@ -6,17 +6,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
+from marketplace.models import Order, OrderStatus
+from payouts.models import Freeze, StripeEvent
 from uploads.models import Work, WorkStatus
 
 from .models import (
     AccountBan,
     CaseKind,
     CaseStatus,
+    ClaimStatus,
     Decision,
     DecisionAction,
     ReviewCase,
+    RightsClaim,
     ScreeningSignal,
 )
 
@@ -174,13 +179,6 @@ def team_case_facts(*, case: ReviewCase) -> TeamCaseFacts:
 def staff_overview() -> list[dict]:
     """What waits for staff, for the staff home: each area with how many need a person and
     where to go. A handful of counts, one query each."""
-    from django.urls import reverse
-
-    from marketplace.models import Order, OrderStatus
-    from payouts.models import Freeze, StripeEvent
-
-    from .models import ClaimStatus, RightsClaim
-
     open_cases = ReviewCase.objects.filter(status=CaseStatus.OPEN)
     return [
         {"title": "Review queue", "icon": "bi-shield-check", "url": reverse("moderation:queue"),
