@@ -36,7 +36,10 @@ def _ip_limit_reached(request) -> bool:
         return False
     # The same rates give the same cache keys as allauth's own check; dry_run records nothing.
     usage = allauth_ratelimit.consume(
-        request, app="allauth.account", action="login_failed",
-        config={"login_failed": per_ip}, dry_run=True,
-    )  # fmt: skip
+        request,
+        app="allauth.account",
+        action="login_failed",
+        config={"login_failed": per_ip},
+        dry_run=True,
+    )
     return usage is None

@@ -144,32 +144,63 @@ ADJECTIVES = [
     "calm",
     "wild",
 ]
-SIZES = [(640, 480), (1024, 768), (1280, 1280), (1920, 1080), (2048, 2048), (2400, 1600),
-         (3000, 2000), (4000, 3000), (1200, 1800), (6000, 4000)]  # fmt: skip
+SIZES = [
+    (640, 480),
+    (1024, 768),
+    (1280, 1280),
+    (1920, 1080),
+    (2048, 2048),
+    (2400, 1600),
+    (3000, 2000),
+    (4000, 3000),
+    (1200, 1800),
+    (6000, 4000),
+]
 MEDIA = ["image/jpeg"] * 7 + ["image/png"] * 2 + ["image/webp"]
 # The four presets' terms plus two custom ones, as (uses, commercial, months, on_expiry).
 TERMS = [
-    (["ai-evaluate", "ai-fine-tune", "ai-input", "ai-train-generative", "ai-train-nongenerative"],
-     True, 36, "destroy-models"),
+    (
+        [
+            "ai-evaluate",
+            "ai-fine-tune",
+            "ai-input",
+            "ai-train-generative",
+            "ai-train-nongenerative",
+        ],
+        True,
+        36,
+        "destroy-models",
+    ),
     (["ai-evaluate", "ai-train-nongenerative"], False, 60, "stop-training"),
     (["ai-evaluate"], True, 12, "stop-training"),
     (["ai-evaluate", "ai-fine-tune"], True, 24, "destroy-models"),
     (["ai-input"], True, 6, "stop-training"),
     (["ai-evaluate", "ai-train-nongenerative", "ai-train-generative"], False, 24, "stop-training"),
-]  # fmt: skip
+]
 COMBINATIONS = [
     ("everything, newest", {}),
-    ("generative+commercial, 24 months", {"use": "ai-train-generative", "commercial": "true",
-                                          "term_months": "24"}),
-    ("evaluate, tag, <= $20, cheapest", {"use": "ai-evaluate", "tag": "sea", "max_price": "2000",
-                                         "sort": "price_asc"}),
+    (
+        "generative+commercial, 24 months",
+        {"use": "ai-train-generative", "commercial": "true", "term_months": "24"},
+    ),
+    (
+        "evaluate, tag, <= $20, cheapest",
+        {"use": "ai-evaluate", "tag": "sea", "max_price": "2000", "sort": "price_asc"},
+    ),
     ("search 'misty harbour'", {"q": "misty harbour"}),
-    ("fine-tune, PNG >= 2048 px, largest", {"use": "ai-fine-tune", "media_type": "image/png",
-                                            "min_width": "2048", "min_height": "2048",
-                                            "sort": "largest"}),
+    (
+        "fine-tune, PNG >= 2048 px, largest",
+        {
+            "use": "ai-fine-tune",
+            "media_type": "image/png",
+            "min_width": "2048",
+            "min_height": "2048",
+            "sort": "largest",
+        },
+    ),
     ("everything, cheapest first", {"sort": "price_asc"}),
     ("one creator, page 3", {"creator": "{creator}", "page": "3"}),
-]  # fmt: skip
+]
 
 
 def ensure_database() -> None:
@@ -179,9 +210,13 @@ def ensure_database() -> None:
     settings = connection.settings_dict
     name = settings["NAME"]
     admin = psycopg.connect(
-        dbname="postgres", user=settings["USER"], host=settings["HOST"] or "127.0.0.1",
-        port=settings["PORT"] or 5432, password=settings["PASSWORD"] or None, autocommit=True,
-    )  # fmt: skip
+        dbname="postgres",
+        user=settings["USER"],
+        host=settings["HOST"] or "127.0.0.1",
+        port=settings["PORT"] or 5432,
+        password=settings["PASSWORD"] or None,
+        autocommit=True,
+    )
     with admin:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
@@ -219,17 +254,28 @@ def seed(works: int, creators: int) -> list[int]:
             width, height = rng.choice(SIZES)
             tags = rng.sample(TAGS[:25], 1) + rng.sample(TAGS, rng.randint(1, 4))
             subject = rng.choice(TAGS)
-            batch.append(Work(
-                owner=owner, declared_by=owner, rights_holder="Bench", ai_involvement="none",
-                title=f"{rng.choice(ADJECTIVES).title()} {subject} {i}",
-                description=f"A {rng.choice(ADJECTIVES)} {subject} with {rng.choice(TAGS)} "
-                            f"and {rng.choice(TAGS)}, {rng.choice(ADJECTIVES)} light.",
-                tags=list(dict.fromkeys(tags)), original=f"originals/bench/{i}.jpg",
-                thumbnail=f"thumbnails/bench/{i}.jpg", preview=f"previews/bench/{i}.jpg",
-                media_type=rng.choice(MEDIA), byte_size=2_000_000, width=width, height=height,
-                sha256=f"{i:064x}", status="listed" if i < works else "pending_review",
-                created_at=now - timedelta(minutes=rng.randint(0, 60 * 24 * 730)),
-            ))  # fmt: skip
+            batch.append(
+                Work(
+                    owner=owner,
+                    declared_by=owner,
+                    rights_holder="Bench",
+                    ai_involvement="none",
+                    title=f"{rng.choice(ADJECTIVES).title()} {subject} {i}",
+                    description=f"A {rng.choice(ADJECTIVES)} {subject} with {rng.choice(TAGS)} "
+                    f"and {rng.choice(TAGS)}, {rng.choice(ADJECTIVES)} light.",
+                    tags=list(dict.fromkeys(tags)),
+                    original=f"originals/bench/{i}.jpg",
+                    thumbnail=f"thumbnails/bench/{i}.jpg",
+                    preview=f"previews/bench/{i}.jpg",
+                    media_type=rng.choice(MEDIA),
+                    byte_size=2_000_000,
+                    width=width,
+                    height=height,
+                    sha256=f"{i:064x}",
+                    status="listed" if i < works else "pending_review",
+                    created_at=now - timedelta(minutes=rng.randint(0, 60 * 24 * 730)),
+                )
+            )
         with transaction.atomic():
             created = Work.objects.bulk_create(batch)
             offers = []
@@ -237,12 +283,19 @@ def seed(works: int, creators: int) -> list[int]:
                 for (uses, commercial, months, expiry), value in rng.sample(
                     terms, rng.randint(1, 3)
                 ):
-                    offers.append(Offer(
-                        work=work, uses=sorted(uses), uses_mask=mask_of(uses),
-                        commercial=commercial, term_months=months, on_expiry=expiry,
-                        terms_hash=value.hash, price_amount=rng.randint(200, 20_000),
-                        currency="EUR" if rng.random() < 0.05 else "USD",
-                    ))  # fmt: skip
+                    offers.append(
+                        Offer(
+                            work=work,
+                            uses=sorted(uses),
+                            uses_mask=mask_of(uses),
+                            commercial=commercial,
+                            term_months=months,
+                            on_expiry=expiry,
+                            terms_hash=value.hash,
+                            price_amount=rng.randint(200, 20_000),
+                            currency="EUR" if rng.random() < 0.05 else "USD",
+                        )
+                    )
             Offer.objects.bulk_create(offers, batch_size=5000)
     with connection.cursor() as cursor:
         # What autovacuum does soon after a bulk load: statistics, and the visibility map that
@@ -377,8 +430,10 @@ def report(optimized: dict, baseline: dict) -> None:
                 f"{r['queries']:4d}"
                 for r in (f, b)
             ]
-            print(f"{label:32} {matches:>8} {kind:4} {cells[0]}   {cells[1]}   "
-                  f"{b['cpu_p95'] / f['cpu_p95']:8.1f}x")  # fmt: skip
+            print(
+                f"{label:32} {matches:>8} {kind:4} {cells[0]}   {cells[1]}   "
+                f"{b['cpu_p95'] / f['cpu_p95']:8.1f}x"
+            )
     print(
         f"\ngoal: p95 < 100 ms for every optimized combination: "
         f"{'PASS' if worst_cpu < 100 else 'FAIL'} by CPU time (worst {worst_cpu:.1f} ms), "
@@ -409,14 +464,20 @@ def main() -> None:
         print(f"seeded {args.works:,} listed works in {time.perf_counter() - started:.1f} s")
     from licensing.models import Offer
 
-    print(f"works: {Work.objects.count():,} ({Work.objects.filter(status='listed').count():,} "
-          f"listed); offers: {Offer.objects.count():,}")  # fmt: skip
+    print(
+        f"works: {Work.objects.count():,} ({Work.objects.filter(status='listed').count():,} "
+        f"listed); offers: {Offer.objects.count():,}"
+    )
     # A creator with a few pages of works, for the one-creator combination.
     creator_id = (
         User.objects.filter(email__startswith="bench-catalog-", works__status="listed")
-        .values("id").annotate(n=django.db.models.Count("works")).filter(n__gte=80)
-        .order_by("n").values_list("id", flat=True).first()
-    )  # fmt: skip
+        .values("id")
+        .annotate(n=django.db.models.Count("works"))
+        .filter(n__gte=80)
+        .order_by("n")
+        .values_list("id", flat=True)
+        .first()
+    )
 
     load_before = os.getloadavg()[0]
     set_indexes(True)

@@ -85,19 +85,39 @@ def seed(count: int) -> int:
     from uploads.models import Work
 
     call_command("migrate", verbosity=0)
-    creator = user_create(email="bench-creator@example.com", password="x" * 12, role="creator",
-                          display_name="Bench Creator")  # fmt: skip
-    lead = user_create(email="bench-lead@example.com", password="x" * 12, role="buyer",
-                       organization_name="Bench Lab")  # fmt: skip
+    creator = user_create(
+        email="bench-creator@example.com",
+        password="x" * 12,
+        role="creator",
+        display_name="Bench Creator",
+    )
+    lead = user_create(
+        email="bench-lead@example.com",
+        password="x" * 12,
+        role="buyer",
+        organization_name="Bench Lab",
+    )
     pictures = [_picture(i) for i in range(20)]  # 20 distinct photos, copied with new bytes
     works = []
     for n in range(count):
         data = pictures[n % 20] + n.to_bytes(4, "big")  # trailing bytes: a distinct file
         key = storage.store(f"originals/bench/{n}.jpg", data)
-        works.append(Work(owner=creator, declared_by=creator, title=f"Bench {n}",
-                          rights_holder="Bench Creator", ai_involvement="none", original=key,
-                          media_type="image/jpeg", byte_size=len(data), width=1024, height=768,
-                          sha256=hashlib.sha256(data).hexdigest(), status="listed"))  # fmt: skip
+        works.append(
+            Work(
+                owner=creator,
+                declared_by=creator,
+                title=f"Bench {n}",
+                rights_holder="Bench Creator",
+                ai_involvement="none",
+                original=key,
+                media_type="image/jpeg",
+                byte_size=len(data),
+                width=1024,
+                height=768,
+                sha256=hashlib.sha256(data).hexdigest(),
+                status="listed",
+            )
+        )
     works = Work.objects.bulk_create(works, batch_size=2000)
     terms = PRESETS["generative-commercial-3y"].terms
     Offer.objects.bulk_create(
@@ -125,8 +145,9 @@ def seed(count: int) -> int:
         else organization_create(owner=lead, name="Bench Lab")
     )
     use = intended_use_parse(uses=["ai-train-generative"], commercial=True, months_needed=12)
-    dataset, _ = dataset_create(organization=team, user=lead, name="Bench", intended=use,
-                                work_ids=[w.id for w in works])  # fmt: skip
+    dataset, _ = dataset_create(
+        organization=team, user=lead, name="Bench", intended=use, work_ids=[w.id for w in works]
+    )
     order = order_freeze(dataset=dataset, user=lead)
     with TestCase.captureOnCommitCallbacks(execute=False):  # the build is run below, by hand
         order_paid(order_id=order.id)
@@ -158,8 +179,10 @@ def plain_tar(workdir: Path) -> tuple[float, float]:
     """(wall, CPU) seconds of `tar -cf` of the same originals."""
     cpu = _cpu_seconds()
     started = time.perf_counter()
-    subprocess.run(["tar", "-cf", str(workdir / "plain.tar"), "-C", str(workdir / "media"),
-                    "originals/bench"], check=True)  # fmt: skip
+    subprocess.run(
+        ["tar", "-cf", str(workdir / "plain.tar"), "-C", str(workdir / "media"), "originals/bench"],
+        check=True,
+    )
     seconds = time.perf_counter() - started, _cpu_seconds() - cpu
     (workdir / "plain.tar").unlink()
     return seconds
@@ -233,25 +256,43 @@ def child(count: int, rounds: int) -> None:
             reset(package_id)
             tars.append(plain_tar(workdir))
             builds.append(build(package_id))
-        rounds_ = [{"build": b[0], "build_cpu": b[1], "tar": t[0]}
-                   for t, b in zip(tars, builds, strict=True)]  # fmt: skip
+        rounds_ = [
+            {"build": b[0], "build_cpu": b[1], "tar": t[0]}
+            for t, b in zip(tars, builds, strict=True)
+        ]
         ratios = sorted(t[0] / b[0] for t, b in zip(tars, builds, strict=True))
         seconds, cpu = sorted(builds)[len(builds) // 2]
         tar_seconds, tar_cpu = sorted(tars)[len(tars) // 2]
         size = sum(p.stat().st_size for p in (workdir / "media" / "originals" / "bench").iterdir())
         floor = checksum_floor(workdir)
-        print(json.dumps({"images": count, "seconds": seconds, "cpu": cpu,
-                          "tar_seconds": tar_seconds, "tar_cpu": tar_cpu, "bytes": size,
-                          "checksum_cpu": floor,
-                          "ratios": ratios, "rounds": rounds_,
-                          "workers": build_workers(), "rss_before_kb": rss_before,
-                          "worker_peak_kb": worker_kb,
-                          "rss_after_kb": rss_after}))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "images": count,
+                    "seconds": seconds,
+                    "cpu": cpu,
+                    "tar_seconds": tar_seconds,
+                    "tar_cpu": tar_cpu,
+                    "bytes": size,
+                    "checksum_cpu": floor,
+                    "ratios": ratios,
+                    "rounds": rounds_,
+                    "workers": build_workers(),
+                    "rss_before_kb": rss_before,
+                    "worker_peak_kb": worker_kb,
+                    "rss_after_kb": rss_after,
+                }
+            )
+        )
 
 
 def run(count: int, rounds: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", str(count), "--rounds",
-                          str(rounds)], check=True, capture_output=True, text=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", str(count), "--rounds", str(rounds)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -270,28 +311,44 @@ def main() -> None:
     load_after = os.getloadavg()[0]
     mb = large["bytes"] / 1e6
     n = large["images"]
-    print(f"package of {n:,} images ({mb:,.0f} MB of originals), median of {len(large['ratios'])} rounds, "
-          f"{large['workers']} worker process(es) on {os.cpu_count()} CPUs:")  # fmt: skip
-    for label, wall, cpu in (("Assent build", large["seconds"], large["cpu"]),
-                             ("plain tar", large["tar_seconds"], large["tar_cpu"])):  # fmt: skip
-        print(f"  {label:<14} {wall:7.1f} s  {n / wall:7.0f} images/s  {mb / wall:6.1f} MB/s"
-              f"  CPU {cpu * 1000 / n:.2f} ms/image")  # fmt: skip
+    print(
+        f"package of {n:,} images ({mb:,.0f} MB of originals), median of {len(large['ratios'])} rounds, "
+        f"{large['workers']} worker process(es) on {os.cpu_count()} CPUs:"
+    )
+    for label, wall, cpu in (
+        ("Assent build", large["seconds"], large["cpu"]),
+        ("plain tar", large["tar_seconds"], large["tar_cpu"]),
+    ):
+        print(
+            f"  {label:<14} {wall:7.1f} s  {n / wall:7.0f} images/s  {mb / wall:6.1f} MB/s"
+            f"  CPU {cpu * 1000 / n:.2f} ms/image"
+        )
     ratios = large["ratios"]
-    print(f"  ratio          {ratios[len(ratios) // 2]:.2f} of tar's throughput, median of"
-          f" {len(ratios)} rounds ({', '.join(f'{r:.2f}' for r in ratios)}; goal: at least 0.5)")  # fmt: skip
+    print(
+        f"  ratio          {ratios[len(ratios) // 2]:.2f} of tar's throughput, median of"
+        f" {len(ratios)} rounds ({', '.join(f'{r:.2f}' for r in ratios)}; goal: at least 0.5)"
+    )
     for i, r in enumerate(large["rounds"], 1):
-        print(f"    round {i}: build {n / r['build']:5.0f} images/s using {r['build_cpu'] / r['build']:.1f}"
-              f" CPUs, tar {n / r['tar']:5.0f} images/s: ratio {r['tar'] / r['build']:.2f}")  # fmt: skip
+        print(
+            f"    round {i}: build {n / r['build']:5.0f} images/s using {r['build_cpu'] / r['build']:.1f}"
+            f" CPUs, tar {n / r['tar']:5.0f} images/s: ratio {r['tar'] / r['build']:.2f}"
+        )
     floor, cpus = large["checksum_cpu"], os.cpu_count() or 1
-    print(f"  checksums alone (two SHA-256 passes, which tar skips): CPU {floor * 1000 / n:.2f} ms/image;"
-          f" on {cpus} CPUs no build can pass {large['tar_seconds'] * cpus / floor:.2f} of this tar")  # fmt: skip
-    print(f"  1-min load average {load_before:.2f} before, {load_after:.2f} after "
-          f"({os.cpu_count()} CPUs): other work on the machine slows both")  # fmt: skip
+    print(
+        f"  checksums alone (two SHA-256 passes, which tar skips): CPU {floor * 1000 / n:.2f} ms/image;"
+        f" on {cpus} CPUs no build can pass {large['tar_seconds'] * cpus / floor:.2f} of this tar"
+    )
+    print(
+        f"  1-min load average {load_before:.2f} before, {load_after:.2f} after "
+        f"({os.cpu_count()} CPUs): other work on the machine slows both"
+    )
     for run_ in (small, large):
         grown = (run_["rss_after_kb"] - run_["rss_before_kb"]) / 1024
-        print(f"peak memory, {run_['images']:>5,} images: {run_['rss_after_kb'] / 1024:6.0f} MB peak RSS"
-              f" during the build ({run_['rss_before_kb'] / 1024:.0f} MB before it, +{grown:.0f} MB);"
-              f" largest worker process {run_['worker_peak_kb'] / 1024:.0f} MB")  # fmt: skip
+        print(
+            f"peak memory, {run_['images']:>5,} images: {run_['rss_after_kb'] / 1024:6.0f} MB peak RSS"
+            f" during the build ({run_['rss_before_kb'] / 1024:.0f} MB before it, +{grown:.0f} MB);"
+            f" largest worker process {run_['worker_peak_kb'] / 1024:.0f} MB"
+        )
     print(
         f"memory ratio {args.images:,} vs {args.small:,} images: "
         f"{large['rss_after_kb'] / small['rss_after_kb']:.2f}"

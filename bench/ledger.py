@@ -164,12 +164,24 @@ def bench_payout_run(users, payouts: int) -> dict:
     chosen = users[:payouts]
     accounts = []
     for user in chosen:  # connected accounts made directly in the server's store (setup only)
-        account = store.create("account", {"type": "express", "charges_enabled": True,
-                                           "payouts_enabled": True,
-                                           "capabilities": {"transfers": "active"}})  # fmt: skip
+        account = store.create(
+            "account",
+            {
+                "type": "express",
+                "charges_enabled": True,
+                "payouts_enabled": True,
+                "capabilities": {"transfers": "active"},
+            },
+        )
         account["_account"] = account["id"]
-        accounts.append(PayoutAccount(creator=user, stripe_account_id=account["id"],
-                                      payouts_enabled=True, details_submitted=True))  # fmt: skip
+        accounts.append(
+            PayoutAccount(
+                creator=user,
+                stripe_account_id=account["id"],
+                payouts_enabled=True,
+                details_submitted=True,
+            )
+        )
     PayoutAccount.objects.bulk_create(accounts)
     store.move(None, "usd", available=10**12)
     held_account = creator_accounts(chosen, AccountKind.CREATOR_HELD)
@@ -181,10 +193,14 @@ def bench_payout_run(users, payouts: int) -> dict:
         .values_list("account__creator_id", "total")
     )
     for user in chosen:  # make each creator's held money available in one posting
-        post(idempotency_key=f"bench-release:{user.id}", kind="hold_release", lines=[
-            Line(held_account[user.id], -held[user.id], "USD"),
-            Line(available_account[user.id], held[user.id], "USD"),
-        ])  # fmt: skip
+        post(
+            idempotency_key=f"bench-release:{user.id}",
+            kind="hold_release",
+            lines=[
+                Line(held_account[user.id], -held[user.id], "USD"),
+                Line(available_account[user.id], held[user.id], "USD"),
+            ],
+        )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     counter = QueryCounter()
@@ -202,9 +218,15 @@ def bench_payout_run(users, payouts: int) -> dict:
     paid = Payout.objects.filter(run=run, status="paid").count()
     transfers = len(store.all("transfer"))
     server.shutdown()
-    return {"payouts": len(ids), "paid": paid, "transfers": transfers, "create_s": created_s,
-            "send_s": send_s, "create_queries": create_queries,
-            "send_queries": counter.count}  # fmt: skip
+    return {
+        "payouts": len(ids),
+        "paid": paid,
+        "transfers": transfers,
+        "create_s": created_s,
+        "send_s": send_s,
+        "create_queries": create_queries,
+        "send_queries": counter.count,
+    }
 
 
 def main() -> None:
@@ -218,16 +240,22 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
     users = seed(args.entries, args.creators)
-    print(f"seeded {args.entries:,} entries for {args.creators:,} creators in "
-          f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+    print(
+        f"seeded {args.entries:,} entries for {args.creators:,} creators in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
     q = bench_queries(users)
     print(f"entries in the ledger: {q['entries']:,}")
     print(f"creator balance (grouped SUM, index):  {q['balance_ms']:8.2f} ms median")
-    print(f"creator balance (naive, Python sum):  {q['balance_naive_ms']:8.0f} ms"
-          f"   ratio {q['balance_naive_ms'] / q['balance_ms']:,.0f}x")  # fmt: skip
+    print(
+        f"creator balance (naive, Python sum):  {q['balance_naive_ms']:8.0f} ms"
+        f"   ratio {q['balance_naive_ms'] / q['balance_ms']:,.0f}x"
+    )
     print(f"trial balance (GROUP BY):              {q['trial_ms']:8.0f} ms median")
-    print(f"trial balance (naive, Python sum):     {q['trial_naive_ms']:8.0f} ms"
-          f"   ratio {q['trial_naive_ms'] / q['trial_ms']:,.1f}x")  # fmt: skip
+    print(
+        f"trial balance (naive, Python sum):     {q['trial_naive_ms']:8.0f} ms"
+        f"   ratio {q['trial_naive_ms'] / q['trial_ms']:,.1f}x"
+    )
     p = bench_payout_run(users, min(args.payouts, args.creators))
     n = max(1, p["payouts"])
     print(

@@ -104,25 +104,35 @@ def bench(size: int, query_count: int, scan_count: int, rng) -> None:
         dihedral.append((time.perf_counter() - t0) * 1000)
 
     flat_p95 = float(np.percentile(flat_times, 95))
-    print(f"  multi-index layout: {len(index.widths)} chunks of {sorted(set(index.widths))} bits,"
-          f" {len(index._probe_mask)} probes per query; built in {build_s:.1f} s")  # fmt: skip
-    print(f"  memory: multi-index {index.nbytes / 2**20:,.0f} MiB (hashes {rows.nbytes / 2**20:,.0f}"
-          f" MiB), process peak RSS {rss_mb():,.0f} MiB")  # fmt: skip
+    print(
+        f"  multi-index layout: {len(index.widths)} chunks of {sorted(set(index.widths))} bits,"
+        f" {len(index._probe_mask)} probes per query; built in {build_s:.1f} s"
+    )
+    print(
+        f"  memory: multi-index {index.nbytes / 2**20:,.0f} MiB (hashes {rows.nbytes / 2**20:,.0f}"
+        f" MiB), process peak RSS {rss_mb():,.0f} MiB"
+    )
     print(line("NumPy brute-force scan", scan_times, flat_p95))
     print(line("FAISS IndexBinaryFlat range", flat_times))
     print(line("Assent multi-index (NumPy)", mih_times, flat_p95))
     print(line("  same, 8 dihedral at once", dihedral))
-    print(f"  recall {recalled}/{expected} = {recalled / max(expected, 1):.4%}, false hits {extra};"
-          f" planted matches found {sum(1 for q in range(0, query_count, 2) if found[q])}"
-          f"/{query_count // 2}")  # fmt: skip
+    print(
+        f"  recall {recalled}/{expected} = {recalled / max(expected, 1):.4%}, false hits {extra};"
+        f" planted matches found {sum(1 for q in range(0, query_count, 2) if found[q])}"
+        f"/{query_count // 2}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--queries", type=int, default=1000)
-    parser.add_argument("--scan-queries", type=int, default=None,
-                        help="queries the slow NumPy scan runs (default: all at 1M, 50 above)")  # fmt: skip
+    parser.add_argument(
+        "--scan-queries",
+        type=int,
+        default=None,
+        help="queries the slow NumPy scan runs (default: all at 1M, 50 above)",
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(20260)
     for size in args.sizes:

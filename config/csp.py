@@ -42,9 +42,14 @@ def media_origins() -> list[str]:
         return []
     key = tuple(
         getattr(default_storage, name, None)
-        for name in ("bucket_name", "endpoint_url", "region_name", "addressing_style",
-                     "custom_domain")
-    )  # fmt: skip
+        for name in (
+            "bucket_name",
+            "endpoint_url",
+            "region_name",
+            "addressing_style",
+            "custom_domain",
+        )
+    )
     origin = _presigned_origin(key)
     return [origin] if origin else []
 

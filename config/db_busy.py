@@ -63,5 +63,9 @@ def log_busy(request, exc: BaseException) -> None:
 
 
 def busy_body() -> dict:
-    return {"code": "database_busy", "message": MESSAGE, "fields": {},
-            "retry_after": RETRY_AFTER_SECONDS}  # fmt: skip
+    return {
+        "code": "database_busy",
+        "message": MESSAGE,
+        "fields": {},
+        "retry_after": RETRY_AFTER_SECONDS,
+    }

@@ -30,14 +30,18 @@ def demo_picture(
         draw.line([(0, band), (width, band)], fill=colour)
     for _ in range(rng.randint(3, 6)):  # hills
         base = rng.randint(height // 2, height)
-        points = [(0, height)] + [
-            (x, base - rng.randint(0, height // 3)) for x in range(0, width + 200, 200)
-        ] + [(width, height)]  # fmt: skip
+        points = (
+            [(0, height)]
+            + [(x, base - rng.randint(0, height // 3)) for x in range(0, width + 200, 200)]
+            + [(width, height)]
+        )
         draw.polygon(points, fill=rng.choice(palette[2:]))
     sun = rng.randint(width // 6, width - width // 6), rng.randint(height // 8, height // 3)
     radius = rng.randint(height // 12, height // 6)
-    draw.ellipse([sun[0] - radius, sun[1] - radius, sun[0] + radius, sun[1] + radius],
-                 fill=rng.choice(palette))  # fmt: skip
+    draw.ellipse(
+        [sun[0] - radius, sun[1] - radius, sun[0] + radius, sun[1] + radius],
+        fill=rng.choice(palette),
+    )
     image = image.filter(ImageFilter.GaussianBlur(1.5))
     out = io.BytesIO()
     exif = Image.Exif()

@@ -21,9 +21,10 @@ class AttestationInput(serializers.Serializer):
     destroyed_on = serializers.DateField(help_text="The day the model was destroyed.")
     method = serializers.CharField(max_length=2000, help_text="How it was destroyed.")
     evidence = serializers.FileField(
-        required=False, allow_empty_file=True,
+        required=False,
+        allow_empty_file=True,
         help_text=f"Optional PDF, PNG, JPEG or text, up to {EVIDENCE_MAX_BYTES // 2**20} MB.",
-    )  # fmt: skip
+    )
 
     class Meta:
         ref_name = "AttestationInput"
@@ -70,8 +71,9 @@ class AttestationListCreateApi(APIView):
     )
     def post(self, request, declaration_uuid):
         if getattr(request._request, "upload_too_large", False):
-            raise ApplicationError("The evidence file is too large.", code="evidence_too_large",
-                                   status=413)  # fmt: skip
+            raise ApplicationError(
+                "The evidence file is too large.", code="evidence_too_large", status=413
+            )
         # Not a member: 404 before anything else; a member who is not an owner: 403 (service).
         declaration = declaration_for_member(user=request.user, declaration_uuid=declaration_uuid)
         data = AttestationInput(data=request.data)
@@ -79,8 +81,12 @@ class AttestationListCreateApi(APIView):
         values = data.validated_data
         meta = request.META
         attestation = destruction_attest(
-            declaration=declaration, user=request.user, destroyed_on=values["destroyed_on"],
-            method=values["method"], evidence_file=values.get("evidence"),
-            ip_address=meta.get("REMOTE_ADDR"), user_agent=meta.get("HTTP_USER_AGENT", ""),
-        )  # fmt: skip
+            declaration=declaration,
+            user=request.user,
+            destroyed_on=values["destroyed_on"],
+            method=values["method"],
+            evidence_file=values.get("evidence"),
+            ip_address=meta.get("REMOTE_ADDR"),
+            user_agent=meta.get("HTTP_USER_AGENT", ""),
+        )
         return Response(AttestationOutput(attestation).data, status=status.HTTP_201_CREATED)

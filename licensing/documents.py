@@ -319,13 +319,19 @@ def odrl_permissions(grant, *, base_url: str, work_ref=None) -> Iterator[dict]:
                         "dc:description": "Every model trained on the target work",
                     },
                     "constraint": [
-                        {"leftOperand": "dateTime", "operator": "gteq",
-                         "rightOperand": dated(expires_at)},
-                        {"leftOperand": "dateTime", "operator": "lteq",
-                         "rightOperand": dated(expires_at + grace)},
+                        {
+                            "leftOperand": "dateTime",
+                            "operator": "gteq",
+                            "rightOperand": dated(expires_at),
+                        },
+                        {
+                            "leftOperand": "dateTime",
+                            "operator": "lteq",
+                            "rightOperand": dated(expires_at + grace),
+                        },
                     ],
                 }
-            ]  # fmt: skip
+            ]
         if terms.attribution_required:
             permission.setdefault("duty", []).append({"action": "attribute"})
         yield permission

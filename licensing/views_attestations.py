@@ -37,8 +37,13 @@ def _declaration(request, declaration_uuid) -> ModelDeclaration:
 
 
 def _previews(declaration, user) -> dict[str, str]:
-    common = {"declaration": declaration, "user": user, "destroyed_on": PREVIEW_DATE,
-              "method": PREVIEW_METHOD, "signed_at": PREVIEW_TIME}  # fmt: skip
+    common = {
+        "declaration": declaration,
+        "user": user,
+        "destroyed_on": PREVIEW_DATE,
+        "method": PREVIEW_METHOD,
+        "signed_at": PREVIEW_TIME,
+    }
     return {
         "plain": attestation_statement(**common),
         "with_file": attestation_statement(
@@ -62,23 +67,27 @@ def attestation_new(request, declaration_uuid):
         elif form.is_valid():
             try:
                 destruction_attest(
-                    declaration=declaration, user=request.user,
+                    declaration=declaration,
+                    user=request.user,
                     destroyed_on=form.cleaned_data["destroyed_on"],
                     method=form.cleaned_data["method"],
                     evidence_file=form.cleaned_data.get("evidence"),
                     ip_address=request.META.get("REMOTE_ADDR"),
                     user_agent=request.META.get("HTTP_USER_AGENT", ""),
-                )  # fmt: skip
+                )
             except ApplicationError as exc:
                 # The service's message is the sentence to show, beside the field it is about.
                 fields = [f for f in exc.fields if f in form.fields]
                 form.add_error(fields[0] if fields else None, exc.message)
             else:
-                messages.success(request, f"Signed: {declaration.name} {declaration.version} "
-                                          "is attested destroyed.")  # fmt: skip
+                messages.success(
+                    request,
+                    f"Signed: {declaration.name} {declaration.version} is attested destroyed.",
+                )
                 return redirect("attestations:new", declaration_uuid=declaration.uuid)
-    return render(request, "licensing/attestations/new.html", _context(request, declaration,
-                                                                       is_owner, form))  # fmt: skip
+    return render(
+        request, "licensing/attestations/new.html", _context(request, declaration, is_owner, form)
+    )
 
 
 def _context(request, declaration, is_owner: bool, form) -> dict:

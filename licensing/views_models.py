@@ -124,8 +124,9 @@ def _initial(data) -> dict:
     """What was typed, as the unbound form's initial values (no errors shown while finding)."""
     fields = ("name", "version", "purpose", "training_started_on", "training_ended_on")
     initial = {name: data.get(name, "") for name in fields}
-    initial.update(is_commercial=bool(data.get("is_commercial")),
-                   is_generative=bool(data.get("is_generative")))  # fmt: skip
+    initial.update(
+        is_commercial=bool(data.get("is_commercial")), is_generative=bool(data.get("is_generative"))
+    )
     return initial
 
 

@@ -66,10 +66,14 @@ class OverdueModelOutput(serializers.Serializer):
     def to_representation(self, pair):
         declaration, state = pair
         return super().to_representation(
-            {"uuid": declaration.uuid, "name": declaration.name, "version": declaration.version,
-             "deadline": state.deadline,
-             "due_item_refs": [item.item_ref for item in state.due_items]}
-        )  # fmt: skip
+            {
+                "uuid": declaration.uuid,
+                "name": declaration.name,
+                "version": declaration.version,
+                "deadline": state.deadline,
+                "due_item_refs": [item.item_ref for item in state.due_items],
+            }
+        )
 
 
 class CaseOutput(serializers.Serializer):

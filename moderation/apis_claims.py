@@ -70,9 +70,11 @@ class ClaimInput(serializers.Serializer):
     identity = serializers.CharField(help_text="Who you are and how you relate to the work.")
     evidence = serializers.CharField(help_text="Why the work is yours.")
     links = serializers.ListField(
-        child=serializers.CharField(max_length=500), required=False, default=list,
+        child=serializers.CharField(max_length=500),
+        required=False,
+        default=list,
         help_text=f"Up to {MAX_LINKS} http(s) links to your originals or proof.",
-    )  # fmt: skip
+    )
     sworn = serializers.BooleanField(help_text="You swear the statement is true. Must be true.")
 
 

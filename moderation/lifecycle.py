@@ -22,9 +22,10 @@ OVERDUE_RISK = 80
 def team_overdue_case_open(organization_id: int, declaration_ids: list[int]) -> ReviewCase | None:
     """Open the team's destruction-overdue case unless one is already open."""
     open_case = ReviewCase.objects.filter(
-        organization_id=organization_id, kind=CaseKind.DESTRUCTION_OVERDUE,
+        organization_id=organization_id,
+        kind=CaseKind.DESTRUCTION_OVERDUE,
         status=CaseStatus.OPEN,
-    ).first()  # fmt: skip
+    ).first()
     if open_case is not None:
         return open_case
     organization = Organization.objects.filter(id=organization_id).first()
@@ -40,11 +41,14 @@ def team_overdue_case_open(organization_id: int, declaration_ids: list[int]) -> 
     try:
         with transaction.atomic():
             return ReviewCase.objects.create(
-                organization=organization, kind=CaseKind.DESTRUCTION_OVERDUE,
-                risk_score=OVERDUE_RISK, reason=reason,
-            )  # fmt: skip
+                organization=organization,
+                kind=CaseKind.DESTRUCTION_OVERDUE,
+                risk_score=OVERDUE_RISK,
+                reason=reason,
+            )
     except IntegrityError:  # a concurrent sweep opened it first
         return ReviewCase.objects.filter(
-            organization_id=organization_id, kind=CaseKind.DESTRUCTION_OVERDUE,
+            organization_id=organization_id,
+            kind=CaseKind.DESTRUCTION_OVERDUE,
             status=CaseStatus.OPEN,
-        ).first()  # fmt: skip
+        ).first()

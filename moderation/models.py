@@ -100,9 +100,12 @@ class ReviewCase(models.Model):
         Work, on_delete=models.CASCADE, null=True, blank=True, related_name="review_cases"
     )
     organization = models.ForeignKey(
-        "accounts.Organization", on_delete=models.PROTECT, null=True, blank=True,
+        "accounts.Organization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="review_cases",
-    )  # fmt: skip
+    )
     kind = models.CharField(max_length=24, choices=CaseKind.choices)
     status = models.CharField(
         max_length=8, choices=CaseStatus.choices, default=CaseStatus.OPEN, db_index=True
@@ -168,9 +171,13 @@ class Decision(models.Model):
         ReviewCase, on_delete=models.PROTECT, null=True, blank=True, related_name="decisions"
     )
     work = models.ForeignKey(
-        Work, on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True,
+        Work,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
+    )
     account = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -122,9 +122,13 @@ def is_banned(*, user_id: int) -> bool:
 
 
 def decision_log(
-    *, action: str = "", actor_id: int | None = None, account_id: int | None = None,
-    work_id: int | None = None, batch=None,
-) -> QuerySet[Decision]:  # fmt: skip
+    *,
+    action: str = "",
+    actor_id: int | None = None,
+    account_id: int | None = None,
+    work_id: int | None = None,
+    batch=None,
+) -> QuerySet[Decision]:
     decisions = Decision.objects.select_related("actor", "account", "case")
     if action:
         decisions = decisions.filter(action=action)
@@ -181,31 +185,52 @@ def staff_overview() -> list[dict]:
     where to go. A handful of counts, one query each."""
     open_cases = ReviewCase.objects.filter(status=CaseStatus.OPEN)
     return [
-        {"title": "Review queue", "icon": "bi-shield-check", "url": reverse("moderation:queue"),
-         "count": open_cases.exclude(kind=CaseKind.DESTRUCTION_OVERDUE).count(),
-         "waiting": "held uploads and flagged works",
-         "clear": "No upload is waiting for review."},
-        {"title": "Overdue teams", "icon": "bi-hourglass-bottom",
-         "url": reverse("moderation:queue") + "?kind=" + CaseKind.DESTRUCTION_OVERDUE,
-         "count": open_cases.filter(kind=CaseKind.DESTRUCTION_OVERDUE).count(),
-         "waiting": "teams late to attest that models are destroyed",
-         "clear": "No team is late on a destruction duty."},
-        {"title": "Rights claims", "icon": "bi-flag", "url": reverse("claims:staff_claims"),
-         "count": RightsClaim.objects.filter(status=ClaimStatus.OPEN).count(),
-         "waiting": "open claims (the works are off sale meanwhile)",
-         "clear": "No rights claim is open."},
-        {"title": "Disputed orders", "icon": "bi-exclamation-octagon",
-         "url": reverse("staff_market:orders"),
-         "count": Order.objects.filter(status=OrderStatus.DISPUTED).count(),
-         "waiting": "orders whose payment the buyer's bank disputes",
-         "clear": "No payment is disputed."},
-        {"title": "Failed webhooks", "icon": "bi-broadcast",
-         "url": reverse("staff_market:webhooks"),
-         "count": StripeEvent.objects.filter(processed_at=None).exclude(error="").count(),
-         "waiting": "Stripe events that failed and wait for a retry",
-         "clear": "Every Stripe event was processed."},
-        {"title": "Frozen earnings", "icon": "bi-snow", "url": reverse("payouts:staff_ledger"),
-         "count": Freeze.objects.filter(lifted_at=None).count(),
-         "waiting": "freezes in force on creators' or works' money",
-         "clear": "No earnings are frozen."},
-    ]  # fmt: skip
+        {
+            "title": "Review queue",
+            "icon": "bi-shield-check",
+            "url": reverse("moderation:queue"),
+            "count": open_cases.exclude(kind=CaseKind.DESTRUCTION_OVERDUE).count(),
+            "waiting": "held uploads and flagged works",
+            "clear": "No upload is waiting for review.",
+        },
+        {
+            "title": "Overdue teams",
+            "icon": "bi-hourglass-bottom",
+            "url": reverse("moderation:queue") + "?kind=" + CaseKind.DESTRUCTION_OVERDUE,
+            "count": open_cases.filter(kind=CaseKind.DESTRUCTION_OVERDUE).count(),
+            "waiting": "teams late to attest that models are destroyed",
+            "clear": "No team is late on a destruction duty.",
+        },
+        {
+            "title": "Rights claims",
+            "icon": "bi-flag",
+            "url": reverse("claims:staff_claims"),
+            "count": RightsClaim.objects.filter(status=ClaimStatus.OPEN).count(),
+            "waiting": "open claims (the works are off sale meanwhile)",
+            "clear": "No rights claim is open.",
+        },
+        {
+            "title": "Disputed orders",
+            "icon": "bi-exclamation-octagon",
+            "url": reverse("staff_market:orders"),
+            "count": Order.objects.filter(status=OrderStatus.DISPUTED).count(),
+            "waiting": "orders whose payment the buyer's bank disputes",
+            "clear": "No payment is disputed.",
+        },
+        {
+            "title": "Failed webhooks",
+            "icon": "bi-broadcast",
+            "url": reverse("staff_market:webhooks"),
+            "count": StripeEvent.objects.filter(processed_at=None).exclude(error="").count(),
+            "waiting": "Stripe events that failed and wait for a retry",
+            "clear": "Every Stripe event was processed.",
+        },
+        {
+            "title": "Frozen earnings",
+            "icon": "bi-snow",
+            "url": reverse("payouts:staff_ledger"),
+            "count": Freeze.objects.filter(lifted_at=None).count(),
+            "waiting": "freezes in force on creators' or works' money",
+            "clear": "No earnings are frozen.",
+        },
+    ]

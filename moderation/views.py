@@ -113,8 +113,12 @@ def review_bulk(request):
         return redirect(_back(request, reverse("moderation:queue")))
     data = form.cleaned_data
     try:
-        batch = cases_decide_bulk(case_ids=data["case_ids"], actor=request.user,
-                                  action=data["action"], reason=data["reason"])  # fmt: skip
+        batch = cases_decide_bulk(
+            case_ids=data["case_ids"],
+            actor=request.user,
+            action=data["action"],
+            reason=data["reason"],
+        )
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -216,17 +220,25 @@ def _ban_action(request, user_id: int, *, service, missing: str, done: str):
 @staff_required
 @require_POST
 def account_ban_view(request, user_id: int):
-    return _ban_action(request, user_id, service=account_ban,
-                       missing="Say why the account is banned.",
-                       done="Banned {email}: works removed, earnings frozen.")  # fmt: skip
+    return _ban_action(
+        request,
+        user_id,
+        service=account_ban,
+        missing="Say why the account is banned.",
+        done="Banned {email}: works removed, earnings frozen.",
+    )
 
 
 @staff_required
 @require_POST
 def account_unban_view(request, user_id: int):
-    return _ban_action(request, user_id, service=account_unban,
-                       missing="Say why the ban is lifted.",
-                       done="Lifted the ban on {email}; its works stay removed.")  # fmt: skip
+    return _ban_action(
+        request,
+        user_id,
+        service=account_unban,
+        missing="Say why the ban is lifted.",
+        done="Lifted the ban on {email}; its works stay removed.",
+    )
 
 
 # --- the log -----------------------------------------------------------------------------------
@@ -302,6 +314,7 @@ def work_case_answer(request, work_id: int):
 def staff_home(request):
     areas = staff_overview()
     return render(
-        request, "moderation/staff_home.html",
+        request,
+        "moderation/staff_home.html",
         {"areas": areas, "waiting": sum(area["count"] for area in areas)},
-    )  # fmt: skip
+    )

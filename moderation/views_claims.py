@@ -45,17 +45,21 @@ class ClaimForm(forms.Form):
     claimant_name = forms.CharField(label="Your full name", max_length=200)
     claimant_email = forms.EmailField(label="Your email", help_text="We write to you here.")
     identity = forms.CharField(
-        label="Who you are", widget=forms.Textarea(attrs={"rows": 3}),
+        label="Who you are",
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Your relation to the work: the artist, their agent, the copyright holder…",
-    )  # fmt: skip
+    )
     evidence = forms.CharField(
-        label="Your evidence", widget=forms.Textarea(attrs={"rows": 5}),
+        label="Your evidence",
+        widget=forms.Textarea(attrs={"rows": 5}),
         help_text="Why the work is yours: where and when you first published it, originals you hold.",
-    )  # fmt: skip
+    )
     links = forms.CharField(
-        label="Links", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label="Links",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=f"Up to {MAX_LINKS} web addresses (one per line) to your original or proof.",
-    )  # fmt: skip
+    )
     sworn = forms.BooleanField(
         label="I swear that this statement is true and that I own, or act for the owner of, "
         "the rights in this work.",
@@ -95,10 +99,15 @@ def claim_new(request, work_uuid):
             data = form.cleaned_data
             try:
                 claim = claim_file(
-                    work=work, claimant=request.user, claimant_name=data["claimant_name"],
-                    claimant_email=data["claimant_email"], identity=data["identity"],
-                    evidence=data["evidence"], links=data["links"].split(), sworn=data["sworn"],
-                )  # fmt: skip
+                    work=work,
+                    claimant=request.user,
+                    claimant_name=data["claimant_name"],
+                    claimant_email=data["claimant_email"],
+                    identity=data["identity"],
+                    evidence=data["evidence"],
+                    links=data["links"].split(),
+                    sworn=data["sworn"],
+                )
             except ApplicationError as exc:
                 _apply_error(form, exc)
                 status = exc.status
@@ -215,8 +224,11 @@ def _report_refunds(request, outcome) -> None:
     if outcome.refunded:
         messages.info(request, f"{len(outcome.refunded)} license(s) refunded and revoked.")
     for item, message in outcome.failed:
-        messages.error(request, f"Refund of {item.work_title} in order {item.order.number} "
-                                f"failed: {message} Retry below.")  # fmt: skip
+        messages.error(
+            request,
+            f"Refund of {item.work_title} in order {item.order.number} "
+            f"failed: {message} Retry below.",
+        )
 
 
 @staff_required

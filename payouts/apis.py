@@ -158,9 +158,13 @@ class StaffTeamCreditPaymentApi(APIView):
         if organization is None:
             raise ApplicationError("No such team.", code="not_found", status=404)
         _, created = team_credit_pay_out(
-            organization=organization, currency=values["currency"], amount=values["amount"],
-            reference=values["reference"], note=values.get("note", ""), actor=request.user,
-        )  # fmt: skip
+            organization=organization,
+            currency=values["currency"],
+            amount=values["amount"],
+            reference=values["reference"],
+            note=values.get("note", ""),
+            actor=request.user,
+        )
         currency = values["currency"]
         body = self.TeamCreditPaymentOutputSerializer(
             {

@@ -13,8 +13,13 @@ def holds_release_due_task() -> int:
     return holds_release_due()
 
 
-@shared_task(name="payouts.tasks.payout_run_task", time_limit=1800, soft_time_limit=1780, acks_late=True,
-             reject_on_worker_lost=True)  # fmt: skip
+@shared_task(
+    name="payouts.tasks.payout_run_task",
+    time_limit=1800,
+    soft_time_limit=1780,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
 def payout_run_task() -> int:
     payout_run_create()
     # Every payout still pending, this run's and any an earlier outage left behind.

@@ -275,14 +275,16 @@ class FreezeForm(forms.Form):
 class TeamCreditPaymentForm(forms.Form):
     """A payment of a team's credit made off-platform, recorded by staff."""
 
-    organization_id = forms.IntegerField(widget=forms.HiddenInput, min_value=1,
-                                         max_value=BIGINT_MAX)  # fmt: skip
+    organization_id = forms.IntegerField(
+        widget=forms.HiddenInput, min_value=1, max_value=BIGINT_MAX
+    )
     currency = forms.CharField(widget=forms.HiddenInput, max_length=3)
     amount = forms.CharField(label="Amount paid", max_length=20)
     reference = forms.CharField(
-        label="Payment reference", max_length=100,
+        label="Payment reference",
+        max_length=100,
         help_text="The bank transfer's or refund's own id: recording it twice changes nothing.",
-    )  # fmt: skip
+    )
     note = forms.CharField(label="Note", max_length=300, required=False)
 
     def clean(self):
@@ -387,8 +389,9 @@ def staff_team_credit_pay(request):
                 if not exc.fields:
                     form.add_error(None, exc.message)
             else:
-                amount = format_money(form.cleaned_data["amount_minor"],
-                                      form.cleaned_data["currency"])  # fmt: skip
+                amount = format_money(
+                    form.cleaned_data["amount_minor"], form.cleaned_data["currency"]
+                )
                 if created:
                     messages.success(
                         request, f"Recorded: {amount} of credit paid to {organization.name}."

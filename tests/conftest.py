@@ -146,8 +146,9 @@ def broker_down():
     def down():
         keys = ("task_always_eager", "broker_url", "task_publish_retry")
         saved = {key: app.conf[key] for key in keys}
-        app.conf.update(task_always_eager=False, broker_url="redis://127.0.0.1:1/0",
-                        task_publish_retry=False)  # fmt: skip
+        app.conf.update(
+            task_always_eager=False, broker_url="redis://127.0.0.1:1/0", task_publish_retry=False
+        )
         fresh_connections()
         try:
             yield

@@ -45,11 +45,15 @@ def signed_in_tab(browser, live_server, user):
     client = Client()
     client.force_login(user)
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    context.add_cookies([{
-        "name": settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "url": live_server.url,
-    }])  # fmt: skip
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
     tab = context.new_page()
     tab.set_default_timeout(15_000)
     return context, tab

@@ -287,9 +287,15 @@ class VerifiedWork:
 
 
 _VERIFIED_WORK_FIELDS = (
-    "id", "uuid", "title", "thumbnail", "sha256", "owner__id",
-    "owner__creator_profile__display_name", "owner__creator_profile__is_named_publicly",
-)  # fmt: skip
+    "id",
+    "uuid",
+    "title",
+    "thumbnail",
+    "sha256",
+    "owner__id",
+    "owner__creator_profile__display_name",
+    "owner__creator_profile__is_named_publicly",
+)
 
 
 def verified_works(
@@ -332,8 +338,13 @@ def verified_works(
 
 
 _LICENSE_FIELDS = (
-    "work_id", "grant__uuid", "grant__organization__name", "terms", "starts_at", "expires_at"
-)  # fmt: skip
+    "work_id",
+    "grant__uuid",
+    "grant__organization__name",
+    "terms",
+    "starts_at",
+    "expires_at",
+)
 
 
 def _running_licenses(work_ids: list[int], now: datetime) -> dict[int, list[PublicLicenseEntry]]:

@@ -64,9 +64,10 @@ def _hex_hash(value, *, name: str) -> str:
     text = str(value).strip().lower() if value is not None else ""
     if not _HEX64.fullmatch(text):
         raise ApplicationError(
-            f"`{name}` is 64 hexadecimal characters (256 bits).", code=INVALID_HASH,
+            f"`{name}` is 64 hexadecimal characters (256 bits).",
+            code=INVALID_HASH,
             fields={name: ["64 hexadecimal characters."]},
-        )  # fmt: skip
+        )
     return text
 
 

@@ -57,8 +57,13 @@ class WorkAdmin(admin.ModelAdmin):
         if form.is_valid():
             self._decide(request, queryset, approve=False, reason=form.cleaned_data["reason"])
             return None
-        context = {**self.admin_site.each_context(request), "works": queryset, "form": form,
-                   "opts": self.model._meta, "action": "reject"}  # fmt: skip
+        context = {
+            **self.admin_site.each_context(request),
+            "works": queryset,
+            "form": form,
+            "opts": self.model._meta,
+            "action": "reject",
+        }
         return render(request, "admin/uploads/work/reject.html", context)
 
     def _decide(self, request, queryset, *, approve: bool, reason: str) -> None:

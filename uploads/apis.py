@@ -80,9 +80,10 @@ class WorkListCreateApi(APIView):
         query = s.WorkListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         works = works_for_owner(
-            owner=request.user, status=query.validated_data.get("status") or None,
+            owner=request.user,
+            status=query.validated_data.get("status") or None,
             q=query.validated_data.get("q"),
-        )  # fmt: skip
+        )
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(works, request, view=self)
         return paginator.get_paginated_response(s.WorkOutput(page, many=True).data)
@@ -108,11 +109,16 @@ class WorkListCreateApi(APIView):
             if batch is None:
                 raise ApplicationError("No such upload batch.", code="not_found", status=404)
         result = work_submit(
-            owner=request.user, upload=upload, title=values["title"],
-            ai_involvement=values["ai_involvement"], rights_confirmed=values["rights_confirmed"],
+            owner=request.user,
+            upload=upload,
+            title=values["title"],
+            ai_involvement=values["ai_involvement"],
+            rights_confirmed=values["rights_confirmed"],
             rights_holder=values.get("rights_holder", ""),
-            description=values.get("description", ""), tags=values.get("tags"), batch=batch,
-        )  # fmt: skip
+            description=values.get("description", ""),
+            tags=values.get("tags"),
+            batch=batch,
+        )
         body = s.WorkOutput(result.work).data
         body["duplicate"] = not result.created
         return Response(body, status=status.HTTP_201_CREATED if result.created else 200)
@@ -127,8 +133,12 @@ def _record_door_refusal(request, exc: UploadRefused) -> None:
     batch = UploadBatch.objects.filter(id=batch_id, owner=request.user).first()
     if batch is not None:
         filename = unquote(request.headers.get("X-Upload-Filename", ""))
-        UploadRefusal.objects.create(batch=batch, filename=display_filename(filename),
-                                     code=exc.code, message=exc.message[:500])  # fmt: skip
+        UploadRefusal.objects.create(
+            batch=batch,
+            filename=display_filename(filename),
+            code=exc.code,
+            message=exc.message[:500],
+        )
 
 
 def _own_work(request, work_id: int) -> Work:
@@ -204,10 +214,11 @@ class BatchDetailApi(APIView):
 
     @extend_schema(
         operation_id="v1_uploads_batches_not_received",
-        request=s.BatchNotReceivedInput, responses=s.BatchProgressOutput,
+        request=s.BatchNotReceivedInput,
+        responses=s.BatchProgressOutput,
         description="Report files of the batch that got no answer, so the batch can finish "
         "and its page says to upload them again.",
-    )  # fmt: skip
+    )
     def post(self, request, batch_id: int):
         batch = get_object_or_404(UploadBatch, id=batch_id, owner=request.user)
         data = s.BatchNotReceivedInput(data=request.data)
@@ -221,8 +232,10 @@ def _batch_body(batch: UploadBatch) -> dict:
     body = s.BatchOutput(batch).data
     lines = progress["refusals"] + progress["duplicates"]
     body.update(
-        done=progress["done"], total=progress["total"], finished=progress["finished"],
+        done=progress["done"],
+        total=progress["total"],
+        finished=progress["finished"],
         works=s.WorkOutput(progress["works"], many=True).data,
         refusals=[{"filename": r.filename, "code": r.code, "message": r.message} for r in lines],
-    )  # fmt: skip
+    )
     return body

@@ -33,9 +33,11 @@ def work_file_response(request, *, work_id: int, kind: str):
     if url:
         return HttpResponseRedirect(url)
     response = FileResponse(
-        storage.open_file(field.name), content_type=media_type,
-        as_attachment=kind == "original", filename=download_name or "",
-    )  # fmt: skip
+        storage.open_file(field.name),
+        content_type=media_type,
+        as_attachment=kind == "original",
+        filename=download_name or "",
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, max-age=300"

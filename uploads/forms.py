@@ -32,5 +32,6 @@ class WorkUploadDefaultsForm(forms.Form):
 
 
 class ReviewRejectForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}),
-                             help_text="The creator sees this.")  # fmt: skip
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), help_text="The creator sees this."
+    )

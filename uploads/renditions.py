@@ -79,8 +79,14 @@ def _overlay(size: tuple[int, int]) -> Image.Image:
     for row, y in enumerate(range(-step_y, height + step_y, step_y)):
         offset = (row % 2) * step_x // 2
         for x in range(-step_x + offset, width + step_x, step_x):
-            draw.text((x, y), WATERMARK_TEXT, font=font, fill=(255, 255, 255, 90),
-                      stroke_width=1, stroke_fill=(0, 0, 0, 60))  # fmt: skip
+            draw.text(
+                (x, y),
+                WATERMARK_TEXT,
+                font=font,
+                fill=(255, 255, 255, 90),
+                stroke_width=1,
+                stroke_fill=(0, 0, 0, 60),
+            )
     return overlay
 
 

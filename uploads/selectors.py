@@ -36,8 +36,11 @@ def status_counts(*, owner) -> dict[str, int]:
 
 
 def batch_progress(*, batch: UploadBatch) -> dict:
-    works = list(batch.works.order_by("id").only("id", "title", "status", "original_filename",
-                                                   "thumbnail", "status_reason"))  # fmt: skip
+    works = list(
+        batch.works.order_by("id").only(
+            "id", "title", "status", "original_filename", "thumbnail", "status_reason"
+        )
+    )
     # A batch's other lines: files refused, files already uploaded before, files that never
     # reached us. Each is done as soon as it is written.
     lines = list(batch.refusals.order_by("id"))

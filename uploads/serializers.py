@@ -37,17 +37,21 @@ class WorkSubmitInput(serializers.Serializer):
         help_text="true: I hold the rights to this work, or act for the rights holder named."
     )
     rights_holder = serializers.CharField(
-        required=False, allow_blank=True, max_length=200,
+        required=False,
+        allow_blank=True,
+        max_length=200,
         help_text="The copyright holder when it is not you.",
-    )  # fmt: skip
+    )
     batch = IdField(required=False, help_text="Upload batch id (web uploader).")
 
 
 class WorkListQuery(serializers.Serializer):
     status = CanonicalChoiceField(
-        choices=WorkStatus.choices, required=False, allow_blank=True,
+        choices=WorkStatus.choices,
+        required=False,
+        allow_blank=True,
         help_text="Only works in this status (any case).",
-    )  # fmt: skip
+    )
     q = serializers.CharField(
         required=False, allow_blank=True, help_text="Search title, description and tags"
     )
@@ -74,11 +78,27 @@ class WorkOutput(serializers.ModelSerializer):
     class Meta:
         model = Work
         fields = [
-            "id", "uuid", "title", "description", "tags", "status", "status_reason",
-            "rights_holder", "rights_holder_is_creator", "ai_involvement", "declared_at",
-            "original_filename", "media_type", "byte_size", "width", "height",
-            "files", "fingerprints", "created_at", "updated_at",
-        ]  # fmt: skip
+            "id",
+            "uuid",
+            "title",
+            "description",
+            "tags",
+            "status",
+            "status_reason",
+            "rights_holder",
+            "rights_holder_is_creator",
+            "ai_involvement",
+            "declared_at",
+            "original_filename",
+            "media_type",
+            "byte_size",
+            "width",
+            "height",
+            "files",
+            "fingerprints",
+            "created_at",
+            "updated_at",
+        ]
 
     def get_files(self, work) -> dict[str, str | None]:
         def link(kind, present):
@@ -104,8 +124,15 @@ class WorkDetailOutput(WorkOutput):
     history = WorkStatusChangeOutput(source="status_changes", many=True)
 
     class Meta(WorkOutput.Meta):
-        fields = [*WorkOutput.Meta.fields, "metadata", "metadata_creator",
-                  "digital_source_type", "data_mining", "has_c2pa", "history"]  # fmt: skip
+        fields = [
+            *WorkOutput.Meta.fields,
+            "metadata",
+            "metadata_creator",
+            "digital_source_type",
+            "data_mining",
+            "has_c2pa",
+            "history",
+        ]
 
 
 class BatchCreateInput(serializers.Serializer):
@@ -114,9 +141,10 @@ class BatchCreateInput(serializers.Serializer):
 
 class BatchNotReceivedInput(serializers.Serializer):
     not_received = serializers.ListField(
-        child=serializers.CharField(max_length=255), max_length=1000,
+        child=serializers.CharField(max_length=255),
+        max_length=1000,
         help_text="Names of the batch's files the uploader got no answer for.",
-    )  # fmt: skip
+    )
 
 
 class BatchOutput(serializers.ModelSerializer):

@@ -131,8 +131,17 @@ def validate_image(fp: BinaryIO, size: int) -> ValidatedImage:
         raise UploadRefused(
             errors.TOO_MANY_PIXELS, "The image has too many pixels.", status=413
         ) from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError,
-            TypeError, MemoryError, ZeroDivisionError) as exc:  # fmt: skip
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        EOFError,
+        IndexError,
+        TypeError,
+        MemoryError,
+        ZeroDivisionError,
+    ) as exc:
         raise UploadRefused(
             errors.CORRUPT_IMAGE, "The image is damaged or incomplete and cannot be read."
         ) from exc

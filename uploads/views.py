@@ -82,8 +82,13 @@ def work_detail(request, work_id: int):
                 messages.success(request, "Saved.")
                 return redirect("uploads:work_detail", work_id=work.id)
     else:
-        form = WorkEditForm(initial={"title": work.title, "description": work.description,
-                                     "tags": ", ".join(work.tags)})  # fmt: skip
+        form = WorkEditForm(
+            initial={
+                "title": work.title,
+                "description": work.description,
+                "tags": ", ".join(work.tags),
+            }
+        )
     from django.utils.safestring import mark_safe
 
     from .registry import work_page_sections

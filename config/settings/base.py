@@ -389,9 +389,19 @@ FILE_UPLOAD_HANDLERS = [
 # --- Licensing --------------------------------------------------------------------------------
 # The lowest price per work license, in minor units per currency (see licensing/money.py).
 LICENSE_PRICE_FLOORS = {
-    "USD": 200, "EUR": 200, "GBP": 200, "CAD": 300, "AUD": 300, "CHF": 200,
-    "SEK": 2000, "NOK": 2000, "DKK": 1500, "NZD": 300, "JPY": 300, "KRW": 3000,
-}  # fmt: skip
+    "USD": 200,
+    "EUR": 200,
+    "GBP": 200,
+    "CAD": 300,
+    "AUD": 300,
+    "CHF": 200,
+    "SEK": 2000,
+    "NOK": 2000,
+    "DKK": 1500,
+    "NZD": 300,
+    "JPY": 300,
+    "KRW": 3000,
+}
 LICENSE_TEXT_VERSION = "2026-11"
 BULK_OFFER_CHUNK = 50
 # License lifecycle: reminders to the team this many days before items expire; the grace

@@ -75,9 +75,15 @@ def attestation_verify(attestation: DestructionAttestation) -> bool:
 
 
 def attestation_statement(
-    *, declaration: ModelDeclaration, user, destroyed_on: date | str, method: str,
-    evidence_filename: str = "", evidence_sha256: str = "", signed_at: datetime | str,
-) -> str:  # fmt: skip
+    *,
+    declaration: ModelDeclaration,
+    user,
+    destroyed_on: date | str,
+    method: str,
+    evidence_filename: str = "",
+    evidence_sha256: str = "",
+    signed_at: datetime | str,
+) -> str:
     """The exact text the owner signs: who, when, which model, how, and the evidence's hash.
     (The attestation page previews it with placeholders in place of the values.)"""
     if isinstance(destroyed_on, date):
@@ -146,8 +152,12 @@ def evidence_read(upload) -> Evidence:
         extension = "txt"
     if extension is None:
         raise _evidence_error("type")
-    return Evidence(data, extension, display_filename(getattr(upload, "name", "")),
-                    hashlib.sha256(data).hexdigest())  # fmt: skip
+    return Evidence(
+        data,
+        extension,
+        display_filename(getattr(upload, "name", "")),
+        hashlib.sha256(data).hexdigest(),
+    )
 
 
 def _evidence_error(kind: str) -> ApplicationError:
@@ -157,8 +167,9 @@ def _evidence_error(kind: str) -> ApplicationError:
         "empty": "The evidence file is empty.",
         "type": "Evidence must be a PDF, PNG, JPEG or plain text file.",
     }[kind]
-    code = {"too_large": "evidence_too_large", "empty": "evidence_empty",
-            "type": "evidence_type"}[kind]  # fmt: skip
+    code = {"too_large": "evidence_too_large", "empty": "evidence_empty", "type": "evidence_type"}[
+        kind
+    ]
     return ApplicationError(message, code=code, fields={"evidence": [message]})
 
 
@@ -176,44 +187,63 @@ def _check_owner(*, declaration: ModelDeclaration, user) -> None:
     if role != MembershipRole.OWNER:
         raise ApplicationError(
             "Only an owner of the team can attest that a model was destroyed.",
-            code="not_owner", status=403,
-        )  # fmt: skip
+            code="not_owner",
+            status=403,
+        )
 
 
 def _check_facts(*, declaration: ModelDeclaration, destroyed_on, method: str, now) -> str:
     if not isinstance(destroyed_on, date) or isinstance(destroyed_on, datetime):
-        raise ApplicationError("Give the date the model was destroyed.", code="invalid",
-                               fields={"destroyed_on": ["A date is required."]})  # fmt: skip
+        raise ApplicationError(
+            "Give the date the model was destroyed.",
+            code="invalid",
+            fields={"destroyed_on": ["A date is required."]},
+        )
     if destroyed_on > (now + LATEST_TIME_ZONE).date():
-        raise ApplicationError("The destruction date cannot be in the future.", code="invalid",
-                               fields={"destroyed_on": ["Not in the future."]})  # fmt: skip
+        raise ApplicationError(
+            "The destruction date cannot be in the future.",
+            code="invalid",
+            fields={"destroyed_on": ["Not in the future."]},
+        )
     if destroyed_on < declaration.training_started_on:
         raise ApplicationError(
             "The model cannot have been destroyed before its training started "
             f"({declaration.training_started_on.isoformat()}).",
-            code="invalid", fields={"destroyed_on": ["Before training started."]},
-        )  # fmt: skip
+            code="invalid",
+            fields={"destroyed_on": ["Before training started."]},
+        )
     method = (method or "").strip()
     if not method:
-        raise ApplicationError("Say how the model was destroyed.", code="invalid",
-                               fields={"method": ["Required."]})  # fmt: skip
+        raise ApplicationError(
+            "Say how the model was destroyed.", code="invalid", fields={"method": ["Required."]}
+        )
     if len(method) > METHOD_MAX:
-        raise ApplicationError(f"Keep the method under {METHOD_MAX} characters.", code="invalid",
-                               fields={"method": ["Too long."]})  # fmt: skip
+        raise ApplicationError(
+            f"Keep the method under {METHOD_MAX} characters.",
+            code="invalid",
+            fields={"method": ["Too long."]},
+        )
     return method
 
 
 def destruction_attest(
-    *, declaration: ModelDeclaration, user, destroyed_on: date, method: str,
-    evidence_file=None, ip_address: str | None = None, user_agent: str = "",
+    *,
+    declaration: ModelDeclaration,
+    user,
+    destroyed_on: date,
+    method: str,
+    evidence_file=None,
+    ip_address: str | None = None,
+    user_agent: str = "",
     now: datetime | None = None,
-) -> DestructionAttestation:  # fmt: skip
+) -> DestructionAttestation:
     """Record a team owner's signed statement that this declared model was destroyed. A second
     attestation is kept (the history is append-only) but releases nothing more."""
     now = now or timezone.now()
     _check_owner(declaration=declaration, user=user)
-    method = _check_facts(declaration=declaration, destroyed_on=destroyed_on, method=method,
-                          now=now)  # fmt: skip
+    method = _check_facts(
+        declaration=declaration, destroyed_on=destroyed_on, method=method, now=now
+    )
     evidence = evidence_read(evidence_file) if evidence_file else None
     attestation_uuid = uuid.uuid4()
     stored, committed = "", []
@@ -233,18 +263,29 @@ def destruction_attest(
             if declaration is None:  # withdrawn meanwhile
                 raise ApplicationError("No such model.", code="not_found", status=404)
             statement = attestation_statement(
-                declaration=declaration, user=user, destroyed_on=destroyed_on, method=method,
+                declaration=declaration,
+                user=user,
+                destroyed_on=destroyed_on,
+                method=method,
                 evidence_filename=evidence.filename if evidence else "",
-                evidence_sha256=evidence.sha256 if evidence else "", signed_at=now,
-            )  # fmt: skip
+                evidence_sha256=evidence.sha256 if evidence else "",
+                signed_at=now,
+            )
             attestation = DestructionAttestation.objects.create(
-                uuid=attestation_uuid, declaration=declaration, attested_by=user,
-                attested_at=now, destroyed_on=destroyed_on, method=method, evidence=stored,
+                uuid=attestation_uuid,
+                declaration=declaration,
+                attested_by=user,
+                attested_at=now,
+                destroyed_on=destroyed_on,
+                method=method,
+                evidence=stored,
                 evidence_filename=evidence.filename if evidence else "",
-                evidence_sha256=evidence.sha256 if evidence else "", statement=statement,
-                signature=attestation_sign(statement), ip_address=_valid_ip(ip_address),
+                evidence_sha256=evidence.sha256 if evidence else "",
+                statement=statement,
+                signature=attestation_sign(statement),
+                ip_address=_valid_ip(ip_address),
                 user_agent=(user_agent or "")[:400],
-            )  # fmt: skip
+            )
             released = _items_destroyed(declaration=declaration, now=now)
             _tell_creators_attested(declaration=declaration, attestation=attestation)
             transaction.on_commit(lambda: committed.append(True))
@@ -363,10 +404,12 @@ def _team_overdue(*, organization, overdue: list[ModelDeclaration], now: datetim
         breached += changed.update(status=GrantStatus.BREACHED)
         for grant_id in grant_ids:
             grant_status_sync(grant_id)
-        _tell_team_overdue(organization=organization, declaration=declaration,
-                           deadline=state.deadline)  # fmt: skip
-        _tell_creators_overdue(organization=organization, declaration=declaration,
-                               items=state.due_items)  # fmt: skip
+        _tell_team_overdue(
+            organization=organization, declaration=declaration, deadline=state.deadline
+        )
+        _tell_creators_overdue(
+            organization=organization, declaration=declaration, items=state.due_items
+        )
     return breached
 
 
@@ -382,9 +425,13 @@ def _tell_team_overdue(*, organization, declaration, deadline) -> None:
         "download files, and Assent staff have been told. The creators have been told too."
     )
     for user in team_members(organization.id):
-        notify(user=user, subject=f"Overdue: attest that {declaration.name} was destroyed",
-               body=body, url=attest_url(declaration),
-               dedupe_key=f"overdue:{declaration.uuid}:{user.id}")  # fmt: skip
+        notify(
+            user=user,
+            subject=f"Overdue: attest that {declaration.name} was destroyed",
+            body=body,
+            url=attest_url(declaration),
+            dedupe_key=f"overdue:{declaration.uuid}:{user.id}",
+        )
 
 
 def _tell_creators_overdue(*, organization, declaration, items) -> None:

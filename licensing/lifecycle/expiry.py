@@ -209,8 +209,9 @@ class _Reminder:
         with transaction.atomic():
             for user in team_members(grant.organization_id):
                 key = f"license-reminder:{grant.uuid}:{window}:{expires_on.isoformat()}:{user.id}"
-                if notify(user=user, subject=subject, body=body, url=license_url(grant),
-                          dedupe_key=key):  # fmt: skip
+                if notify(
+                    user=user, subject=subject, body=body, url=license_url(grant), dedupe_key=key
+                ):
                     sent += 1
         return sent
 
@@ -328,8 +329,13 @@ def _tell_teams_expired(items: list[LicenseGrantItem]) -> None:
         subject = f"{len(batch)} licensed work{'s' if len(batch) != 1 else ''} expired"
         first_ref = min(i.id for i in batch)
         for user in team_members(grant.organization_id):
-            notify(user=user, subject=subject, body=body, url=license_url(grant),
-                   dedupe_key=f"license-expired:{grant.uuid}:{first_ref}:{user.id}")  # fmt: skip
+            notify(
+                user=user,
+                subject=subject,
+                body=body,
+                url=license_url(grant),
+                dedupe_key=f"license-expired:{grant.uuid}:{first_ref}:{user.id}",
+            )
 
 
 def license_items_superseded(*, now: datetime | None = None) -> int:

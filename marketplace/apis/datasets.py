@@ -125,9 +125,10 @@ class DatasetCheckoutApi(APIView):
         data = s.CheckoutInput(data=request.data)
         data.is_valid(raise_exception=True)
         order = order_checkout_start(
-            dataset=dataset, user=request.user,
+            dataset=dataset,
+            user=request.user,
             destruction_acknowledged=data.validated_data["acknowledge_destruction"],
-        )  # fmt: skip
+        )
         return Response(s.OrderOutput(order).data, status=status.HTTP_201_CREATED)
 
 

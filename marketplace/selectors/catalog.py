@@ -234,8 +234,9 @@ def _intended_use(reader: _Reader) -> IntendedUse | None:
         reader.fail("use", not_one_of(unknown[0], Use))
         return None
     commercial = reader.boolean("commercial", default=False)
-    months = reader.integer("term_months", low=MIN_TERM_MONTHS, high=MAX_TERM_MONTHS,
-                            label="Months needed")  # fmt: skip
+    months = reader.integer(
+        "term_months", low=MIN_TERM_MONTHS, high=MAX_TERM_MONTHS, label="Months needed"
+    )
     can_destroy = reader.boolean("can_destroy_models", default=True)
     if not uses:
         # Commercial use and months are properties of an intended use; alone they would
@@ -244,8 +245,11 @@ def _intended_use(reader: _Reader) -> IntendedUse | None:
             n for n in ("commercial", "term_months", "can_destroy_models") if reader.one(n)
         ]
         if narrowing:
-            reader.fail("use", "Choose at least one intended use to filter by commercial use, "
-                               "months needed or model destruction.")  # fmt: skip
+            reader.fail(
+                "use",
+                "Choose at least one intended use to filter by commercial use, "
+                "months needed or model destruction.",
+            )
         return None
     return IntendedUse(
         uses=frozenset(Use(u) for u in uses),
@@ -461,8 +465,9 @@ class CatalogPaginator(Paginator):
     count is a lower bound with at least one page after the one asked for). A count already
     known (from the sort keys, see catalog_page) is passed in and not queried again."""
 
-    def __init__(self, works: QuerySet[Work], per_page: int, *, count_limit: int,
-                 count: int | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, works: QuerySet[Work], per_page: int, *, count_limit: int, count: int | None = None
+    ) -> None:
         super().__init__(works, per_page)
         self.count_limit = count_limit
         if count is not None:
@@ -483,12 +488,28 @@ class CatalogPaginator(Paginator):
 
 # What a card shows: the rest of a work (its metadata above all, which can be large) stays in
 # the database.
-CARD_FIELDS = ("uuid", "owner", "title", "tags", "media_type", "width", "height", "thumbnail",
-               "preview", "status", "created_at")  # fmt: skip
+CARD_FIELDS = (
+    "uuid",
+    "owner",
+    "title",
+    "tags",
+    "media_type",
+    "width",
+    "height",
+    "thumbnail",
+    "preview",
+    "status",
+    "created_at",
+)
 
 
-def catalog_page(query: CatalogQuery, *, page: int | str = 1, per_page: int = DEFAULT_PER_PAGE,
-                 clamp: bool = True) -> Page:  # fmt: skip
+def catalog_page(
+    query: CatalogQuery,
+    *,
+    page: int | str = 1,
+    per_page: int = DEFAULT_PER_PAGE,
+    clamp: bool = True,
+) -> Page:
     """One page of the catalog in three queries whatever its size (four for a large result
     sorted by price): the (capped) count, the works with their cheapest price and creator name,
     and every shown work's fitting offers, cheapest first, as `work.catalog_offers`. With more
@@ -528,8 +549,9 @@ def catalog_page(query: CatalogQuery, *, page: int | str = 1, per_page: int = DE
     return result
 
 
-def _sort_keys(works: QuerySet[Work], query: CatalogQuery, limit: int,
-               per_page: int) -> list[int] | None:  # fmt: skip
+def _sort_keys(
+    works: QuerySet[Work], query: CatalogQuery, limit: int, per_page: int
+) -> list[int] | None:
     """For the orders computed per work (price, relevance): up to `limit` matches with their
     sort key in one pass, which is also the count, ordered here as the SQL would order them.
     Price: the keys are used only if that was every match (else see the walk). Relevance: the

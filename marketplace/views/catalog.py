@@ -129,8 +129,11 @@ def _active_filters(request, query: CatalogQuery, creator_name: str) -> list[dic
         if query.intended.commercial:
             chip("Commercial use", _without(request, "commercial"), "bi-briefcase")
         if query.intended.months_needed > 1:
-            chip(f"At least {query.intended.months_needed} months",
-                 _without(request, "term_months"), "bi-calendar3")  # fmt: skip
+            chip(
+                f"At least {query.intended.months_needed} months",
+                _without(request, "term_months"),
+                "bi-calendar3",
+            )
         if not query.intended.can_destroy_models:
             chip("No model destruction", _without(request, "can_destroy_models"), "bi-sign-stop")
     if query.q:
@@ -140,11 +143,17 @@ def _active_filters(request, query: CatalogQuery, creator_name: str) -> list[dic
     for media_type in query.media_types:
         chip(MEDIA_TYPES[media_type], _without(request, "media_type", media_type), "bi-file-image")
     if query.min_price is not None:
-        chip(f"From {format_money(query.min_price, query.currency)}",
-             _without(request, "price_from", None, "min_price"), "bi-tag")  # fmt: skip
+        chip(
+            f"From {format_money(query.min_price, query.currency)}",
+            _without(request, "price_from", None, "min_price"),
+            "bi-tag",
+        )
     if query.max_price is not None:
-        chip(f"Up to {format_money(query.max_price, query.currency)}",
-             _without(request, "price_to", None, "max_price"), "bi-tag")  # fmt: skip
+        chip(
+            f"Up to {format_money(query.max_price, query.currency)}",
+            _without(request, "price_to", None, "max_price"),
+            "bi-tag",
+        )
     if query.min_width:
         chip(f"Width ≥ {query.min_width:,} px", _without(request, "min_width"), "bi-arrows")
     if query.min_height:
@@ -154,8 +163,11 @@ def _active_filters(request, query: CatalogQuery, creator_name: str) -> list[dic
             "bi-arrows-vertical",
         )
     if query.creator:
-        chip(f"By {creator_name or f'creator #{query.creator}'}",
-             _without(request, "creator"), "bi-person")  # fmt: skip
+        chip(
+            f"By {creator_name or f'creator #{query.creator}'}",
+            _without(request, "creator"),
+            "bi-person",
+        )
     return chips
 
 

@@ -188,8 +188,9 @@ def _builder_answer(request, dataset):
     """htmx gets the refreshed builder (live totals); a plain form post gets the page again."""
     if _is_htmx(request):
         dataset.refresh_from_db()
-        return render(request, "marketplace/_dataset_builder.html",
-                      _builder_context(request, dataset))  # fmt: skip
+        return render(
+            request, "marketplace/_dataset_builder.html", _builder_context(request, dataset)
+        )
     return redirect("datasets:detail", dataset.uuid)
 
 
@@ -230,8 +231,12 @@ def dataset_add(request, dataset_uuid):
         )
     except ApplicationError as exc:
         if _is_htmx(request):
-            return render(request, "marketplace/_dataset_added.html",
-                          {"dataset": dataset, "error": exc.message}, status=200)  # fmt: skip
+            return render(
+                request,
+                "marketplace/_dataset_added.html",
+                {"dataset": dataset, "error": exc.message},
+                status=200,
+            )
         messages.error(request, exc.message)
         return redirect(_safe_next(request, fallback))
     added = dataset.items.count() - before
@@ -240,8 +245,9 @@ def dataset_add(request, dataset_uuid):
         context = {"dataset": dataset, "added": added, "skipped": skipped, "quote": quote}
         return render(request, "marketplace/_dataset_added.html", context)
     if added:
-        messages.success(request, f"Added {added} work{'s' if added != 1 else ''} to "
-                                  f"“{dataset.name}”.")  # fmt: skip
+        messages.success(
+            request, f"Added {added} work{'s' if added != 1 else ''} to “{dataset.name}”."
+        )
     _report_skipped(request, skipped)
     return redirect(_safe_next(request, fallback))
 
@@ -252,9 +258,10 @@ def dataset_checkout(request, dataset_uuid):
     dataset = _dataset(request, dataset_uuid)
     try:
         order = order_checkout_start(
-            dataset=dataset, user=request.user,
+            dataset=dataset,
+            user=request.user,
             destruction_acknowledged=request.POST.get("acknowledge_destruction") == "yes",
-        )  # fmt: skip
+        )
     except ApplicationError as exc:
         if exc.code == "quote_changed":
             changes = exc.extra.get("changes", [])

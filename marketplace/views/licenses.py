@@ -98,8 +98,11 @@ def license_package(request, grant_uuid):
             messages.error(request, exc.message)
         if not _is_htmx(request):
             return redirect("orders:license_detail", grant_uuid=grant.uuid)
-    return render(request, "marketplace/_package_panel.html",
-                  {"grant": grant, **_package_context(request, order)})  # fmt: skip
+    return render(
+        request,
+        "marketplace/_package_panel.html",
+        {"grant": grant, **_package_context(request, order)},
+    )
 
 
 @buyer_required
@@ -114,9 +117,10 @@ def license_renew(request, grant_uuid):
         return redirect("orders:license_detail", grant_uuid=grant.uuid)
     try:
         order = order_checkout_start(
-            dataset=dataset, user=request.user,
+            dataset=dataset,
+            user=request.user,
             destruction_acknowledged=request.POST.get("acknowledge_destruction") == "yes",
-        )  # fmt: skip
+        )
     except ApplicationError as exc:
         # e.g. a price changed between the page and the click: the dataset shows the new quote.
         messages.warning(request, exc.message)

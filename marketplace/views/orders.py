@@ -100,8 +100,11 @@ def order_receipt(request, order_uuid):
     order = _order(request, order_uuid)
     if not order.is_paid:
         raise Http404("A receipt exists once the order is paid.")
-    context = {"order": with_fee_percent(order), "items": with_terms(order.items.all()),
-               "refunds": list(order.refunds.all())}  # fmt: skip
+    context = {
+        "order": with_fee_percent(order),
+        "items": with_terms(order.items.all()),
+        "refunds": list(order.refunds.all()),
+    }
     return render(request, "marketplace/order_receipt.html", context)
 
 

@@ -84,9 +84,11 @@ def staff_order_refund(request, order_uuid):
                 "Choose the items to refund.", fields={"item_ids": ["Required."]}
             )
         refund = order_refund(
-            order=order, actor=request.user, reason=request.POST.get("reason", ""),
+            order=order,
+            actor=request.user,
+            reason=request.POST.get("reason", ""),
             item_ids=item_ids,
-        )  # fmt: skip
+        )
     except (ApplicationError, ValueError) as exc:
         if isinstance(exc, ValueError):
             exc = ApplicationError("Choose items of this order.")
@@ -94,8 +96,9 @@ def staff_order_refund(request, order_uuid):
         context = _detail_context(order, error=exc, form=request.POST)
         return render(request, "marketplace/staff_order_detail.html", context, status=400)
     n = refund.items.count()
-    messages.success(request, f"Refunded {n} item{'s' if n != 1 else ''}. The team and the "
-                              "creators were told.")  # fmt: skip
+    messages.success(
+        request, f"Refunded {n} item{'s' if n != 1 else ''}. The team and the creators were told."
+    )
     return redirect("staff_market:order", order.uuid)
 
 

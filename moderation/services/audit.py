@@ -11,18 +11,31 @@ from ..models import Decision
 
 
 def decision_record(
-    *, actor, action: str, reason: str, case=None, work=None, account=None,
+    *,
+    actor,
+    action: str,
+    reason: str,
+    case=None,
+    work=None,
+    account=None,
     batch: uuid.UUID | None = None,
-) -> Decision:  # fmt: skip
+) -> Decision:
     """Append one decision. A decision without a reason is refused: the log must say why."""
     reason = (reason or "").strip()
     if not reason:
-        raise ApplicationError("Say why: every decision is logged with its reason.",
-                               code="reason_required", fields={"reason": ["Required."]})  # fmt: skip
+        raise ApplicationError(
+            "Say why: every decision is logged with its reason.",
+            code="reason_required",
+            fields={"reason": ["Required."]},
+        )
     if not getattr(actor, "is_staff", False):
         raise ApplicationError("Only staff decide.", code="not_staff", status=403)
     return Decision.objects.create(
-        actor=actor, action=action, reason=reason, case=case,
+        actor=actor,
+        action=action,
+        reason=reason,
+        case=case,
         work=work if work is not None else (case.work if case is not None else None),
-        account=account, batch=batch,
-    )  # fmt: skip
+        account=account,
+        batch=batch,
+    )

@@ -46,8 +46,11 @@ def _check(*, user, actor, reason: str) -> str:
         raise ApplicationError("Staff accounts are not banned here.", code="invalid")
     reason = (reason or "").strip()
     if not reason:
-        raise ApplicationError("Say why: every decision is logged with its reason.",
-                               code="reason_required", fields={"reason": ["Required."]})  # fmt: skip
+        raise ApplicationError(
+            "Say why: every decision is logged with its reason.",
+            code="reason_required",
+            fields={"reason": ["Required."]},
+        )
     return reason
 
 
@@ -60,24 +63,33 @@ def account_ban(*, user, actor, reason: str) -> AccountBan:
     batch = uuid.uuid4()
     with transaction.atomic():
         if AccountBan.objects.select_for_update().filter(user=user, lifted_at__isnull=True):
-            raise ApplicationError("This account is already banned.", code="already_banned",
-                                   status=409)  # fmt: skip
+            raise ApplicationError(
+                "This account is already banned.", code="already_banned", status=409
+            )
         ban = AccountBan.objects.create(user=user, reason=reason, banned_by=actor)
-        decision_record(actor=actor, action=DecisionAction.BAN, reason=reason, account=user,
-                        batch=batch)  # fmt: skip
+        decision_record(
+            actor=actor, action=DecisionAction.BAN, reason=reason, account=user, batch=batch
+        )
         works = list(
             Work.objects.select_for_update().filter(owner=user, status__in=DELISTED_STATUSES)
         )
         for work in works:
-            work_status_set(work=work, status=WorkStatus.REMOVED, actor=actor,
-                            reason="Removed: the account was banned.")  # fmt: skip
+            work_status_set(
+                work=work,
+                status=WorkStatus.REMOVED,
+                actor=actor,
+                reason="Removed: the account was banned.",
+            )
             work.save(update_fields=["status", "status_reason", "updated_at"])
         _close_screening_cases(user=user, actor=actor, reason=reason, batch=batch)
         _open_licensee_cases(works=works, reason=reason)
         if user.role == Role.CREATOR:
             freeze_create(actor=actor, creator=user, reason=f"{FREEZE_PREFIX}: {reason}")
-        notify(user=user, subject="Your Assent account was banned",
-               body=f"Your works were removed from sale and your earnings are frozen: {reason}")  # fmt: skip
+        notify(
+            user=user,
+            subject="Your Assent account was banned",
+            body=f"Your works were removed from sale and your earnings are frozen: {reason}",
+        )
     return ban
 
 
@@ -91,8 +103,13 @@ def _close_screening_cases(*, user, actor, reason: str, batch) -> None:
     for case in cases:
         case.status, case.decided_at = CaseStatus.DECIDED, now
         case.save(update_fields=["status", "decided_at"])
-        decision_record(actor=actor, action=DecisionAction.REJECT, case=case, batch=batch,
-                        reason=f"Account banned: {reason}")  # fmt: skip
+        decision_record(
+            actor=actor,
+            action=DecisionAction.REJECT,
+            case=case,
+            batch=batch,
+            reason=f"Account banned: {reason}",
+        )
 
 
 def _open_licensee_cases(*, works, reason: str) -> None:
@@ -102,13 +119,17 @@ def _open_licensee_cases(*, works, reason: str) -> None:
             continue
         teams = sorted({item.grant.organization.name for item in items})
         ReviewCase.objects.get_or_create(
-            work=work, kind=CaseKind.BANNED_ACCOUNT, status=CaseStatus.OPEN,
+            work=work,
+            kind=CaseKind.BANNED_ACCOUNT,
+            status=CaseStatus.OPEN,
             defaults={
                 "risk_score": LICENSEE_CASE_RISK,
-                "reason": (f"The account was banned ({reason}); {len(items)} running "
-                           f"license(s) held by {', '.join(teams)}. Keep them or refund them.")[:500],
+                "reason": (
+                    f"The account was banned ({reason}); {len(items)} running "
+                    f"license(s) held by {', '.join(teams)}. Keep them or refund them."
+                )[:500],
             },
-        )  # fmt: skip
+        )
 
 
 def account_unban(*, user, actor, reason: str) -> AccountBan:

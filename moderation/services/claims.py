@@ -144,13 +144,26 @@ def _claim_input(*, claimant_name, claimant_email, identity, evidence, links, sw
 
 
 def claim_file(
-    *, work: Work, claimant_name: str, claimant_email: str, identity: str, evidence: str,
-    links, sworn: bool, claimant=None,
-) -> RightsClaim:  # fmt: skip
+    *,
+    work: Work,
+    claimant_name: str,
+    claimant_email: str,
+    identity: str,
+    evidence: str,
+    links,
+    sworn: bool,
+    claimant=None,
+) -> RightsClaim:
     """File a claim on a listed work: it stops selling (its offers stand: the creator's consent
     is unchanged), its earnings freeze, a review case opens and the uploader is told."""
-    data = _claim_input(claimant_name=claimant_name, claimant_email=claimant_email,
-                        identity=identity, evidence=evidence, links=links, sworn=sworn)  # fmt: skip
+    data = _claim_input(
+        claimant_name=claimant_name,
+        claimant_email=claimant_email,
+        identity=identity,
+        evidence=evidence,
+        links=links,
+        sworn=sworn,
+    )
     claimant = claimant if getattr(claimant, "is_authenticated", False) else None
     with transaction.atomic():
         work = Work.objects.select_for_update().select_related("owner").get(id=work.id)
@@ -167,15 +180,19 @@ def claim_file(
         claim = RightsClaim.objects.create(work=work, claimant=claimant, sworn=True, **data)
         ref = claim_reference(claim)
         claim.case = ReviewCase.objects.create(
-            work=work, kind=CaseKind.CLAIM, risk_score=CLAIM_RISK_SCORE,
+            work=work,
+            kind=CaseKind.CLAIM,
+            risk_score=CLAIM_RISK_SCORE,
             reason=f"Rights claim {ref} by {data['claimant_name']}: says this work is theirs.",
-        )  # fmt: skip
+        )
         claim.save(update_fields=["case"])
         work_status_set(
-            work=work, status=WorkStatus.PENDING_REVIEW, actor=claimant,
+            work=work,
+            status=WorkStatus.PENDING_REVIEW,
+            actor=claimant,
             reason="Someone claims this work is theirs. It is not for sale, and its earnings are "
             "held, until our staff decide. You can answer the claim once, below.",
-        )  # fmt: skip
+        )
         work.save(update_fields=["status", "status_reason", "updated_at"])
         freeze_create(
             actor=moderation_system_actor(), work_id=work.id, reason=_freeze_reason(claim)
@@ -304,8 +321,11 @@ def _open_claim_for_decision(claim: RightsClaim, actor, reason: str) -> tuple[Ri
 def _close(claim: RightsClaim, *, status: str, actor, reason: str) -> None:
     now = timezone.now()
     claim.status, claim.decided_by, claim.decision_reason, claim.decided_at = (
-        status, actor, reason, now,
-    )  # fmt: skip
+        status,
+        actor,
+        reason,
+        now,
+    )
     claim.save(update_fields=["status", "decided_by", "decision_reason", "decided_at"])
     if claim.case_id:
         ReviewCase.objects.filter(id=claim.case_id).update(
@@ -322,15 +342,22 @@ def claim_uphold(*, claim: RightsClaim, actor, reason: str) -> tuple[RightsClaim
         claim, reason = _open_claim_for_decision(claim, actor, reason)
         work = Work.objects.select_for_update().select_related("owner").get(id=claim.work_id)
         work_status_set(
-            work=work, status=WorkStatus.REMOVED, actor=actor,
+            work=work,
+            status=WorkStatus.REMOVED,
+            actor=actor,
             reason="Removed: a rights claim on this work was upheld. "
             f"Its licenses are refunded and its earnings taken back. Reason: {reason}",
-        )  # fmt: skip
+        )
         work.save(update_fields=["status", "status_reason", "updated_at"])
         stolen = stolen_work_register(work=work, claim=claim)
         _close(claim, status=ClaimStatus.UPHELD, actor=actor, reason=reason)
-        decision_record(actor=actor, action=DecisionAction.UPHOLD_CLAIM, reason=reason,
-                        case=claim.case, work=work)  # fmt: skip
+        decision_record(
+            actor=actor,
+            action=DecisionAction.UPHOLD_CLAIM,
+            reason=reason,
+            case=claim.case,
+            work=work,
+        )
         ref = claim_reference(claim)
         notify(
             user=work.owner,
@@ -446,16 +473,25 @@ def claim_dismiss(*, claim: RightsClaim, actor, reason: str) -> RightsClaim:
             id=claim.case_id
         )
         if work.status == WorkStatus.PENDING_REVIEW and not held_otherwise.exists():
-            work_status_set(work=work, status=WorkStatus.LISTED, actor=actor,
-                            reason="Listed again: the rights claim on it was dismissed.")  # fmt: skip
+            work_status_set(
+                work=work,
+                status=WorkStatus.LISTED,
+                actor=actor,
+                reason="Listed again: the rights claim on it was dismissed.",
+            )
             work.save(update_fields=["status", "status_reason", "updated_at"])
         for freeze in Freeze.objects.filter(
             work_id=work.id, lifted_at__isnull=True, reason=_freeze_reason(claim)
         ):
             freeze_lift(freeze=freeze, actor=actor)
         _close(claim, status=ClaimStatus.DISMISSED, actor=actor, reason=reason)
-        decision_record(actor=actor, action=DecisionAction.DISMISS_CLAIM, reason=reason,
-                        case=claim.case, work=work)  # fmt: skip
+        decision_record(
+            actor=actor,
+            action=DecisionAction.DISMISS_CLAIM,
+            reason=reason,
+            case=claim.case,
+            work=work,
+        )
         ref = claim_reference(claim)
         notify(
             user=work.owner,

@@ -29,24 +29,36 @@ def _check_action(*, actor, action: str, reason: str, allowed=ACTIONS) -> None:
         raise ApplicationError("Only staff decide.", code="not_staff", status=403)
     if action not in allowed:
         if allowed == TEAM_ACTIONS:
-            raise ApplicationError("A case about a team is closed, with the reason.",
-                                   code="invalid", fields={"action": ["Choose close."]})  # fmt: skip
-        raise ApplicationError("Approve or reject.", code="invalid",
-                               fields={"action": ["Choose approve or reject."]})  # fmt: skip
+            raise ApplicationError(
+                "A case about a team is closed, with the reason.",
+                code="invalid",
+                fields={"action": ["Choose close."]},
+            )
+        raise ApplicationError(
+            "Approve or reject.", code="invalid", fields={"action": ["Choose approve or reject."]}
+        )
     if not (reason or "").strip():
-        raise ApplicationError("Say why: every decision is logged with its reason.",
-                               code="reason_required", fields={"reason": ["Required."]})  # fmt: skip
+        raise ApplicationError(
+            "Say why: every decision is logged with its reason.",
+            code="reason_required",
+            fields={"reason": ["Required."]},
+        )
 
 
 def _refuse_if_decided(case: ReviewCase) -> None:
     if case.status != CaseStatus.OPEN:
         raise ApplicationError(
-            f"Case {case.id} was already decided.", code="case_decided", status=409,
+            f"Case {case.id} was already decided.",
+            code="case_decided",
+            status=409,
             extra={"case_ids": [case.id]},
-        )  # fmt: skip
+        )
     if case.kind == CaseKind.CLAIM:
-        raise ApplicationError("Rights claims are upheld or dismissed on the claim's page.",
-                               code="claim_case", status=409)  # fmt: skip
+        raise ApplicationError(
+            "Rights claims are upheld or dismissed on the claim's page.",
+            code="claim_case",
+            status=409,
+        )
 
 
 def _decide_locked(*, case: ReviewCase, actor, action: str, reason: str, batch=None) -> None:
@@ -59,8 +71,9 @@ def _decide_locked(*, case: ReviewCase, actor, action: str, reason: str, batch=N
         if approve and account_is_banned(user_id=case.work.owner_id):
             raise ApplicationError(
                 "The account is banned: lift the ban before approving its works.",
-                code="account_banned", status=409,
-            )  # fmt: skip
+                code="account_banned",
+                status=409,
+            )
         # The work's status moves through uploads' own review service (staff only, the
         # history row, the reason the creator reads).
         work_review_decide(work=case.work, approve=approve, reason=reason, actor=actor)
@@ -80,8 +93,13 @@ def _tell_creator(*, case: ReviewCase, approve: bool, reason: str) -> None:
     else:
         subject = f"“{work.title}” was rejected"
         body = f"Staff reviewed it and rejected it: {reason}"
-    notify(user=work.owner, subject=subject, body=body, url=f"/studio/works/{work.id}/",
-           dedupe_key=f"case:{case.id}:decided")  # fmt: skip
+    notify(
+        user=work.owner,
+        subject=subject,
+        body=body,
+        url=f"/studio/works/{work.id}/",
+        dedupe_key=f"case:{case.id}:decided",
+    )
 
 
 def case_decide(*, case: ReviewCase, actor, action: str, reason: str) -> ReviewCase:
@@ -114,8 +132,9 @@ def cases_decide_bulk(*, case_ids, actor, action: str, reason: str) -> uuid.UUID
     _check_action(actor=actor, action=action, reason=reason)
     ids = sorted({int(i) for i in case_ids})
     if not ids:
-        raise ApplicationError("Choose at least one case.", code="invalid",
-                               fields={"case_ids": ["Required."]})  # fmt: skip
+        raise ApplicationError(
+            "Choose at least one case.", code="invalid", fields={"case_ids": ["Required."]}
+        )
     batch = uuid.uuid4()
     with transaction.atomic():
         cases = list(
@@ -126,17 +145,26 @@ def cases_decide_bulk(*, case_ids, actor, action: str, reason: str) -> uuid.UUID
         )
         missing = sorted(set(ids) - {c.id for c in cases})
         if missing:
-            raise ApplicationError(f"No such cases: {missing}.", code="not_found", status=404,
-                                   extra={"case_ids": missing})  # fmt: skip
+            raise ApplicationError(
+                f"No such cases: {missing}.",
+                code="not_found",
+                status=404,
+                extra={"case_ids": missing},
+            )
         decided = [c.id for c in cases if c.status != CaseStatus.OPEN]
         if decided:
             raise ApplicationError(
-                f"Already decided: {decided}. Nothing was changed.", code="case_decided",
-                status=409, extra={"case_ids": decided},
-            )  # fmt: skip
+                f"Already decided: {decided}. Nothing was changed.",
+                code="case_decided",
+                status=409,
+                extra={"case_ids": decided},
+            )
         if any(c.kind != CaseKind.SCREENING for c in cases):
-            raise ApplicationError("Only held uploads are decided in bulk; open the others.",
-                                   code="not_bulk", status=409)  # fmt: skip
+            raise ApplicationError(
+                "Only held uploads are decided in bulk; open the others.",
+                code="not_bulk",
+                status=409,
+            )
         for case in cases:
             _decide_locked(case=case, actor=actor, action=action, reason=reason, batch=batch)
     return batch
@@ -160,8 +188,12 @@ def licensees_refund(*, work, actor, reason: str) -> int:
     ).values_list("id", "order_id"):
         by_order[order_id].append(item_id)
     for order in Order.objects.filter(id__in=by_order).order_by("id"):
-        order_refund(order=order, actor=actor, item_ids=by_order[order.id],
-                     reason=f"The work was removed from Assent: {reason.strip()}")  # fmt: skip
+        order_refund(
+            order=order,
+            actor=actor,
+            item_ids=by_order[order.id],
+            reason=f"The work was removed from Assent: {reason.strip()}",
+        )
     return sum(len(v) for v in by_order.values())
 
 
@@ -170,11 +202,13 @@ def case_answer(*, case: ReviewCase, creator, text: str) -> ReviewCase:
     case page."""
     text = (text or "").strip()
     if not text:
-        raise ApplicationError("Write your answer.", code="invalid",
-                               fields={"text": ["Required."]})  # fmt: skip
+        raise ApplicationError("Write your answer.", code="invalid", fields={"text": ["Required."]})
     if len(text) > ANSWER_MAX:
-        raise ApplicationError(f"Keep it under {ANSWER_MAX} characters.", code="invalid",
-                               fields={"text": ["Too long."]})  # fmt: skip
+        raise ApplicationError(
+            f"Keep it under {ANSWER_MAX} characters.",
+            code="invalid",
+            fields={"text": ["Too long."]},
+        )
     with transaction.atomic():
         locked = (
             ReviewCase.objects.select_for_update(of=("self",))
@@ -182,16 +216,15 @@ def case_answer(*, case: ReviewCase, creator, text: str) -> ReviewCase:
             .get(id=case.id)
         )
         if locked.work.owner_id != getattr(creator, "id", None):
-            raise ApplicationError("Only the work's creator answers.", code="not_owner",
-                                   status=403)  # fmt: skip
+            raise ApplicationError("Only the work's creator answers.", code="not_owner", status=403)
         if locked.status != CaseStatus.OPEN:
             raise ApplicationError("This review is closed.", code="case_decided", status=409)
         if locked.answered_at is not None:
-            raise ApplicationError("You have already answered.", code="already_answered",
-                                   status=409)  # fmt: skip
+            raise ApplicationError(
+                "You have already answered.", code="already_answered", status=409
+            )
         if locked.work is None:
-            raise ApplicationError("There is no work to answer for.", code="not_owner",
-                                   status=403)  # fmt: skip
+            raise ApplicationError("There is no work to answer for.", code="not_owner", status=403)
         locked.creator_answer, locked.answered_at = text, timezone.now()
         locked.save(update_fields=["creator_answer", "answered_at"])
     return locked

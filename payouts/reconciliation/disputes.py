@@ -88,7 +88,10 @@ def _compare_dispute(report, dispute: dict, ours: BookRecord | None) -> None:
         reason = f"Our books record the dispute as won; at Stripe it is {status.replace('_', ' ')}."
         report.add(STATUS_DIFFERS, reason, **details)
     elif our_currency != currency or amount != dispute["amount"]:
-        report.add(AMOUNT_DIFFERS, "Stripe disputed a different amount than our books took back.",
-                   **details)  # fmt: skip
+        report.add(
+            AMOUNT_DIFFERS,
+            "Stripe disputed a different amount than our books took back.",
+            **details,
+        )
     else:
         report.match(dispute["amount"], currency)

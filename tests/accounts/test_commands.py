@@ -76,8 +76,9 @@ def test_seed_demo_leaves_one_work_per_creator_waiting_in_the_review_queue(setti
 
     waiting = Work.objects.filter(status="pending_review")
     assert sorted(waiting.values_list("owner__email", flat=True)) == [
-        "ada@demo.assent.local", "kenji@demo.assent.local"
-    ]  # fmt: skip
+        "ada@demo.assent.local",
+        "kenji@demo.assent.local",
+    ]
     cases = ReviewCase.objects.filter(work__in=waiting, status="open")
     assert cases.count() == 2
     assert all("names someone else" in case.reason for case in cases)

@@ -206,8 +206,9 @@ def test_a_mail_outage_keeps_the_invitation_and_tells_the_owner(
     assert Invitation.objects.filter(email="di@lab.ai", revoked_at__isnull=True).count() == 1
 
     api_client.force_authenticate(buyer)
-    response = api_client.post(f"/api/v1/organizations/{team.slug}/invitations/",
-                               {"email": "di@lab.ai"}, format="json")  # fmt: skip
+    response = api_client.post(
+        f"/api/v1/organizations/{team.slug}/invitations/", {"email": "di@lab.ai"}, format="json"
+    )
     assert response.status_code == 201 and response.json()["email_sent"] is False
     # The resend replaced the first invitation: one open invitation for the address.
     assert Invitation.objects.filter(email="di@lab.ai", revoked_at__isnull=True).count() == 1
@@ -216,7 +217,8 @@ def test_a_mail_outage_keeps_the_invitation_and_tells_the_owner(
 @pytest.mark.django_db(transaction=True)
 def test_the_api_says_the_invitation_email_went(api_client, buyer, team):
     api_client.force_authenticate(buyer)
-    response = api_client.post(f"/api/v1/organizations/{team.slug}/invitations/",
-                               {"email": "ed@lab.ai"}, format="json")  # fmt: skip
+    response = api_client.post(
+        f"/api/v1/organizations/{team.slug}/invitations/", {"email": "ed@lab.ai"}, format="json"
+    )
     assert response.status_code == 201 and response.json()["email_sent"] is True
     assert mail.outbox[-1].to == ["ed@lab.ai"]

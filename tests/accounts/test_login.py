@@ -128,9 +128,10 @@ def test_a_per_ip_block_says_it_is_the_network_not_the_account(api_client, creat
     that, not "this account" (whose own limit was not reached)."""
     for n in range(10):
         response = api_client.post(
-            "/api/v1/auth/token/", {"email": f"nobody{n}@example.com", "password": "nope"},
+            "/api/v1/auth/token/",
+            {"email": f"nobody{n}@example.com", "password": "nope"},
             format="json",
-        )  # fmt: skip
+        )
         assert response.status_code == 401
 
     response = api_client.post(

@@ -64,9 +64,10 @@ def role_headers(request, db, media_root, settings, stripe_server):  # noqa: F81
     if request.param == "team_member":
         member = UserFactory(role=Role.BUYER)
         MembershipFactory(
-            user=member, organization=owner.memberships.get().organization,
+            user=member,
+            organization=owner.memberships.get().organization,
             role=MembershipRole.MEMBER,
-        )  # fmt: skip
+        )
         return _token(member)
     staff = UserFactory(role=Role.STAFF, is_staff=True)
     totp_enable(staff)
@@ -75,9 +76,12 @@ def role_headers(request, db, media_root, settings, stripe_server):  # noqa: F81
 
 @schema.parametrize()
 @settings(
-    max_examples=12, deadline=None, derandomize=True, database=None,
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    database=None,
     phases=[Phase.explicit, Phase.generate],
     suppress_health_check=list(HealthCheck),
-)  # fmt: skip
+)
 def test_no_operation_answers_5xx_or_off_its_schema(case, role_headers):
     case.call_and_validate(headers=role_headers, checks=CHECKS)

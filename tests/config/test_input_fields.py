@@ -50,10 +50,22 @@ def test_choices_differing_only_in_case_are_never_guessed_between():
 
 @pytest.mark.parametrize(
     ("typed", "id_"),
-    [("7", 7), (" 42 ", 42), (str(BIGINT_MAX), BIGINT_MAX), (12, 12),
-     (str(BIGINT_MAX + 1), None), ("10" * 20, None), ("0", None), ("-3", None),
-     ("²", None), ("١٢", None), ("1.5", None), ("", None), (None, None)],
-)  # fmt: skip
+    [
+        ("7", 7),
+        (" 42 ", 42),
+        (str(BIGINT_MAX), BIGINT_MAX),
+        (12, 12),
+        (str(BIGINT_MAX + 1), None),
+        ("10" * 20, None),
+        ("0", None),
+        ("-3", None),
+        ("²", None),
+        ("١٢", None),
+        ("1.5", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_parse_id_takes_only_ids_a_table_can_hold(typed, id_):
     assert parse_id(typed) == id_
 
@@ -66,8 +78,14 @@ class Shape(serializers.Serializer):
 
 
 def test_api_fields_return_the_canonical_values():
-    shape = Shape(data={"use": " AI-EVALUATE", "uses": ["ai-input", "AI-Input", "Ai-Fine-Tune"],
-                        "currency": "eur", "ids": [1, "2"]})  # fmt: skip
+    shape = Shape(
+        data={
+            "use": " AI-EVALUATE",
+            "uses": ["ai-input", "AI-Input", "Ai-Fine-Tune"],
+            "currency": "eur",
+            "ids": [1, "2"],
+        }
+    )
     assert shape.is_valid(), shape.errors
     assert shape.validated_data == {
         "use": "ai-evaluate",
@@ -79,8 +97,14 @@ def test_api_fields_return_the_canonical_values():
 
 
 def test_api_fields_refuse_naming_every_valid_value():
-    shape = Shape(data={"use": "Bogus", "uses": ["ai-input", "nope"], "currency": "btc",
-                        "ids": [3, 10**30, "x"]})  # fmt: skip
+    shape = Shape(
+        data={
+            "use": "Bogus",
+            "uses": ["ai-input", "nope"],
+            "currency": "btc",
+            "ids": [3, 10**30, "x"],
+        }
+    )
     assert not shape.is_valid()
     errors = {name: [str(m) for m in messages] for name, messages in shape.errors.items()}
     assert errors["use"] == [f'"Bogus" is not one of: {", ".join(USES)}.']
@@ -100,8 +124,9 @@ class OfferForm(forms.Form):
 
 
 def test_form_fields_return_the_canonical_values():
-    form = OfferForm(data={"use": "AI-Input ", "uses": ["AI-EVALUATE", "ai-evaluate"],
-                           "currency": "jpy"})  # fmt: skip
+    form = OfferForm(
+        data={"use": "AI-Input ", "uses": ["AI-EVALUATE", "ai-evaluate"], "currency": "jpy"}
+    )
     assert form.is_valid(), form.errors
     assert form.cleaned_data == {"use": "ai-input", "uses": ["ai-evaluate"], "currency": "JPY"}
 

@@ -26,9 +26,10 @@ def test_more_than_one_file_part_is_refused_400_too_many_files(
 ):
     api_client.force_authenticate(creator)
     response = api_client.post(
-        "/api/v1/works/", {**_fields(), "file": [_jpeg(n) for n in range(parts)]},
+        "/api/v1/works/",
+        {**_fields(), "file": [_jpeg(n) for n in range(parts)]},
         format="multipart",
-    )  # fmt: skip
+    )
 
     assert response.status_code == 400
     assert response.json()["code"] == "too_many_files"
@@ -40,9 +41,10 @@ def test_past_django_field_limit_is_refused_400_too_many_fields(api_client, crea
     settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 50
     api_client.force_authenticate(creator)
     response = api_client.post(
-        "/api/v1/works/", {**_fields(), **{f"x{n}": "1" for n in range(60)}, "file": _jpeg(0)},
+        "/api/v1/works/",
+        {**_fields(), **{f"x{n}": "1" for n in range(60)}, "file": _jpeg(0)},
         format="multipart",
-    )  # fmt: skip
+    )
 
     assert response.status_code == 400
     body = response.json()
@@ -53,9 +55,10 @@ def test_fields_past_the_memory_limit_are_refused_413(api_client, creator, setti
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
     api_client.force_authenticate(creator)
     response = api_client.post(
-        "/api/v1/works/", {**_fields(description="x" * 100_000), "file": _jpeg(0)},
+        "/api/v1/works/",
+        {**_fields(description="x" * 100_000), "file": _jpeg(0)},
         format="multipart",
-    )  # fmt: skip
+    )
 
     assert response.status_code == 413
     assert response.json()["code"] == "request_too_large"

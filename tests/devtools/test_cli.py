@@ -24,10 +24,20 @@ def _free_port() -> int:
 
 def _start(port: int, state: Path, *extra: str) -> subprocess.Popen:
     process = subprocess.Popen(
-        [sys.executable, "-m", "devtools.stripe_local", "--port", str(port), "--state", str(state),
-         *extra],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "devtools.stripe_local",
+            "--port",
+            str(port),
+            "--state",
+            str(state),
+            *extra,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
@@ -53,8 +63,10 @@ def test_cli_keeps_state_across_restarts_and_registers_its_webhook(tmp_path, web
         )
         account = client.v1.accounts.create(params={"type": "express", "email": "c@example.com"})
         endpoints = json.loads(state.read_text())["objects"]
-        assert any(o["object"] == "webhook_endpoint" and o["secret"] == "whsec_cli"
-                   for o in endpoints.values())  # fmt: skip
+        assert any(
+            o["object"] == "webhook_endpoint" and o["secret"] == "whsec_cli"
+            for o in endpoints.values()
+        )
     finally:
         _stop(process)
 

@@ -20,8 +20,14 @@ def page(browser, live_server):
     page = context.new_page()
     page.set_default_timeout(15_000)
     refused = []
-    page.on("console", lambda message: refused.append(f"{page.url}: {message.text}")
-            if "Content Security Policy" in message.text else None)  # fmt: skip
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     yield page
     context.close()
     assert refused == [], "the Content-Security-Policy refused something on the way"

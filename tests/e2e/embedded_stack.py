@@ -72,21 +72,52 @@ class EmbeddedStack:
             state = str(self.var_dir / "stripe-local.json")
             self.manage("seed_demo", "--stripe-state", state, timeout=300)
             if self.with_stripe:
-                self._start("stripe", [
-                    PYTHON, "-m", "devtools.stripe_local", "--port", str(self.stripe_port),
-                    "--state", str(self.var_dir / "stripe-local.json"),
-                    "--public-url", self.stripe_url,
-                    "--webhook", f"{self.url}/webhooks/stripe/",
-                    "--webhook-secret", WEBHOOK_SECRET,
-                ])  # fmt: skip
-            self._start("web", [
-                PYTHON, "manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload",
-            ])  # fmt: skip
-            self._start("worker", [
-                CELERY, "-A", "config", "worker", "--loglevel", "INFO", "--concurrency", "2",
-                "--hostname", f"worker-{self.port}@%h", "--without-heartbeat",
-                "--without-gossip", "--without-mingle",
-            ])  # fmt: skip
+                self._start(
+                    "stripe",
+                    [
+                        PYTHON,
+                        "-m",
+                        "devtools.stripe_local",
+                        "--port",
+                        str(self.stripe_port),
+                        "--state",
+                        str(self.var_dir / "stripe-local.json"),
+                        "--public-url",
+                        self.stripe_url,
+                        "--webhook",
+                        f"{self.url}/webhooks/stripe/",
+                        "--webhook-secret",
+                        WEBHOOK_SECRET,
+                    ],
+                )
+            self._start(
+                "web",
+                [
+                    PYTHON,
+                    "manage.py",
+                    "runserver",
+                    f"127.0.0.1:{self.port}",
+                    "--noreload",
+                ],
+            )
+            self._start(
+                "worker",
+                [
+                    CELERY,
+                    "-A",
+                    "config",
+                    "worker",
+                    "--loglevel",
+                    "INFO",
+                    "--concurrency",
+                    "2",
+                    "--hostname",
+                    f"worker-{self.port}@%h",
+                    "--without-heartbeat",
+                    "--without-gossip",
+                    "--without-mingle",
+                ],
+            )
             self._wait_for_web()
         except BaseException:
             self.__exit__(None, None, None)
@@ -110,9 +141,14 @@ class EmbeddedStack:
 
     def manage(self, *args: str, timeout: float = 120) -> str:
         result = subprocess.run(
-            [PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True,
-            text=True, timeout=timeout, check=False,
-        )  # fmt: skip
+            [PYTHON, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
         if result.returncode != 0:
             raise AssertionError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-4000:]}")
         return result.stdout
@@ -149,10 +185,14 @@ class EmbeddedStack:
         page = session.get(f"{self.url}/accounts/login/", timeout=30)
         response = session.post(
             f"{self.url}/accounts/login/",
-            data={"login": email, "password": DEMO_PASSWORD,
-                  "csrfmiddlewaretoken": csrf_token(page.text)},
-            headers={"Referer": f"{self.url}/accounts/login/"}, timeout=30,
-        )  # fmt: skip
+            data={
+                "login": email,
+                "password": DEMO_PASSWORD,
+                "csrfmiddlewaretoken": csrf_token(page.text),
+            },
+            headers={"Referer": f"{self.url}/accounts/login/"},
+            timeout=30,
+        )
         assert response.ok and "/accounts/login/" not in response.url, response.text[:2000]
         return session
 

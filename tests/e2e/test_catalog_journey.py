@@ -19,13 +19,25 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _on_sale(creator, staff, title: str, seed: int, offers, tags=()):
-    work = upload_work(creator, jpeg_bytes(photo(640, 480, seed=seed)), name=f"{seed}.jpg",
-                       title=title, tags=list(tags))  # fmt: skip
+    work = upload_work(
+        creator,
+        jpeg_bytes(photo(640, 480, seed=seed)),
+        name=f"{seed}.jpg",
+        title=title,
+        tags=list(tags),
+    )
     work_review_decide(work=work, approve=True, reason="", actor=staff)
     for preset, price, currency in offers:
-        offer_create(work=work, actor=creator, terms=PRESETS[preset].terms, preset=preset,
-                     price_amount=price, currency=currency, consent=True,
-                     context=ConsentContext(user_agent="journey"))  # fmt: skip
+        offer_create(
+            work=work,
+            actor=creator,
+            terms=PRESETS[preset].terms,
+            preset=preset,
+            price_amount=price,
+            currency=currency,
+            consent=True,
+            context=ConsentContext(user_agent="journey"),
+        )
     return work
 
 
@@ -37,11 +49,23 @@ def test_visitor_filters_the_catalog_by_intended_use(page, live_server, screensh
     staff = StaffFactory()
     ada = CreatorFactory(profile__display_name="Ada Okafor")
     grace = CreatorFactory(profile__display_name="Grace Lin")
-    _on_sale(ada, staff, "Harbour at dawn", 1, [("generative-commercial-3y", 3000, "USD"),
-                                                ("evaluation-1y", 500, "USD")], ["sea", "boats"])  # fmt: skip
+    _on_sale(
+        ada,
+        staff,
+        "Harbour at dawn",
+        1,
+        [("generative-commercial-3y", 3000, "USD"), ("evaluation-1y", 500, "USD")],
+        ["sea", "boats"],
+    )
     _on_sale(ada, staff, "Forest path", 2, [("nongenerative-research-5y", 800, "USD")], ["trees"])
-    _on_sale(grace, staff, "Night market", 3, [("fine-tune-commercial-2y", 1200, "USD")],
-             ["city", "neon"])  # fmt: skip
+    _on_sale(
+        grace,
+        staff,
+        "Night market",
+        3,
+        [("fine-tune-commercial-2y", 1200, "USD")],
+        ["city", "neon"],
+    )
     _on_sale(grace, staff, "Desert road", 4, [("evaluation-1y", 900, "EUR")])
 
     # Everything on sale in dollars, with thumbnails, creators and prices.

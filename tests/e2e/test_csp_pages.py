@@ -99,8 +99,14 @@ def world(creator, buyer, media_root):
 
 def test_anonymous_pages_render_without_a_violation(browser, live_server, world):
     w = watch(browser, live_server)
-    for url in ["/", "/catalog/", "/verify/", "/accounts/login/", "/accounts/signup/",
-                f"/public/licenses/{world['grant'].uuid}/"]:  # fmt: skip
+    for url in [
+        "/",
+        "/catalog/",
+        "/verify/",
+        "/accounts/login/",
+        "/accounts/signup/",
+        f"/public/licenses/{world['grant'].uuid}/",
+    ]:
         w.visit(url)
 
     # Swagger UI: the page draws the API only if its start-up script ran under the nonce.
@@ -124,11 +130,21 @@ def test_a_creators_pages_render_without_a_violation_and_confirm_still_asks(
 ):
     token, _ = api_token_create(user=creator, name="Render farm")
     w = watch(browser, live_server, creator)
-    for url in ["/studio/", "/studio/works/", "/studio/works/upload/",
-                f"/studio/works/{world['work'].id}/", "/studio/consents/", "/studio/sales/",
-                "/studio/earnings/", "/studio/licenses/", "/notifications/",
-                # allauth's own pages (email, password) and our two-factor overview
-                "/accounts/email/", "/accounts/password/change/", "/accounts/2fa/"]:  # fmt: skip
+    for url in [
+        "/studio/",
+        "/studio/works/",
+        "/studio/works/upload/",
+        f"/studio/works/{world['work'].id}/",
+        "/studio/consents/",
+        "/studio/sales/",
+        "/studio/earnings/",
+        "/studio/licenses/",
+        "/notifications/",
+        # allauth's own pages (email, password) and our two-factor overview
+        "/accounts/email/",
+        "/accounts/password/change/",
+        "/accounts/2fa/",
+    ]:
         w.visit(url)
     # The uploader is script: it is there, wired to its drop zone.
     tab = w.visit("/studio/works/upload/")
@@ -170,9 +186,17 @@ def test_a_creators_pages_render_without_a_violation_and_confirm_still_asks(
 def test_a_team_owners_pages_render_without_a_violation(browser, live_server, world, buyer):
     order, grant = world["order"], world["grant"]
     w = watch(browser, live_server, buyer)
-    for url in ["/catalog/", "/team/", "/datasets/", "/orders/", f"/orders/{order.uuid}/",
-                "/licenses/", f"/licenses/{grant.uuid}/", "/team/models/",
-                "/settings/tokens/"]:  # fmt: skip
+    for url in [
+        "/catalog/",
+        "/team/",
+        "/datasets/",
+        "/orders/",
+        f"/orders/{order.uuid}/",
+        "/licenses/",
+        f"/licenses/{grant.uuid}/",
+        "/team/models/",
+        "/settings/tokens/",
+    ]:
         w.visit(url)
 
     # Bootstrap's dropdown (its script is a static file).
@@ -192,8 +216,15 @@ def test_a_team_owners_pages_render_without_a_violation(browser, live_server, wo
 
 def test_staff_pages_render_without_a_violation(browser, live_server, world, staff_with_totp):
     w = watch(browser, live_server, staff_with_totp)
-    for url in ["/staff/", "/staff/review/log/", "/staff/ledger/", "/staff/orders/",
-                f"/staff/orders/{world['order'].uuid}/", "/staff/webhooks/", "/admin/"]:  # fmt: skip
+    for url in [
+        "/staff/",
+        "/staff/review/log/",
+        "/staff/ledger/",
+        "/staff/orders/",
+        f"/staff/orders/{world['order'].uuid}/",
+        "/staff/webhooks/",
+        "/admin/",
+    ]:
         w.visit(url)
 
     # The review queue: the open-case count arrives by htmx; select-all ticks every case.

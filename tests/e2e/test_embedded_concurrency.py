@@ -39,11 +39,17 @@ def _upload(stack: EmbeddedStack, token: str, n: int) -> tuple[int, dict]:
     response = requests.post(
         f"{stack.url}/api/v1/works/",
         headers={"Authorization": f"Token {token}"},
-        files={"file": (f"photo-{n}.jpg", jpeg_bytes(photo(720, 540, seed=1000 + n)), "image/jpeg")},
-        data={"title": f"Concurrent photo {n}", "ai_involvement": "none",
-              "rights_confirmed": "true", "tags": "harbour, test"},
+        files={
+            "file": (f"photo-{n}.jpg", jpeg_bytes(photo(720, 540, seed=1000 + n)), "image/jpeg")
+        },
+        data={
+            "title": f"Concurrent photo {n}",
+            "ai_involvement": "none",
+            "rights_confirmed": "true",
+            "tags": "harbour, test",
+        },
         timeout=120,
-    )  # fmt: skip
+    )
     return response.status_code, _json(response)
 
 
@@ -63,11 +69,18 @@ def _bulk_offer(stack: EmbeddedStack, work_ids: list[int]) -> tuple[int, str]:
     assert form.status_code == 200, form.text[:2000]
     response = session.post(
         f"{stack.url}/studio/offers/bulk/",
-        data={"csrfmiddlewaretoken": csrf_token(form.text), "works": work_ids,
-              "preset": "evaluation-1y", "price": "31.50", "currency": "EUR",
-              "step": "confirm", "consent": "yes"},
-        headers={"Referer": form.url}, timeout=120,
-    )  # fmt: skip
+        data={
+            "csrfmiddlewaretoken": csrf_token(form.text),
+            "works": work_ids,
+            "preset": "evaluation-1y",
+            "price": "31.50",
+            "currency": "EUR",
+            "step": "confirm",
+            "consent": "yes",
+        },
+        headers={"Referer": form.url},
+        timeout=120,
+    )
     return response.status_code, response.url
 
 
@@ -80,19 +93,35 @@ def _buy_and_renew(stack: EmbeddedStack, token: str) -> dict:
         f"{stack.url}/api/v1/catalog/?use=ai-evaluate", headers=auth, timeout=60
     ).json()["results"]
     dataset = requests.post(
-        f"{stack.url}/api/v1/datasets/", headers=auth, timeout=60,
-        json={"name": "Bought during uploads", "uses": ["ai-evaluate"], "commercial": False,
-              "months_needed": 12, "work_ids": [w["id"] for w in catalog[:3]]},
-    )  # fmt: skip
+        f"{stack.url}/api/v1/datasets/",
+        headers=auth,
+        timeout=60,
+        json={
+            "name": "Bought during uploads",
+            "uses": ["ai-evaluate"],
+            "commercial": False,
+            "months_needed": 12,
+            "work_ids": [w["id"] for w in catalog[:3]],
+        },
+    )
     order = requests.post(
-        f"{stack.url}/api/v1/datasets/{dataset.json()['uuid']}/checkout/", headers=auth,
-        json={"acknowledge_destruction": True}, timeout=60,
-    )  # fmt: skip
+        f"{stack.url}/api/v1/datasets/{dataset.json()['uuid']}/checkout/",
+        headers=auth,
+        json={"acknowledge_destruction": True},
+        timeout=60,
+    )
     paid = requests.post(
-        order.json()["checkout_url"], timeout=60,
-        data={"action": "pay", "email": BUYER, "card_number": "4242 4242 4242 4242",
-              "exp": "12 / 34", "cvc": "123", "name": "Lead"},
-    )  # fmt: skip
+        order.json()["checkout_url"],
+        timeout=60,
+        data={
+            "action": "pay",
+            "email": BUYER,
+            "card_number": "4242 4242 4242 4242",
+            "exp": "12 / 34",
+            "cvc": "123",
+            "name": "Lead",
+        },
+    )
     licenses = requests.get(f"{stack.url}/api/v1/licenses/", headers=auth, timeout=60)
     expired = [g for g in licenses.json()["results"] if g["status"] != "active"]
     renewal = requests.post(
@@ -118,8 +147,9 @@ def test_uploads_from_eight_threads_while_the_worker_writes_never_fail(stack):
     token = stack.api_token(CREATOR)
     listed = requests.get(
         f"{stack.url}/api/v1/works/?status=listed",
-        headers={"Authorization": f"Token {token}"}, timeout=30,
-    ).json()["results"]  # fmt: skip
+        headers={"Authorization": f"Token {token}"},
+        timeout=30,
+    ).json()["results"]
     assert listed, "the demo creator has listed works to offer in bulk"
 
     # One warm-up upload, so the worker is busy screening and processing when the rest arrive.
@@ -177,12 +207,18 @@ def test_uploads_from_eight_threads_while_the_worker_writes_never_fail(stack):
     assert len(statuses) == UPLOAD_THREADS * UPLOADS_PER_THREAD
 
     job = _wait_until(
-        lambda: (j := stack.query(
-            "from licensing.models import BulkOfferJob\n"
-            "result = list(BulkOfferJob.objects.values('status', 'done', 'total', 'skipped'))"
-        )) and j[0]["status"] in {"done", "failed"} and j,
+        lambda: (
+            (
+                j := stack.query(
+                    "from licensing.models import BulkOfferJob\n"
+                    "result = list(BulkOfferJob.objects.values('status', 'done', 'total', 'skipped'))"
+                )
+            )
+            and j[0]["status"] in {"done", "failed"}
+            and j
+        ),
         timeout=120,
-    )  # fmt: skip
+    )
     assert job and job[0]["status"] == "done" and job[0]["done"] == len(listed), job
     offers = stack.query(
         "from licensing.models import ConsentRecord, Offer\n"
@@ -193,14 +229,20 @@ def test_uploads_from_eight_threads_while_the_worker_writes_never_fail(stack):
     assert offers == [len(listed) - len(job[0]["skipped"])] * 2, (offers, job)
 
     order = _wait_until(
-        lambda: (o := stack.query(
-            "from marketplace.models import Order\n"
-            f"o = Order.objects.get(uuid='{bought['order']}')\n"
-            "p = o.packages.order_by('-version').first()\n"
-            "result = [o.status, p.status if p else None]"
-        )) and o == ["paid", "ready"] and o,
+        lambda: (
+            (
+                o := stack.query(
+                    "from marketplace.models import Order\n"
+                    f"o = Order.objects.get(uuid='{bought['order']}')\n"
+                    "p = o.packages.order_by('-version').first()\n"
+                    "result = [o.status, p.status if p else None]"
+                )
+            )
+            and o == ["paid", "ready"]
+            and o
+        ),
         timeout=180,
-    )  # fmt: skip
+    )
     assert order == ["paid", "ready"], "the paid order's package was not built"
 
     assert stack.is_alive("web") and stack.is_alive("worker")
@@ -235,14 +277,16 @@ def test_a_write_that_waits_too_long_answers_503_retry_and_keeps_nothing(tmp_pat
             form = session.post(
                 f"{stack.url}/accounts/logout/",
                 data={"csrfmiddlewaretoken": session.cookies.get("csrftoken", "")},
-                headers={"Referer": stack.url + "/"}, timeout=60,
-            )  # fmt: skip
+                headers={"Referer": stack.url + "/"},
+                timeout=60,
+            )
             retry_after = requests.post(
-                f"{stack.url}/api/v1/works/", headers={"Authorization": f"Token {token}"},
+                f"{stack.url}/api/v1/works/",
+                headers={"Authorization": f"Token {token}"},
                 files={"file": ("x.jpg", jpeg_bytes(photo(200, 200, seed=9)), "image/jpeg")},
                 data={"title": "x", "ai_involvement": "none", "rights_confirmed": "true"},
                 timeout=60,
-            ).headers.get("Retry-After")  # fmt: skip
+            ).headers.get("Retry-After")
         finally:
             holder.rollback()
             holder.close()

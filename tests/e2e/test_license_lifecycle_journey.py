@@ -54,11 +54,20 @@ def test_a_destroy_models_license_from_sale_to_attested_destruction(
 
     # The team declares the model it trains; the creator is told, once.
     start = item.starts_at.date()
-    response = api(buyer).post("/api/v1/models/", {
-        "name": "Tide", "version": "1.0", "purpose": "Seascape generator",
-        "commercial": True, "generative": True, "training_started_on": str(start),
-        "training_ended_on": str(start + timedelta(days=20)), "grants": [str(grant.uuid)],
-    }, format="json")  # fmt: skip
+    response = api(buyer).post(
+        "/api/v1/models/",
+        {
+            "name": "Tide",
+            "version": "1.0",
+            "purpose": "Seascape generator",
+            "commercial": True,
+            "generative": True,
+            "training_started_on": str(start),
+            "training_ended_on": str(start + timedelta(days=20)),
+            "grants": [str(grant.uuid)],
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     model_uuid = response.json()["uuid"]
     notice = Notification.objects.get(user=ada, subject__icontains="Tide")
@@ -86,10 +95,14 @@ def test_a_destroy_models_license_from_sale_to_attested_destruction(
     assert item.status == GrantStatus.BREACHED
 
     # An owner attests: the restriction lifts and the holdback becomes the team's credit.
-    attested = api(buyer).post(f"/api/v1/models/{model_uuid}/attestations/", {
-        "destroyed_on": str(timezone.now().date()),
-        "method": "Deleted the weights, every checkpoint and the training cache.",
-    }, format="json")  # fmt: skip
+    attested = api(buyer).post(
+        f"/api/v1/models/{model_uuid}/attestations/",
+        {
+            "destroyed_on": str(timezone.now().date()),
+            "method": "Deleted the weights, every checkpoint and the training cache.",
+        },
+        format="json",
+    )
     assert attested.status_code == 201, attested.json()
     assert team_credit_balances(team) == {"USD": 1_000}
     item.refresh_from_db()

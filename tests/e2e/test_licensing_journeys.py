@@ -94,8 +94,12 @@ def test_creator_offers_a_work_reads_the_license_withdraws_and_sees_the_history(
     expect(page.get_by_text("is offered at $30.00 per license")).to_be_visible()
     offer = Offer.objects.get()
     assert (offer.work_id, offer.price_amount, offer.currency, offer.preset, offer.status) == (
-        work.id, 3000, "USD", FINE_TUNE, "active",
-    )  # fmt: skip
+        work.id,
+        3000,
+        "USD",
+        FINE_TUNE,
+        "active",
+    )
     assert offer.terms == PRESETS[FINE_TUNE].terms
     row = panel.locator(".offer-row")
     expect(row).to_have_count(1)
@@ -250,17 +254,26 @@ def test_creator_offers_three_works_at_once_with_custom_terms(
     assert [o.work_id for o in offers] == sorted(w.id for w in chosen)
     for offer in offers:
         assert (offer.uses, offer.term_months, offer.on_expiry, offer.commercial) == (
-            ["ai-evaluate"], 12, "stop-training", False,
-        )  # fmt: skip
+            ["ai-evaluate"],
+            12,
+            "stop-training",
+            False,
+        )
         assert (offer.price_amount, offer.currency, offer.preset) == (1500, "EUR", "")
     assert ConsentRecord.objects.filter(action="given").count() == 3
 
     # A job still running polls itself every second until it is done, then lists what it skipped.
     job = BulkOfferJob.objects.create(
-        owner=creator, work_ids=[w.id for w in chosen] + [rejected.id],
-        terms=PRESETS["evaluation-1y"].terms.canonical(), preset="evaluation-1y",
-        price_amount=900, currency="USD", status="running", total=4, done=1,
-    )  # fmt: skip
+        owner=creator,
+        work_ids=[w.id for w in chosen] + [rejected.id],
+        terms=PRESETS["evaluation-1y"].terms.canonical(),
+        preset="evaluation-1y",
+        price_amount=900,
+        currency="USD",
+        status="running",
+        total=4,
+        done=1,
+    )
     page.goto(f"/studio/offers/bulk/{job.id}/")
     progress = page.locator("#bulk-progress")
     expect(progress).to_contain_text("1 of 4 works done")

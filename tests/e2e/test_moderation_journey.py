@@ -37,22 +37,31 @@ def _held_copy():
     original_owner, copier = CreatorFactory(), CreatorFactory()
     picture = photo(640, 480, seed=7)
     original = upload_work(original_owner, jpeg_bytes(picture), title="Harbour at dawn")
-    copy = upload_work(copier, jpeg_bytes(ImageOps.mirror(picture)),
-                       name="my_photo.jpg", title="My harbour")  # fmt: skip
+    copy = upload_work(
+        copier, jpeg_bytes(ImageOps.mirror(picture)), name="my_photo.jpg", title="My harbour"
+    )
     copy = Work.objects.get(id=copy.id)
     if copy.status != WorkStatus.PENDING_REVIEW:
         work_status_set(work=copy, status=WorkStatus.PENDING_REVIEW, reason="Held for review")
         copy.save()
     ScreeningSignal.objects.update_or_create(
-        work=copy, kind=SignalKind.NEAR_DUPLICATE, subject=f"work:{original.id}",
-        defaults={"weight": 60, "summary": "A flipped copy of another account's work",
-                  "related_work": original, "distance": 4,
-                  "evidence": {"pdq_distance": 4, "variant": "mirror"}},
-    )  # fmt: skip
+        work=copy,
+        kind=SignalKind.NEAR_DUPLICATE,
+        subject=f"work:{original.id}",
+        defaults={
+            "weight": 60,
+            "summary": "A flipped copy of another account's work",
+            "related_work": original,
+            "distance": 4,
+            "evidence": {"pdq_distance": 4, "variant": "mirror"},
+        },
+    )
     case, _ = ReviewCase.objects.get_or_create(
-        work=copy, kind=CaseKind.SCREENING, status=CaseStatus.OPEN,
+        work=copy,
+        kind=CaseKind.SCREENING,
+        status=CaseStatus.OPEN,
         defaults={"risk_score": 75, "reason": "Near copy of another account's listed work"},
-    )  # fmt: skip
+    )
     return case, original, copy
 
 

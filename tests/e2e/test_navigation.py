@@ -44,9 +44,13 @@ def test_every_roles_navigation_is_one_line_at_1280_px(
         link_height = tab.locator("nav.site-nav .nav-link").first.bounding_box()["height"]
         # One row of links: the bar is no taller than a link plus its padding.
         assert nav.bounding_box()["height"] < 2 * link_height + 24
-        tops = {round(box["y"]) for box in (
-            el.bounding_box() for el in tab.locator("nav.site-nav .navbar-nav > li").all()
-        ) if box}  # fmt: skip
+        tops = {
+            round(box["y"])
+            for box in (
+                el.bounding_box() for el in tab.locator("nav.site-nav .navbar-nav > li").all()
+            )
+            if box
+        }
         assert max(tops) - min(tops) < link_height, tops
         assert tab.locator("nav.site-nav .nav-link.active").count() <= 1
         screenshot(tab, f"nav-{role}")

@@ -41,8 +41,11 @@ def shop(settings, live_server, stripe_server, media_root):  # noqa: F811
     settings.STRIPE_WEBHOOK_SECRET = SECRET
     settings.SITE_URL = live_server.url
     settings.PLATFORM_FEE_BPS = 2000
-    control(stripe_server, "webhook_endpoints",
-            {"url": f"{live_server.url}/webhooks/stripe/", "secret": SECRET})  # fmt: skip
+    control(
+        stripe_server,
+        "webhook_endpoints",
+        {"url": f"{live_server.url}/webhooks/stripe/", "secret": SECRET},
+    )
     return stripe_server
 
 
@@ -145,8 +148,9 @@ def test_buys_a_dataset_end_to_end_with_a_declined_card_first(
     screenshot(page, "7-license")
 
     # The creator sees the sale and a notification.
-    creator_context = browser.new_context(base_url=live_server.url,
-                                          viewport={"width": 1280, "height": 900})  # fmt: skip
+    creator_context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 900}
+    )
     creator_page = creator_context.new_page()
     _sign_in(creator_page, ada.email)
     expect(creator_page.get_by_test_id("unread-count")).to_contain_text("1")
@@ -178,14 +182,22 @@ def test_staff_refund_an_item_and_replay_a_failed_event(
     settings.STRIPE_WEBHOOK_SECRET = SECRET
     ada = CreatorFactory(email="ada@example.com", profile__display_name="Ada Okafor")
     buyer = BuyerFactory(email="lin@orbit.example", membership__organization__name="Orbit Lab")
-    dataset = make_dataset(buyer, [listed_work(ada, price=1500, title="Harbour at dawn"),
-                                   listed_work(ada, price=999, title="Salt marsh")])  # fmt: skip
+    dataset = make_dataset(
+        buyer,
+        [
+            listed_work(ada, price=1500, title="Harbour at dawn"),
+            listed_work(ada, price=999, title="Salt marsh"),
+        ],
+    )
     order = order_checkout_start(dataset=dataset, user=buyer, destruction_acknowledged=True)
     assert pay(stripe_server, order) == 303
     deliver_all(client, stripe_client)
     monkeypatch.setitem(handlers, "test.flaky", _fails_once())
-    event_process(event_record({"id": "evt_flaky_0001", "type": "test.flaky",
-                                "data": {"object": {"id": "obj_1"}}}))  # fmt: skip
+    event_process(
+        event_record(
+            {"id": "evt_flaky_0001", "type": "test.flaky", "data": {"object": {"id": "obj_1"}}}
+        )
+    )
     staff = StaffFactory(email="ops@example.com")
     secret = totp_enable(staff)
 

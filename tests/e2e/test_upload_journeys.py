@@ -251,9 +251,14 @@ def _submit_work(owner, name: str, picture: Image.Image, *, batch=None) -> Work:
     picture.save(out, "JPEG", quality=90)
     upload = SimpleUploadedFile(name, out.getvalue(), content_type="image/jpeg")
     result = work_submit(
-        owner=owner, upload=upload, title=name.rsplit(".", 1)[0], ai_involvement="generated",
-        rights_confirmed=True, tags=["study"], batch=batch,
-    )  # fmt: skip
+        owner=owner,
+        upload=upload,
+        title=name.rsplit(".", 1)[0],
+        ai_involvement="generated",
+        rights_confirmed=True,
+        tags=["study"],
+        batch=batch,
+    )
     return Work.objects.get(id=result.work.id)
 
 
@@ -277,12 +282,19 @@ def test_works_in_every_state_and_a_batch_that_updates_itself(
     approved, rejected, failed, processing, waiting = works
     work_review_decide(work=approved, approve=True, reason="", actor=staff)
     work_review_decide(
-        work=rejected, approve=False, actor=staff,
+        work=rejected,
+        approve=False,
+        actor=staff,
         reason="The same image is listed by another creator; send us proof that it is yours.",
-    )  # fmt: skip
+    )
     _set_status(failed, WorkStatus.PROCESSING)
-    _set_status(failed, WorkStatus.FAILED, "We could not finish processing this file. You can retry.",
-                thumbnail="", preview="")  # fmt: skip
+    _set_status(
+        failed,
+        WorkStatus.FAILED,
+        "We could not finish processing this file. You can retry.",
+        thumbnail="",
+        preview="",
+    )
     _set_status(processing, WorkStatus.PROCESSING, thumbnail="", preview="")
     # Screening listed the clean upload on commit; this page needs one work still waiting for a
     # person, as a held one would be.
@@ -336,9 +348,12 @@ def test_works_in_every_state_and_a_batch_that_updates_itself(
         pass  # a poll went by...
     assert page.input_value("input[name=title]") == "typed while processing"  # ...keeping input
     _set_status(
-        processing, WorkStatus.PENDING_REVIEW, "Waiting for a member of staff to review it.",
-        thumbnail=waiting.thumbnail.name, preview=waiting.preview.name,
-    )  # fmt: skip
+        processing,
+        WorkStatus.PENDING_REVIEW,
+        "Waiting for a member of staff to review it.",
+        thumbnail=waiting.thumbnail.name,
+        preview=waiting.preview.name,
+    )
     expect(page.locator(".work-status.alert-info")).to_contain_text(
         "Waiting for review", timeout=10_000
     )
@@ -357,9 +372,11 @@ def test_works_in_every_state_and_a_batch_that_updates_itself(
     expect(progress).to_contain_text("1 of 3 processed", timeout=10_000)
     _submit_work(creator, "late-2.jpg", _picture((300, 300), (10, 90, 10), []), batch=batch)
     UploadRefusal.objects.create(
-        batch=batch, filename="notes.pdf", code="unsupported_type",
+        batch=batch,
+        filename="notes.pdf",
+        code="unsupported_type",
         message="This file is a PDF. Upload a JPEG, PNG or WebP image.",
-    )  # fmt: skip
+    )
     expect(progress).to_have_attribute("data-finished", "true", timeout=10_000)
     expect(progress).to_contain_text("3 of 3 processed")
     expect(progress.locator(".refusal-row")).to_contain_text("This file is a PDF.")

@@ -47,9 +47,11 @@ def grant_for(buyer, works, *, starts_at):
             )
         )
     grant, _ = license_grant_create(
-        organization=team_of(buyer), source_reference=f"test:{ref}", items=specs,
+        organization=team_of(buyer),
+        source_reference=f"test:{ref}",
+        items=specs,
         starts_at=starts_at,
-    )  # fmt: skip
+    )
     return grant
 
 
@@ -60,25 +62,48 @@ def license_on(buyer, work, terms, *, starts_at, ref):
     from tests.marketplace.factories import CONTEXT
 
     offer_withdraw(offer=work.offers.get(status="active"), actor=work.owner, context=CONTEXT)
-    offer = offer_create(work=work, actor=work.owner, terms=terms, price_amount=900,
-                         currency="USD", consent=True, context=CONTEXT)  # fmt: skip
+    offer = offer_create(
+        work=work,
+        actor=work.owner,
+        terms=terms,
+        price_amount=900,
+        currency="USD",
+        consent=True,
+        context=CONTEXT,
+    )
     grant, _ = license_grant_create(
-        organization=team_of(buyer), source_reference=f"test:{ref}", starts_at=starts_at,
-        items=[GrantItemSpec(
-            work_id=work.id, offer_id=offer.id, creator_id=work.owner_id,
-            work_title=work.title, terms=offer.terms.canonical(), terms_hash=offer.terms_hash,
-            price_amount=900, currency="USD", item_ref=f"test:{ref}:1",
-        )],
-    )  # fmt: skip
+        organization=team_of(buyer),
+        source_reference=f"test:{ref}",
+        starts_at=starts_at,
+        items=[
+            GrantItemSpec(
+                work_id=work.id,
+                offer_id=offer.id,
+                creator_id=work.owner_id,
+                work_title=work.title,
+                terms=offer.terms.canonical(),
+                terms_hash=offer.terms_hash,
+                price_amount=900,
+                currency="USD",
+                item_ref=f"test:{ref}:1",
+            )
+        ],
+    )
     return grant.items.get()
 
 
 def declare(buyer, items, *, name="Orbit", version="1", started=date(2026, 1, 1)):
     declaration = ModelDeclaration.objects.create(
-        organization=team_of(buyer), declared_by=buyer, name=name, version=version,
-        purpose="Image generator", is_commercial=True, is_generative=True,
-        training_started_on=started, training_ended_on=started,
-    )  # fmt: skip
+        organization=team_of(buyer),
+        declared_by=buyer,
+        name=name,
+        version=version,
+        purpose="Image generator",
+        is_commercial=True,
+        is_generative=True,
+        training_started_on=started,
+        training_ended_on=started,
+    )
     for item in items:
         ModelDeclarationItem.objects.create(declaration=declaration, grant_item=item)
     return declaration

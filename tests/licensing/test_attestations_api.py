@@ -27,8 +27,7 @@ def declaration(buyer):
     # Started long enough ago to have expired: the item ends 36 months after it started.
     start = timezone.now() - timedelta(days=3 * 366)
     grant = grant_for(buyer, [listed_work(preset=DESTROY)], starts_at=start)
-    return declare(buyer, grant.items.all(), name="Orbit", version="3",
-                   started=start.date())  # fmt: skip
+    return declare(buyer, grant.items.all(), name="Orbit", version="3", started=start.date())
 
 
 def url(declaration):
@@ -69,9 +68,8 @@ def test_owner_attests_with_multipart_evidence(api_client, buyer, declaration):
 
 @pytest.mark.parametrize(
     "who, expected",
-    [("anonymous", 401), ("creator", 403), ("member", 403), ("other_owner", 404),
-     ("staff", 403)],
-)  # fmt: skip
+    [("anonymous", 401), ("creator", 403), ("member", 403), ("other_owner", 404), ("staff", 403)],
+)
 def test_who_may_attest(api_client, buyer, creator, staff, declaration, who, expected):
     users = {
         "creator": creator,
@@ -148,10 +146,14 @@ def test_the_owner_reads_the_full_statement_and_signs(client, buyer, declaration
     evidence = SimpleUploadedFile("log.txt", b"deleted\n")
     response = client.post(
         page(declaration),
-        {"destroyed_on": timezone.localdate().isoformat(), "method": "Shredded the disks.",
-         "evidence": evidence, "confirm": "on"},
+        {
+            "destroyed_on": timezone.localdate().isoformat(),
+            "method": "Shredded the disks.",
+            "evidence": evidence,
+            "confirm": "on",
+        },
         follow=True,
-    )  # fmt: skip
+    )
     html = response.content.decode()
     assert "is attested destroyed" in html and "Signature verified" in html
     att = DestructionAttestation.objects.get()
@@ -177,8 +179,10 @@ def test_a_member_sees_why_they_cannot_attest(client, buyer, declaration):
     client.force_login(member)
     html = client.get(page(declaration)).content.decode()
     assert "Only an owner of" in html and "Sign and attest" not in html
-    client.post(page(declaration), {"destroyed_on": timezone.localdate().isoformat(),
-                                    "method": "x", "confirm": "on"})  # fmt: skip
+    client.post(
+        page(declaration),
+        {"destroyed_on": timezone.localdate().isoformat(), "method": "x", "confirm": "on"},
+    )
     assert not DestructionAttestation.objects.exists()
 
 

@@ -57,8 +57,9 @@ def the_job(response) -> BulkOfferJob:
 def test_bulk_apply_gives_each_work_its_own_offer_and_consent(
     creator_client, creator, works, django_capture_on_commit_callbacks
 ):
-    job = the_job(confirm(creator_client, django_capture_on_commit_callbacks,
-                          works=[w.id for w in works]))  # fmt: skip
+    job = the_job(
+        confirm(creator_client, django_capture_on_commit_callbacks, works=[w.id for w in works])
+    )
     job.refresh_from_db()
     assert (job.status, job.done, job.total, job.skipped) == ("done", 3, 3, [])
     assert job.finished_at is not None and job.percent == 100
@@ -87,30 +88,34 @@ def test_bulk_apply_never_offers_another_creators_work(
 ):
     someone = CreatorFactory()
     theirs = make_work(someone, seed=40, title="Not yours")
-    job = the_job(confirm(creator_client, django_capture_on_commit_callbacks,
-                          works=[works[0].id, theirs.id]))  # fmt: skip
+    job = the_job(
+        confirm(creator_client, django_capture_on_commit_callbacks, works=[works[0].id, theirs.id])
+    )
     job.refresh_from_db()
     assert job.work_ids == [works[0].id] and job.total == 1 and job.done == 1
     assert not Offer.objects.filter(work=theirs).exists()
     assert not ConsentRecord.objects.filter(work_id=theirs.id).exists()
     assert "Not yours" not in str(job.skipped)  # not even named back to this creator
     # Only someone else's works: nothing at all.
-    page = creator_client.post("/studio/offers/bulk/",
-                               {**FORM, "step": "confirm", "consent": "yes", "works": [theirs.id]})  # fmt: skip
+    page = creator_client.post(
+        "/studio/offers/bulk/", {**FORM, "step": "confirm", "consent": "yes", "works": [theirs.id]}
+    )
     assert page.status_code == 200
     assert BulkOfferJob.objects.count() == 1
     assert not Offer.objects.filter(work=theirs).exists()
 
 
-def test_bulk_apply_without_consent_offers_nothing(creator_client, works,
-                                                   django_capture_on_commit_callbacks):  # fmt: skip
+def test_bulk_apply_without_consent_offers_nothing(
+    creator_client, works, django_capture_on_commit_callbacks
+):
     ids = [w.id for w in works]
     review = creator_client.post("/studio/offers/bulk/", {**FORM, "step": "review", "works": ids})
     assert review.status_code == 200
     for consent in ({}, {"consent": "on"}, {"consent": ""}):
         with django_capture_on_commit_callbacks(execute=True):
-            page = creator_client.post("/studio/offers/bulk/",
-                                       {**FORM, "step": "confirm", "works": ids, **consent})  # fmt: skip
+            page = creator_client.post(
+                "/studio/offers/bulk/", {**FORM, "step": "confirm", "works": ids, **consent}
+            )
         assert page.status_code == 400
     assert not BulkOfferJob.objects.exists()
     assert not Offer.objects.exists() and not ConsentRecord.objects.exists()
@@ -121,8 +126,9 @@ def test_works_that_cannot_be_offered_are_left_out_before_consent(
 ):
     """A work still processing is not listed on the consent page, so the consent (and the job)
     covers exactly the works shown."""
-    processing = upload_work(creator, jpeg_bytes(photo(160, 120, seed=30)), title="Still busy",
-                             process=False)  # fmt: skip
+    processing = upload_work(
+        creator, jpeg_bytes(photo(160, 120, seed=30)), title="Still busy", process=False
+    )
     ids = [works[0].id, processing.id]
     review = creator_client.post("/studio/offers/bulk/", {**FORM, "step": "review", "works": ids})
     listed = [int(i) for i in re.findall(r'name="works" value="(\d+)"', review.content.decode())]
@@ -160,35 +166,47 @@ def test_works_that_stop_being_offerable_before_the_worker_runs_are_reported(
 
 
 def test_the_service_reports_a_processing_work_in_skipped(creator, works, media_root):
-    processing = upload_work(creator, jpeg_bytes(photo(160, 120, seed=31)), title="Busy",
-                             process=False)  # fmt: skip
+    processing = upload_work(
+        creator, jpeg_bytes(photo(160, 120, seed=31)), title="Busy", process=False
+    )
     job = services.bulk_offer_job_create(
-        owner=creator, work_ids=[works[0].id, processing.id], terms=PRESETS[PRESET].terms,
-        preset=PRESET, price_amount=950, currency="USD", consent=True,
+        owner=creator,
+        work_ids=[works[0].id, processing.id],
+        terms=PRESETS[PRESET].terms,
+        preset=PRESET,
+        price_amount=950,
+        currency="USD",
+        consent=True,
         context=ConsentContext(ip_address="127.0.0.1"),
-    )  # fmt: skip
+    )
     job = bulk_offer_job_run(job_id=job.id)
     assert (job.status, job.done, job.total) == ("done", 2, 2)
     assert [(s["work_id"], s["title"]) for s in job.skipped] == [(processing.id, "Busy")]
     assert not Offer.objects.filter(work=processing).exists()
 
 
-def test_progress_is_saved_chunk_by_chunk(creator_client, creator, works, media_root, settings,
-                                          django_capture_on_commit_callbacks):  # fmt: skip
+def test_progress_is_saved_chunk_by_chunk(
+    creator_client, creator, works, media_root, settings, django_capture_on_commit_callbacks
+):
     settings.BULK_OFFER_CHUNK = 2
     more = [make_work(creator, seed, title=f"Work {seed}") for seed in range(3, 6)]
-    job = the_job(confirm(creator_client, django_capture_on_commit_callbacks,
-                          works=[w.id for w in works + more]))  # fmt: skip
+    job = the_job(
+        confirm(
+            creator_client, django_capture_on_commit_callbacks, works=[w.id for w in works + more]
+        )
+    )
     job.refresh_from_db()
     assert (job.status, job.done, job.total) == ("done", 6, 6)
     assert Offer.objects.filter(status="active").count() == 6
     assert ConsentRecord.objects.count() == 6
 
 
-def test_running_a_finished_job_again_changes_nothing(creator_client, works,
-                                                     django_capture_on_commit_callbacks):  # fmt: skip
-    job = the_job(confirm(creator_client, django_capture_on_commit_callbacks,
-                          works=[w.id for w in works]))  # fmt: skip
+def test_running_a_finished_job_again_changes_nothing(
+    creator_client, works, django_capture_on_commit_callbacks
+):
+    job = the_job(
+        confirm(creator_client, django_capture_on_commit_callbacks, works=[w.id for w in works])
+    )
     offers = list(Offer.objects.order_by("id").values())
     records = list(ConsentRecord.objects.order_by("id").values())
     finished = BulkOfferJob.objects.get(id=job.id)
@@ -267,8 +285,9 @@ def test_a_redelivered_job_never_undoes_a_withdrawal(
     )
     bulk_offer_job_run(job_id=job.id)  # the redelivery
     assert not Offer.objects.filter(work_id=offered.work_id, status="active").exists()
-    assert [r.action for r in ConsentRecord.objects.filter(work_id=offered.work_id)
-            .order_by("id")] == ["given", "withdrawn"]  # fmt: skip
+    assert [
+        r.action for r in ConsentRecord.objects.filter(work_id=offered.work_id).order_by("id")
+    ] == ["given", "withdrawn"]
 
 
 def test_a_job_that_breaks_says_so_instead_of_running_forever(
@@ -284,8 +303,9 @@ def test_a_job_that_breaks_says_so_instead_of_running_forever(
     assert "hx-trigger" not in fragment.content.decode()
 
 
-def test_bulk_apply_by_upload_batch(creator_client, creator, works, media_root,
-                                    django_capture_on_commit_callbacks):  # fmt: skip
+def test_bulk_apply_by_upload_batch(
+    creator_client, creator, works, media_root, django_capture_on_commit_callbacks
+):
     batch = UploadBatch.objects.create(owner=creator, expected_files=2)
     in_batch = [make_work(creator, seed, title=f"Batch {seed}", batch=batch) for seed in (20, 21)]
     form = creator_client.get("/studio/offers/bulk/", {"batch": batch.id})
@@ -301,10 +321,10 @@ def test_bulk_apply_by_upload_batch(creator_client, creator, works, media_root,
     assert creator_client.get("/studio/offers/bulk/", {"batch": theirs.id}).status_code == 404
 
 
-def test_the_bulk_job_page_is_its_owners(client, creator_client, works,
-                                         django_capture_on_commit_callbacks):  # fmt: skip
-    job = the_job(confirm(creator_client, django_capture_on_commit_callbacks,
-                          works=[works[0].id]))  # fmt: skip
+def test_the_bulk_job_page_is_its_owners(
+    client, creator_client, works, django_capture_on_commit_callbacks
+):
+    job = the_job(confirm(creator_client, django_capture_on_commit_callbacks, works=[works[0].id]))
     client.force_login(CreatorFactory())
     assert client.get(f"/studio/offers/bulk/{job.id}/").status_code == 404
 
@@ -343,8 +363,9 @@ def test_a_bulk_offer_for_works_held_for_someone_else_fingerprints_the_text_show
     creator_client, creator, media_root, django_capture_on_commit_callbacks
 ):
     work = make_work(creator, seed=51, rights_holder="Okafor Studio Ltd")
-    review = creator_client.post("/studio/offers/bulk/",
-                                 {**FORM, "step": "review", "works": [work.id]})  # fmt: skip
+    review = creator_client.post(
+        "/studio/offers/bulk/", {**FORM, "step": "review", "works": [work.id]}
+    )
     shown = _license_text_shown(review.content.decode())
     confirm(creator_client, django_capture_on_commit_callbacks, works=[work.id])
     assert ConsentRecord.objects.get().license_text_hash == documents.text_hash(shown)
@@ -352,11 +373,13 @@ def test_a_bulk_offer_for_works_held_for_someone_else_fingerprints_the_text_show
 
 def test_the_works_list_selection_opens_the_bulk_form(creator_client, creator, works, media_root):
     """The works page sends ?work=<id>&work=<id>; only offerable works of this creator show."""
-    processing = upload_work(creator, jpeg_bytes(photo(160, 120, seed=32)), title="Busy",
-                             process=False)  # fmt: skip
+    processing = upload_work(
+        creator, jpeg_bytes(photo(160, 120, seed=32)), title="Busy", process=False
+    )
     theirs = make_work(CreatorFactory(), seed=33, title="Not yours")
-    page = creator_client.get("/studio/offers/bulk/",
-                              {"work": [works[0].id, works[2].id, processing.id, theirs.id]})  # fmt: skip
+    page = creator_client.get(
+        "/studio/offers/bulk/", {"work": [works[0].id, works[2].id, processing.id, theirs.id]}
+    )
     assert page.status_code == 200
     listed = [int(i) for i in re.findall(r'name="works" value="(\d+)"', page.content.decode())]
     assert listed == [works[0].id, works[2].id]
@@ -376,8 +399,9 @@ def test_a_broker_outage_leaves_the_job_queued_and_the_sweep_runs_it(
     from licensing.tasks import bulk_offer_jobs_resume_task
 
     with broker_down():
-        job = the_job(confirm(creator_client, django_capture_on_commit_callbacks,
-                              works=[w.id for w in works]))  # fmt: skip
+        job = the_job(
+            confirm(creator_client, django_capture_on_commit_callbacks, works=[w.id for w in works])
+        )
     assert (
         "Could not queue licensing.tasks.bulk_offer_job_run_task" in caplog.text
     )  # the broker really refused

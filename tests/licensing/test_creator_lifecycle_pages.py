@@ -65,8 +65,9 @@ def test_model_list_shows_the_teams_models_with_status(client):
     owner, other = BuyerFactory(), BuyerFactory()
     grant = grant_for(owner, [listed_work()], starts_at=START)
     mine = declare(owner, grant.items.all(), name="Orbit", version="3")
-    theirs = declare(other, grant_for(other, [listed_work()], starts_at=START).items.all(),
-                     name="Secret")  # fmt: skip
+    theirs = declare(
+        other, grant_for(other, [listed_work()], starts_at=START).items.all(), name="Secret"
+    )
     member = member_of(team_of(owner))
     client.force_login(member)
     page = html(client.get("/team/models/"))
@@ -77,8 +78,9 @@ def test_model_list_shows_the_teams_models_with_status(client):
 
 def test_declare_form_shows_licenses_with_terms_and_creates_the_declaration(client):
     owner = BuyerFactory()
-    grant = grant_for(owner, [listed_work(title="Cliffs"), listed_work(title="Dunes")],
-                      starts_at=START)  # fmt: skip
+    grant = grant_for(
+        owner, [listed_work(title="Cliffs"), listed_work(title="Dunes")], starts_at=START
+    )
     client.force_login(owner)
     page = html(client.get("/team/models/new/"))
     assert f'value="{grant.uuid}"' in page and "Cliffs" in page and "Dunes" in page
@@ -101,9 +103,13 @@ def test_refusal_lists_every_offending_item_and_keeps_the_input(client):
     owner = BuyerFactory()
     fits = grant_for(owner, [listed_work(title="Fits")], starts_at=START).items.get()
     research = grant_for(
-        owner, [listed_work(preset=RESEARCH, title="Lab notes"), listed_work(preset=RESEARCH,
-        title="Field notes")], starts_at=START,
-    )  # fmt: skip
+        owner,
+        [
+            listed_work(preset=RESEARCH, title="Lab notes"),
+            listed_work(preset=RESEARCH, title="Field notes"),
+        ],
+        starts_at=START,
+    )
     client.force_login(owner)
     chosen = [fits.id, *research.items.values_list("id", flat=True)]
 
@@ -144,9 +150,13 @@ def test_model_detail_shows_items_terms_status_and_attestations(client):
     assert 'data-status="active"' in page and "No attestation yet" in page
 
     DestructionAttestation.objects.create(
-        declaration=declaration, attested_by=owner, destroyed_on=date(2027, 5, 1),
-        method="Weights deleted", statement="s", signature="0" * 64,
-    )  # fmt: skip
+        declaration=declaration,
+        attested_by=owner,
+        destroyed_on=date(2027, 5, 1),
+        method="Weights deleted",
+        statement="s",
+        signature="0" * 64,
+    )
     page = html(client.get(f"/team/models/{declaration.uuid}/"))
     assert 'data-status="destroyed"' in page and "Destroyed on 1 May 2027" in page
 
@@ -194,13 +204,21 @@ def test_studio_models_shows_only_the_creators_own_works(client):
     painter, other = CreatorFactory(), CreatorFactory()
     owner = BuyerFactory()
     grant = grant_for(
-        owner, [listed_work(painter, title="Mine A"), listed_work(painter, title="Mine B"),
-                listed_work(other, title="Not mine")], starts_at=START,
-    )  # fmt: skip
+        owner,
+        [
+            listed_work(painter, title="Mine A"),
+            listed_work(painter, title="Mine B"),
+            listed_work(other, title="Not mine"),
+        ],
+        starts_at=START,
+    )
     declaration = declare(owner, grant.items.all(), name="Orbit", version="7")
     unrelated = BuyerFactory()
-    declare(unrelated, grant_for(unrelated, [listed_work(other)], starts_at=START).items.all(),
-            name="Elsewhere")  # fmt: skip
+    declare(
+        unrelated,
+        grant_for(unrelated, [listed_work(other)], starts_at=START).items.all(),
+        name="Elsewhere",
+    )
 
     client.force_login(painter)
     page = html(client.get("/studio/models/"))
@@ -219,9 +237,13 @@ def test_studio_licenses_per_work_with_models_and_attestations(client):
     grant = grant_for(owner, [mine, listed_work(other, title="Not mine")], starts_at=START)
     declaration = declare(owner, grant.items.all(), name="Orbit", version="7")
     DestructionAttestation.objects.create(
-        declaration=declaration, attested_by=owner, destroyed_on=date(2027, 5, 1),
-        method="Weights deleted", statement="s", signature="0" * 64,
-    )  # fmt: skip
+        declaration=declaration,
+        attested_by=owner,
+        destroyed_on=date(2027, 5, 1),
+        method="Weights deleted",
+        statement="s",
+        signature="0" * 64,
+    )
 
     client.force_login(painter)
     page = html(client.get("/studio/licenses/"))
@@ -259,10 +281,17 @@ def test_a_large_license_lists_its_first_works_and_finds_the_others_by_title(cli
 
     # Find, with a work already ticked and the model half described: nothing is declared,
     # nothing typed or ticked is lost, no field is marked wrong.
-    response = client.post("/team/models/new/", {
-        "team": team_of(owner).slug, "q": "wave 4", "find": "1", "name": "Orbit",
-        "is_generative": "on", "items": [str(items["Wave 1"].id)],
-    })  # fmt: skip
+    response = client.post(
+        "/team/models/new/",
+        {
+            "team": team_of(owner).slug,
+            "q": "wave 4",
+            "find": "1",
+            "name": "Orbit",
+            "is_generative": "on",
+            "items": [str(items["Wave 1"].id)],
+        },
+    )
     assert response.status_code == 200
     page = html(response)
     assert f'value="{items["Wave 4"].id}" id="item-{items["Wave 4"].id}"' in page
@@ -277,8 +306,9 @@ def test_a_large_license_lists_its_first_works_and_finds_the_others_by_title(cli
     assert "No works in this license match “volcano”." in page
 
     # Declaring works listed by different searches.
-    response = client.post("/team/models/new/", form_data(
-        declare="1", items=[items["Wave 1"].id, items["Wave 4"].id]))  # fmt: skip
+    response = client.post(
+        "/team/models/new/", form_data(declare="1", items=[items["Wave 1"].id, items["Wave 4"].id])
+    )
     assert response.status_code == 302
     declaration = ModelDeclaration.objects.get()
     assert set(declaration.items.all()) == {items["Wave 1"], items["Wave 4"]}
@@ -317,9 +347,13 @@ def _fill(rows: int):
     for n, item in enumerate(grant.items.all()):
         declaration = declare(owner, [item], version=str(n))
         DestructionAttestation.objects.create(
-            declaration=declaration, attested_by=owner, destroyed_on=date(2027, 5, 1),
-            method="Deleted", statement="s", signature="0" * 64,
-        )  # fmt: skip
+            declaration=declaration,
+            attested_by=owner,
+            destroyed_on=date(2027, 5, 1),
+            method="Deleted",
+            statement="s",
+            signature="0" * 64,
+        )
     return creator, owner
 
 
@@ -328,8 +362,9 @@ def _fill(rows: int):
     "path, who",
     [("/team/models/", "owner"), ("/studio/models/", "creator"), ("/studio/licenses/", "creator")],
 )
-def test_list_pages_query_count_does_not_grow(client, django_assert_max_num_queries, rows, path,
-                                             who):  # fmt: skip
+def test_list_pages_query_count_does_not_grow(
+    client, django_assert_max_num_queries, rows, path, who
+):
     creator, owner = _fill(rows)
     client.force_login(creator if who == "creator" else owner)
     with django_assert_max_num_queries(10):
@@ -354,8 +389,9 @@ def test_team_declares_in_the_browser_and_the_creator_sees_it(
 
     painter, owner = CreatorFactory(), BuyerFactory()
     fits = grant_for(owner, [listed_work(painter, title="Cliffs at noon")], starts_at=START)
-    research = grant_for(owner, [listed_work(painter, preset=RESEARCH, title="Lab notes")],
-                         starts_at=START)  # fmt: skip
+    research = grant_for(
+        owner, [listed_work(painter, preset=RESEARCH, title="Lab notes")], starts_at=START
+    )
     context, tab = _tab(browser, live_server, client, settings, owner)
     tab.goto("/team/models/")
     expect(tab.get_by_text("No models declared yet")).to_be_visible()
@@ -406,12 +442,17 @@ def test_team_declares_in_the_browser_and_the_creator_sees_it(
 
 def test_staff_read_declarations_and_attestations_in_the_admin(client, staff_with_totp):
     owner = BuyerFactory()
-    declaration = declare(owner, grant_for(owner, [listed_work(title="Cliffs")],
-                                           starts_at=START).items.all())  # fmt: skip
+    declaration = declare(
+        owner, grant_for(owner, [listed_work(title="Cliffs")], starts_at=START).items.all()
+    )
     attestation = DestructionAttestation.objects.create(
-        declaration=declaration, attested_by=owner, destroyed_on=date(2027, 5, 1),
-        method="Weights deleted", statement="s", signature="0" * 64,
-    )  # fmt: skip
+        declaration=declaration,
+        attested_by=owner,
+        destroyed_on=date(2027, 5, 1),
+        method="Weights deleted",
+        statement="s",
+        signature="0" * 64,
+    )
     client.force_login(staff_with_totp)
     base = "/admin/licensing"
     assert client.get(f"{base}/modeldeclaration/").status_code == 200

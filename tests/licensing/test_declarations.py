@@ -163,11 +163,18 @@ def test_another_teams_items_and_licenses_are_refused_by_id(buyer):
 def test_garbage_ids_are_listed_not_crashed_on(buyer):
     with pytest.raises(ApplicationError) as caught:
         model_declare(
-            organization=team_of(buyer), user=buyer, name="M", version="1", purpose="p",
-            is_commercial=False, is_generative=False, training_started_on=date(2027, 2, 1),
-            training_ended_on=date(2027, 2, 2), item_ids=["abc", 999999],
+            organization=team_of(buyer),
+            user=buyer,
+            name="M",
+            version="1",
+            purpose="p",
+            is_commercial=False,
+            is_generative=False,
+            training_started_on=date(2027, 2, 1),
+            training_ended_on=date(2027, 2, 2),
+            item_ids=["abc", 999999],
             grant_uuids=["not-a-uuid"],
-        )  # fmt: skip
+        )
     assert caught.value.code == "unknown_items"
     assert caught.value.extra["unknown_items"] == ["abc", "999999"]
     assert caught.value.extra["unknown_licenses"] == ["not-a-uuid"]
@@ -204,11 +211,18 @@ def test_accepted_declaration_stores_its_items_from_ids_and_whole_licenses(buyer
     member = member_of(team_of(buyer), role=MembershipRole.MEMBER)
 
     declaration = model_declare(
-        organization=team_of(buyer), user=member, name="  Orbit ", version="2", purpose="Gen",
-        is_commercial=True, is_generative=True, training_started_on=date(2027, 2, 1),
-        training_ended_on=date(2027, 2, 1), item_ids=[single.id, whole.items.first().id],
+        organization=team_of(buyer),
+        user=member,
+        name="  Orbit ",
+        version="2",
+        purpose="Gen",
+        is_commercial=True,
+        is_generative=True,
+        training_started_on=date(2027, 2, 1),
+        training_ended_on=date(2027, 2, 1),
+        item_ids=[single.id, whole.items.first().id],
         grant_uuids=[str(whole.uuid)],
-    )  # fmt: skip
+    )
 
     assert declaration.name == "Orbit" and declaration.declared_by == member
     stored = set(
@@ -245,10 +259,17 @@ def test_outsiders_cannot_declare_for_a_team(buyer):
     stranger = BuyerFactory()
     with pytest.raises(ApplicationError) as caught:
         model_declare(
-            organization=team_of(buyer), user=stranger, name="M", version="1", purpose="p",
-            is_commercial=True, is_generative=True, training_started_on=date(2027, 2, 1),
-            training_ended_on=date(2027, 2, 2), item_ids=[item.id],
-        )  # fmt: skip
+            organization=team_of(buyer),
+            user=stranger,
+            name="M",
+            version="1",
+            purpose="p",
+            is_commercial=True,
+            is_generative=True,
+            training_started_on=date(2027, 2, 1),
+            training_ended_on=date(2027, 2, 2),
+            item_ids=[item.id],
+        )
     assert caught.value.status == 404
     assert not ModelDeclaration.objects.exists()
 
@@ -256,14 +277,19 @@ def test_outsiders_cannot_declare_for_a_team(buyer):
 def test_dates_out_of_order_and_empty_fields_are_refused(buyer):
     item = one_item(buyer)
     error = refusal(
-        buyer, items=[item], name=" ", training_started_on=date(2027, 3, 1),
+        buyer,
+        items=[item],
+        name=" ",
+        training_started_on=date(2027, 3, 1),
         training_ended_on=date(2027, 2, 1),
-    )  # fmt: skip
+    )
     assert error.code == "invalid" and set(error.fields) == {"name"}
     error = refusal(
-        buyer, items=[item], training_started_on=date(2027, 3, 1),
+        buyer,
+        items=[item],
+        training_started_on=date(2027, 3, 1),
         training_ended_on=date(2027, 2, 1),
-    )  # fmt: skip
+    )
     assert set(error.fields) == {"training_ended_on"}
     assert refusal(buyer).code == "no_items"
 
@@ -330,9 +356,12 @@ def test_dates_far_from_now_are_fine(buyer):
     """A declaration may be made long after training, on items that have since expired."""
     item = one_item(buyer, FINE_TUNE, starts_at=datetime(2024, 10, 1, tzinfo=UTC))
     declaration = declare(
-        buyer, items=[item], is_generative=False,
-        training_started_on=date(2024, 11, 1), training_ended_on=date(2024, 12, 1),
-    )  # fmt: skip
+        buyer,
+        items=[item],
+        is_generative=False,
+        training_started_on=date(2024, 11, 1),
+        training_ended_on=date(2024, 12, 1),
+    )
     assert list(declaration.items.all()) == [item]
 
 
@@ -353,11 +382,20 @@ def test_a_broker_outage_loses_no_training_notice(
     api = APIClient()
     api.force_authenticate(buyer)
     with broker_down(), django_capture_on_commit_callbacks(execute=True):
-        response = api.post("/api/v1/models/", {
-            "name": "Orbit", "version": "1.0", "purpose": "Generator", "commercial": True,
-            "generative": True, "training_started_on": "2027-02-01",
-            "training_ended_on": "2027-03-01", "items": [item.id],
-        }, format="json")  # fmt: skip
+        response = api.post(
+            "/api/v1/models/",
+            {
+                "name": "Orbit",
+                "version": "1.0",
+                "purpose": "Generator",
+                "commercial": True,
+                "generative": True,
+                "training_started_on": "2027-02-01",
+                "training_ended_on": "2027-03-01",
+                "items": [item.id],
+            },
+            format="json",
+        )
     assert response.status_code == 201, response.content
     assert (
         "Could not queue licensing.tasks.declaration_notices_send_task" in caplog.text

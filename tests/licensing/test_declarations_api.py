@@ -69,10 +69,16 @@ def world():
     other_grant = grant_for(other, [listed_work(creator)], starts_at=START)
     member = member_of(team_of(owner), role=MembershipRole.MEMBER)
     declaration = ModelDeclaration.objects.create(
-        organization=team_of(owner), declared_by=owner, name="Existing", version="1",
-        purpose="Classifier", is_commercial=False, is_generative=False,
-        training_started_on=START.date(), training_ended_on=START.date(),
-    )  # fmt: skip
+        organization=team_of(owner),
+        declared_by=owner,
+        name="Existing",
+        version="1",
+        purpose="Classifier",
+        is_commercial=False,
+        is_generative=False,
+        training_started_on=START.date(),
+        training_ended_on=START.date(),
+    )
     declaration.items.set(grant.items.all())
     return {
         "creator": creator,
@@ -159,9 +165,10 @@ def test_non_json_body_is_a_clean_400(world):
 def test_duplicate_version_is_409(world):
     item = world["grant"].items.first()
     response = token_client(world["owner"]).post(
-        "/api/v1/models/", body(name="Existing", version="1", items=[item.id], commercial=False,
-                                generative=False), format="json",
-    )  # fmt: skip
+        "/api/v1/models/",
+        body(name="Existing", version="1", items=[item.id], commercial=False, generative=False),
+        format="json",
+    )
     assert response.status_code == 409 and response.json()["code"] == "duplicate_model"
 
 
@@ -213,9 +220,13 @@ def test_list_shows_only_the_callers_teams(world):
 def test_detail_lists_attestations_and_status(world):
     declaration = world["declaration"]
     DestructionAttestation.objects.create(
-        declaration=declaration, attested_by=world["owner"], destroyed_on=START.date(),
-        method="Deleted weights and checkpoints", statement="s", signature="0" * 64,
-    )  # fmt: skip
+        declaration=declaration,
+        attested_by=world["owner"],
+        destroyed_on=START.date(),
+        method="Deleted weights and checkpoints",
+        statement="s",
+        signature="0" * 64,
+    )
     data = token_client(world["owner"]).get(f"/api/v1/models/{declaration.uuid}/").json()
     assert data["status"] == "destroyed"
     assert [a["method"] for a in data["attestations"]] == ["Deleted weights and checkpoints"]
@@ -240,9 +251,10 @@ def test_each_caller_gets_only_what_is_theirs(world, caller, staff_with_totp):
     listing = api.get("/api/v1/models/")
     detail = api.get(f"/api/v1/models/{declaration.uuid}/")
     create = api.post(
-        "/api/v1/models/", body(items=[world["grant"].items.first().id], version="9"),
+        "/api/v1/models/",
+        body(items=[world["grant"].items.first().id], version="9"),
         format="json",
-    )  # fmt: skip
+    )
 
     expected = {
         "anonymous": (401, 401, 401),

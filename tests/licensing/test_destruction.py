@@ -52,8 +52,11 @@ def hooks():
 @pytest.fixture
 def expired(buyer):
     """A destroy-models item, a model declared on it, and the moment just after expiry."""
-    grant = grant_for(buyer, [listed_work(preset=DESTROY, title="Dune")],
-                      starts_at=timezone.now() - timedelta(days=10))  # fmt: skip
+    grant = grant_for(
+        buyer,
+        [listed_work(preset=DESTROY, title="Dune")],
+        starts_at=timezone.now() - timedelta(days=10),
+    )
     item = grant.items.get()
     declaration = declare(buyer, [item], name="Orbit", version="2")
     when = item.expires_at + timedelta(days=1)
@@ -89,8 +92,14 @@ def test_owner_attests_and_the_items_are_released(
     assert hooks.met == [[item.item_ref]]
     assert attestation_verify(att)
     assert att.ip_address == "203.0.113.9"
-    for fact in (buyer.email, "“Orbit” version “2”", str(declaration.uuid),
-                 when.date().isoformat(), "Deleted every checkpoint", "none attached"):  # fmt: skip
+    for fact in (
+        buyer.email,
+        "“Orbit” version “2”",
+        str(declaration.uuid),
+        when.date().isoformat(),
+        "Deleted every checkpoint",
+        "none attached",
+    ):
         assert fact in att.statement
     creator_notice = Notification.objects.get(user=item.creator)
     assert "Orbit 2" in creator_notice.body and "“Dune”" in creator_notice.body
@@ -140,8 +149,7 @@ def test_evidence_is_sniffed_hashed_and_stored_privately(buyer, expired, media_r
     assert att.evidence_filename == "report.pdf"
     # Images and plain text are accepted too, whatever they are called.
     for data, ext in ((jpeg_bytes(photo(32, 32, seed=1)), "jpg"), (b"wiped s3://x\n", "txt")):
-        other = attest(declaration, buyer, when,
-                       evidence_file=SimpleUploadedFile("e.bin", data))  # fmt: skip
+        other = attest(declaration, buyer, when, evidence_file=SimpleUploadedFile("e.bin", data))
         assert other.evidence.name.endswith(f".{ext}")
 
 
@@ -240,8 +248,12 @@ def test_overdue_team_is_restricted_told_and_lifted_by_a_late_attestation(
         notices = Notification.objects.filter(user=user, dedupe_key__startswith="overdue:")
         assert notices.count() == 1
         assert notices.get().url == f"/team/models/{declaration.uuid}/attest/"
-    assert Notification.objects.filter(user=item.creator,
-                                       dedupe_key__startswith="overdue-creator:").count() == 1  # fmt: skip
+    assert (
+        Notification.objects.filter(
+            user=item.creator, dedupe_key__startswith="overdue-creator:"
+        ).count()
+        == 1
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         attest(declaration, buyer, late + timedelta(days=2))

@@ -31,8 +31,12 @@ from uploads.services import work_review_decide
 
 RSL = "{https://rslstandard.org/rsl}"
 CAWG_USES = {"allowed", "notAllowed", "constrained"}
-CAWG_ENTRIES = {"cawg.ai_generative_training", "cawg.ai_training", "cawg.ai_inference",
-                "cawg.data_mining"}  # fmt: skip
+CAWG_ENTRIES = {
+    "cawg.ai_generative_training",
+    "cawg.ai_training",
+    "cawg.ai_inference",
+    "cawg.data_mining",
+}
 
 
 class FakeOffer:
@@ -43,9 +47,12 @@ class FakeOffer:
 
 
 def rsl(terms, price_amount=1250, currency="USD", **kw) -> str:
-    args = {"content_url": "https://assent.example/offers/x/",
-            "license_url": "https://assent.example/licenses/terms/abc/",
-            "copyright_holder": "Ada Okafor", **kw}  # fmt: skip
+    args = {
+        "content_url": "https://assent.example/offers/x/",
+        "license_url": "https://assent.example/licenses/terms/abc/",
+        "copyright_holder": "Ada Okafor",
+        **kw,
+    }
     return documents.rsl_xml(FakeOffer(terms, price_amount, currency), **args)
 
 
@@ -70,8 +77,10 @@ def test_rsl_is_xml_in_the_rsl_namespace_without_prefixes():
     content = root.find(f"{RSL}content")
     assert content.get("url") == "https://assent.example/offers/x/"
     assert root.find(f"{RSL}content/{RSL}copyright").text == "Ada Okafor"
-    assert (root.find(f"{RSL}content/{RSL}license/{RSL}legal").text
-            == "https://assent.example/licenses/terms/abc/")  # fmt: skip
+    assert (
+        root.find(f"{RSL}content/{RSL}license/{RSL}legal").text
+        == "https://assent.example/licenses/terms/abc/"
+    )
 
 
 def test_rsl_permits_training_for_generative_commercial_terms():
@@ -95,9 +104,16 @@ def test_rsl_evaluation_only_does_not_permit_training():
     assert usage(root, "permits", "usage") == {"ai-input"}
 
 
-@pytest.mark.parametrize(("amount", "currency", "text"),
-                         [(1250, "USD", "12.50"), (3000, "JPY", "3000"), (200, "EUR", "2.00"),
-                          (5, "GBP", "0.05"), (123456789, "USD", "1234567.89")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("amount", "currency", "text"),
+    [
+        (1250, "USD", "12.50"),
+        (3000, "JPY", "3000"),
+        (200, "EUR", "2.00"),
+        (5, "GBP", "0.05"),
+        (123456789, "USD", "1234567.89"),
+    ],
+)
 def test_rsl_payment_matches_the_offer(amount, currency, text):
     root = ET.fromstring(rsl(PRESETS["evaluation-1y"].terms, amount, currency))
     payment = root.find(f"{RSL}content/{RSL}license/{RSL}payment")
@@ -108,8 +124,9 @@ def test_rsl_payment_matches_the_offer(amount, currency, text):
 
 names = st.text(
     alphabet=st.characters(categories=("L", "N", "P", "S", "Zs"), exclude_characters="\x85"),
-    min_size=1, max_size=60,
-).filter(lambda s: s.strip())  # fmt: skip
+    min_size=1,
+    max_size=60,
+).filter(lambda s: s.strip())
 
 
 @hsettings(max_examples=100)
@@ -136,8 +153,9 @@ def test_cawg_assertion_shape(key):
 
 
 def test_cawg_evaluation_only_forbids_training():
-    entries = documents.cawg_training_mining(PRESETS["evaluation-1y"].terms,
-                                             license_url="u")["data"]["entries"]  # fmt: skip
+    entries = documents.cawg_training_mining(PRESETS["evaluation-1y"].terms, license_url="u")[
+        "data"
+    ]["entries"]
     assert entries["cawg.ai_generative_training"]["use"] == "notAllowed"
     assert entries["cawg.ai_training"]["use"] == "notAllowed"
     assert entries["cawg.ai_inference"]["use"] == "constrained"
@@ -145,8 +163,9 @@ def test_cawg_evaluation_only_forbids_training():
 
 
 def test_cawg_generative_terms_allow_generative_training_only_under_the_license():
-    entries = documents.cawg_training_mining(PRESETS["generative-commercial-3y"].terms,
-                                             license_url="u")["data"]["entries"]  # fmt: skip
+    entries = documents.cawg_training_mining(
+        PRESETS["generative-commercial-3y"].terms, license_url="u"
+    )["data"]["entries"]
     assert entries["cawg.ai_generative_training"]["use"] == "constrained"
     assert entries["cawg.ai_training"]["use"] == "constrained"
     # Nothing is ever allowed outright: every use goes through a license.
@@ -158,7 +177,8 @@ def test_cawg_never_allows_more_than_the_terms(uses):
     terms = LicenseTerms(uses, False, 12, OnExpiry.STOP_TRAINING)
     entries = documents.cawg_training_mining(terms, license_url="u")["data"]["entries"]
     assert (entries["cawg.ai_generative_training"]["use"] == "constrained") == (
-        Use.GENERATIVE in uses)  # fmt: skip
+        Use.GENERATIVE in uses
+    )
     trains = {Use.GENERATIVE, Use.NONGENERATIVE, Use.FINE_TUNE}
     assert (entries["cawg.ai_training"]["use"] == "constrained") == bool(uses & trains)
     assert entries["cawg.data_mining"]["use"] == "notAllowed"
@@ -172,9 +192,14 @@ SMALL_JPEG = jpeg_bytes(photo(64, 64, seed=11))
 
 
 def packet(**kw) -> str:
-    args = {"license_id": "LIC-7f3a", "terms": PRESETS["nongenerative-research-5y"].terms,
-            "expires_at": EXPIRES, "license_url": LICENSE_URL, "creator": "Ada Okafor",
-            "rights_holder": "Okafor Studio & Co"}  # fmt: skip
+    args = {
+        "license_id": "LIC-7f3a",
+        "terms": PRESETS["nongenerative-research-5y"].terms,
+        "expires_at": EXPIRES,
+        "license_url": LICENSE_URL,
+        "creator": "Ada Okafor",
+        "rights_holder": "Okafor Studio & Co",
+    }
     return documents.xmp_packet(**{**args, **kw})
 
 
@@ -224,11 +249,14 @@ def decoded(data: bytes) -> np.ndarray:
         return np.asarray(image.convert("RGB"))
 
 
-@pytest.mark.parametrize("make", [
-    lambda: jpeg_bytes(photo(320, 240, seed=8)),
-    lambda: jpeg_bytes(photo(320, 240, seed=9), progressive=True),
-    lambda: png_bytes(photo(96, 64, seed=10)),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: jpeg_bytes(photo(320, 240, seed=8)),
+        lambda: jpeg_bytes(photo(320, 240, seed=9), progressive=True),
+        lambda: png_bytes(photo(96, 64, seed=10)),
+    ],
+)
 def test_embedding_the_packet_leaves_the_pixels_alone(make):
     """Buyers train on the delivered file: the license must travel without touching a pixel."""
     original = make()
@@ -289,9 +317,16 @@ def test_an_unknown_terms_hash_is_not_found(client):
 
 
 def offer_on(work, terms_key="evaluation-1y", price=3000, currency="JPY") -> Offer:
-    return offer_create(work=work, actor=work.owner, terms=PRESETS[terms_key].terms,
-                        price_amount=price, currency=currency, consent=True,
-                        context=ConsentContext(ip_address="127.0.0.1"), preset=terms_key)  # fmt: skip
+    return offer_create(
+        work=work,
+        actor=work.owner,
+        terms=PRESETS[terms_key].terms,
+        price_amount=price,
+        currency=currency,
+        consent=True,
+        context=ConsentContext(ip_address="127.0.0.1"),
+        preset=terms_key,
+    )
 
 
 @pytest.mark.django_db
@@ -299,8 +334,15 @@ def test_custom_terms_get_a_public_page_once_offered(client, creator, media_root
     work = upload_work(creator, jpeg_bytes(photo(160, 120, seed=12)))
     terms = LicenseTerms(frozenset({Use.INPUT}), False, 7, OnExpiry.STOP_TRAINING)
     assert client.get(f"/licenses/terms/{terms.hash}/").status_code == 404
-    offer_create(work=work, actor=creator, terms=terms, price_amount=900, currency="USD",
-                 consent=True, context=ConsentContext())  # fmt: skip
+    offer_create(
+        work=work,
+        actor=creator,
+        terms=terms,
+        price_amount=900,
+        currency="USD",
+        consent=True,
+        context=ConsentContext(),
+    )
     plain = client.get(f"/licenses/terms/{terms.hash}/", {"format": "txt"})
     assert plain.status_code == 200
     assert plain.content.decode() == documents.license_text(terms)
@@ -362,7 +404,8 @@ def test_a_retired_offer_is_not_public_but_its_replacement_is(client, creator, m
     response = client.get(f"/offers/{new.uuid}/rsl.xml")
     assert response.status_code == 200
     amount = ET.fromstring(response.content).find(
-        f"{RSL}content/{RSL}license/{RSL}payment/{RSL}amount")  # fmt: skip
+        f"{RSL}content/{RSL}license/{RSL}payment/{RSL}amount"
+    )
     assert amount.text == "3500"
 
 

@@ -151,9 +151,12 @@ def test_a_later_license_for_less_does_not_carry_the_model_on(buyer):
     old = grant_for(buyer, [work], starts_at=timezone.now()).items.get()
     declaration = declare(buyer, [old])
     evaluation = license_on(
-        buyer, work, PRESETS["evaluation-1y"].terms, starts_at=old.expires_at - timedelta(days=30),
+        buyer,
+        work,
+        PRESETS["evaluation-1y"].terms,
+        starts_at=old.expires_at - timedelta(days=30),
         ref="eval",
-    )  # fmt: skip
+    )
     assert evaluation not in declaration.items.all()
     later = old.expires_at + timedelta(days=1)
     state = declaration_state(declaration, now=later)

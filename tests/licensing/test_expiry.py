@@ -111,8 +111,13 @@ def test_a_later_license_for_less_does_not_silence_the_reminder(buyer):
     one: the team is still told the generative license ends, with its destruction duty."""
     work = listed_work(preset=DESTROY, title="Harbour")
     old = grant_for(buyer, [work], starts_at=timezone.now()).items.get()
-    license_on(buyer, work, PRESETS["evaluation-1y"].terms,
-               starts_at=old.expires_at - timedelta(days=40), ref="eval")  # fmt: skip
+    license_on(
+        buyer,
+        work,
+        PRESETS["evaluation-1y"].terms,
+        starts_at=old.expires_at - timedelta(days=40),
+        ref="eval",
+    )
     assert license_reminders_send(now=old.expires_at - timedelta(days=5)) == 1
     notice = Notification.objects.get(user=buyer, dedupe_key__startswith="license-reminder:")
     assert notice.subject == "1 licensed work expires in 7 days or less"

@@ -57,13 +57,21 @@ def test_preset_and_custom_terms_in_mixed_case_are_stored_canonical(creator_api,
     assert preset.status_code == 201, preset.json()
     assert Offer.objects.get(id=preset.json()["id"]).preset == GENERATIVE
 
-    terms = {"uses": ["AI-Input", "ai-evaluate", "AI-EVALUATE"], "commercial": False,
-             "term_months": 18, "on_expiry": "Stop-Training"}  # fmt: skip
+    terms = {
+        "uses": ["AI-Input", "ai-evaluate", "AI-EVALUATE"],
+        "commercial": False,
+        "term_months": 18,
+        "on_expiry": "Stop-Training",
+    }
     custom = post_offer(creator_api, work, preset=None, terms=terms)
     assert custom.status_code == 201, custom.json()
     offer = Offer.objects.get(id=custom.json()["id"])
-    canonical = {"uses": ["ai-evaluate", "ai-input"], "commercial": False, "term_months": 18,
-                 "on_expiry": "stop-training"}  # fmt: skip
+    canonical = {
+        "uses": ["ai-evaluate", "ai-input"],
+        "commercial": False,
+        "term_months": 18,
+        "on_expiry": "stop-training",
+    }
     assert offer.terms == LicenseTerms.from_dict(canonical)
     assert custom.json()["terms"]["uses"] == ["ai-evaluate", "ai-input"]
     assert custom.json()["terms"]["on_expiry"] == "stop-training"
@@ -79,8 +87,13 @@ def test_preset_and_custom_terms_in_mixed_case_are_stored_canonical(creator_api,
 def test_a_wrong_use_or_expiry_is_refused_listing_the_valid_values(
     creator_api, work, terms, message
 ):
-    full = {"uses": ["ai-input"], "commercial": False, "term_months": 12,
-            "on_expiry": "stop-training", **terms}  # fmt: skip
+    full = {
+        "uses": ["ai-input"],
+        "commercial": False,
+        "term_months": 12,
+        "on_expiry": "stop-training",
+        **terms,
+    }
     response = post_offer(creator_api, work, preset=None, terms=full)
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
@@ -110,9 +123,16 @@ def test_an_oversized_price_is_a_400_not_a_500(creator_api, work, price):
 
 def test_the_offer_page_takes_a_lower_case_currency_and_mixed_case_terms(client, creator, work):
     client.force_login(creator)
-    form = {"preset": "Custom", "uses": ["AI-Evaluate", "ai-input"], "term_months": "18",
-            "on_expiry": "STOP-TRAINING", "price": "7", "currency": "eur", "step": "confirm",
-            "consent": "yes"}  # fmt: skip
+    form = {
+        "preset": "Custom",
+        "uses": ["AI-Evaluate", "ai-input"],
+        "term_months": "18",
+        "on_expiry": "STOP-TRAINING",
+        "price": "7",
+        "currency": "eur",
+        "step": "confirm",
+        "consent": "yes",
+    }
     response = client.post(f"/studio/works/{work.id}/offers/new/", form)
     assert response.status_code == 302
     offer = Offer.objects.get()
@@ -124,16 +144,31 @@ def test_the_offer_page_takes_a_lower_case_currency_and_mixed_case_terms(client,
     ("overrides", "message"),
     [
         ({"currency": "btc"}, f"&quot;btc&quot; is not one of: {CURRENCIES}."),
-        ({"preset": "custom", "uses": ["bogus"], "term_months": "12",
-          "on_expiry": "stop-training"}, f"&quot;bogus&quot; is not one of: {USES}."),
-        ({"preset": "custom", "uses": ["ai-input"], "term_months": "12", "on_expiry": "keep"},
-         "&quot;keep&quot; is not one of: destroy-models, stop-training."),
+        (
+            {
+                "preset": "custom",
+                "uses": ["bogus"],
+                "term_months": "12",
+                "on_expiry": "stop-training",
+            },
+            f"&quot;bogus&quot; is not one of: {USES}.",
+        ),
+        (
+            {"preset": "custom", "uses": ["ai-input"], "term_months": "12", "on_expiry": "keep"},
+            "&quot;keep&quot; is not one of: destroy-models, stop-training.",
+        ),
     ],
-)  # fmt: skip
+)
 def test_the_offer_page_names_the_valid_values(client, creator, work, overrides, message):
     client.force_login(creator)
-    form = {"preset": GENERATIVE, "price": "12", "currency": "USD", "step": "confirm",
-            "consent": "yes", **overrides}  # fmt: skip
+    form = {
+        "preset": GENERATIVE,
+        "price": "12",
+        "currency": "USD",
+        "step": "confirm",
+        "consent": "yes",
+        **overrides,
+    }
     response = client.post(f"/studio/works/{work.id}/offers/new/", form)
     assert response.status_code == 200
     assert message in response.content.decode()
@@ -155,8 +190,14 @@ def test_bulk_offers_store_a_lower_case_currency_upper_case(
 ):
     other = make_work(creator, seed=3, title="Forest")
     client.force_login(creator)
-    form = {"works": [work.id, other.id], "preset": GENERATIVE, "price": "900",
-            "currency": "jpy", "step": "confirm", "consent": "yes"}  # fmt: skip
+    form = {
+        "works": [work.id, other.id],
+        "preset": GENERATIVE,
+        "price": "900",
+        "currency": "jpy",
+        "step": "confirm",
+        "consent": "yes",
+    }
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/studio/offers/bulk/", form)
     assert response.status_code == 302, response.content.decode()[:500]
@@ -182,9 +223,16 @@ def test_a_declaration_naming_an_item_id_no_table_holds_is_a_400(buyer, media_ro
 def test_the_declare_page_refuses_oversized_item_ids_without_a_500(client, buyer, media_root):
     grant = grant_for(buyer, [listed_work()], starts_at=START)
     client.force_login(buyer)
-    form = {"name": "Orbit", "version": "2.0", "purpose": "Images", "is_commercial": "on",
-            "is_generative": "on", "training_started_on": "2027-02-01",
-            "training_ended_on": "2027-03-01", "items": [str(10**30), "²"]}  # fmt: skip
+    form = {
+        "name": "Orbit",
+        "version": "2.0",
+        "purpose": "Images",
+        "is_commercial": "on",
+        "is_generative": "on",
+        "training_started_on": "2027-02-01",
+        "training_ended_on": "2027-03-01",
+        "items": [str(10**30), "²"],
+    }
     response = client.post("/team/models/new/", form)
     assert response.status_code in (200, 400)
     assert not ModelDeclaration.objects.exists()

@@ -41,9 +41,11 @@ def test_policy_is_json_ld_with_a_delete_duty_and_its_dates(buyer, settings):
     destroy_item = grant.items.get(work=destroy)
     permission = by_target[f"urn:uuid:{destroy.uuid}"]
     assert "assent:ai-train-generative" in permission["action"]
-    assert {"leftOperand": "dateTime", "operator": "lteq",
-            "rightOperand": {"@value": zulu(destroy_item.expires_at), "@type": "xsd:dateTime"}
-            } in permission["constraint"]  # fmt: skip
+    assert {
+        "leftOperand": "dateTime",
+        "operator": "lteq",
+        "rightOperand": {"@value": zulu(destroy_item.expires_at), "@type": "xsd:dateTime"},
+    } in permission["constraint"]
     [duty] = [d for d in permission["duty"] if d["action"] == "delete"]
     dates = {c["operator"]: c["rightOperand"]["@value"] for c in duty["constraint"]}
     assert all(c["leftOperand"] == "dateTime" for c in duty["constraint"])
@@ -70,8 +72,9 @@ def test_policy_names_no_creator(buyer):
 def test_the_policy_costs_the_same_few_queries_for_any_number_of_items(
     buyer, works, django_assert_max_num_queries
 ):
-    grant = grant_for(buyer, [listed_work(preset=DESTROY) for _ in range(works)],
-                      starts_at=timezone.now())  # fmt: skip
+    grant = grant_for(
+        buyer, [listed_work(preset=DESTROY) for _ in range(works)], starts_at=timezone.now()
+    )
     grant = type(grant).objects.get(id=grant.id)
     with django_assert_max_num_queries(3):
         policy = odrl_policy(grant, base_url="https://assent.example/")

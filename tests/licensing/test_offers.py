@@ -102,8 +102,9 @@ def test_offer_with_a_preset_records_the_consent_exactly(creator_api, creator, w
 
 
 def test_offer_with_custom_terms(creator_api, work):
-    response = post_offer(creator_api, work, preset=None, terms=CUSTOM_TERMS, price=700,
-                          currency="EUR")  # fmt: skip
+    response = post_offer(
+        creator_api, work, preset=None, terms=CUSTOM_TERMS, price=700, currency="EUR"
+    )
     assert response.status_code == 201, response.json()
     terms = LicenseTerms.from_dict(CUSTOM_TERMS)
     offer = Offer.objects.get()
@@ -169,9 +170,14 @@ def test_change_terms_on_the_consent_page_goes_back_to_the_form(client, creator,
     client.force_login(creator)
     page = client.post(
         f"/studio/works/{work.id}/offers/new/",
-        {"preset": GENERATIVE, "price": "12.50", "currency": "USD", "step": ["confirm", "edit"],
-         "consent": "yes"},
-    )  # fmt: skip
+        {
+            "preset": GENERATIVE,
+            "price": "12.50",
+            "currency": "USD",
+            "step": ["confirm", "edit"],
+            "consent": "yes",
+        },
+    )
     assert not Offer.objects.exists() and not ConsentRecord.objects.exists()
     assert page.status_code == 200
     assert 'name="step" value="review"' in page.content.decode()  # step 1, the terms form
@@ -182,10 +188,15 @@ def test_consent_on_the_web_makes_the_offer(client, creator, work):
     client.force_login(creator)
     response = client.post(
         f"/studio/works/{work.id}/offers/new/",
-        {"preset": GENERATIVE, "price": "12.5", "currency": "USD", "step": "confirm",
-         "consent": "yes"},
+        {
+            "preset": GENERATIVE,
+            "price": "12.5",
+            "currency": "USD",
+            "step": "confirm",
+            "consent": "yes",
+        },
         HTTP_USER_AGENT=AGENT,
-    )  # fmt: skip
+    )
     assert response.status_code == 302
     offer = Offer.objects.get()
     assert (offer.price_amount, offer.currency, offer.preset) == (1250, "USD", GENERATIVE)
@@ -199,9 +210,17 @@ def test_consent_on_the_web_makes_the_offer(client, creator, work):
 
 def test_web_custom_terms_go_through_the_same_consent(client, creator, work):
     client.force_login(creator)
-    form = {"preset": "custom", "uses": ["ai-evaluate", "ai-input"], "term_months": "18",
-            "on_expiry": "stop-training", "attribution_required": "on", "price": "7",
-            "currency": "EUR", "step": "confirm", "consent": "yes"}  # fmt: skip
+    form = {
+        "preset": "custom",
+        "uses": ["ai-evaluate", "ai-input"],
+        "term_months": "18",
+        "on_expiry": "stop-training",
+        "attribution_required": "on",
+        "price": "7",
+        "currency": "EUR",
+        "step": "confirm",
+        "consent": "yes",
+    }
     assert client.post(f"/studio/works/{work.id}/offers/new/", form).status_code == 302
     offer = Offer.objects.get()
     assert offer.terms == LicenseTerms.from_dict(CUSTOM_TERMS)
@@ -209,14 +228,20 @@ def test_web_custom_terms_go_through_the_same_consent(client, creator, work):
 
 
 @pytest.mark.parametrize("price", ["Infinity", "NaN", "sNaN", "1e999999999", "12.345", "abc"])
-def test_a_price_that_is_not_a_price_is_a_form_error_not_a_server_error(client, creator, work,
-                                                                         price):  # fmt: skip
+def test_a_price_that_is_not_a_price_is_a_form_error_not_a_server_error(
+    client, creator, work, price
+):
     client.force_login(creator)
     response = client.post(
         f"/studio/works/{work.id}/offers/new/",
-        {"preset": GENERATIVE, "price": price, "currency": "USD", "step": "confirm",
-         "consent": "yes"},
-    )  # fmt: skip
+        {
+            "preset": GENERATIVE,
+            "price": price,
+            "currency": "USD",
+            "step": "confirm",
+            "consent": "yes",
+        },
+    )
     assert response.status_code in (200, 400)
     assert not Offer.objects.exists()
 
@@ -303,8 +328,11 @@ def test_zero_decimal_currencies(creator_api, work):
 
 
 def test_invalid_terms_name_the_field(creator_api, work):
-    for change, field in [({"uses": []}, "uses"), ({"term_months": 121}, "term_months"),
-                          ({"on_expiry": "burn"}, "on_expiry")]:  # fmt: skip
+    for change, field in [
+        ({"uses": []}, "uses"),
+        ({"term_months": 121}, "term_months"),
+        ({"on_expiry": "burn"}, "on_expiry"),
+    ]:
         response = post_offer(creator_api, work, preset=None, terms={**CUSTOM_TERMS, **change})
         assert response.status_code == 400
         assert field in str(response.json()["fields"])
@@ -335,7 +363,9 @@ def test_a_new_price_on_the_same_terms_retires_the_old_offer(creator_api, work):
     # Listing shows both, and only one is live.
     listed = creator_api.get(offers_url(work)).json()
     assert sorted((o["status"], o["price"]) for o in listed) == [
-        ("active", 1800), ("retired", 1250)]  # fmt: skip
+        ("active", 1800),
+        ("retired", 1250),
+    ]
 
 
 def test_different_terms_are_different_offers_side_by_side(creator_api, work):
@@ -347,16 +377,24 @@ def test_different_terms_are_different_offers_side_by_side(creator_api, work):
 
 def _postgres_only():
     if connection.vendor != "postgresql":
-        pytest.skip("The append-only triggers exist on PostgreSQL only; SQLite relies on the "
-                    "model guards.")  # fmt: skip
+        pytest.skip(
+            "The append-only triggers exist on PostgreSQL only; SQLite relies on the model guards."
+        )
 
 
 def test_the_model_refuses_to_change_an_offers_terms_or_price(creator_api, work):
     """On every database: the ORM refuses before any SQL is sent."""
     offer = Offer.objects.get(id=post_offer(creator_api, work).json()["id"])
-    changes = [{"price_amount": 99999}, {"currency": "EUR"}, {"term_months": 120},
-               {"commercial": False}, {"uses": ["ai-evaluate"]}, {"on_expiry": "stop-training"},
-               {"attribution_required": False}, {"terms_hash": "0" * 64}]  # fmt: skip
+    changes = [
+        {"price_amount": 99999},
+        {"currency": "EUR"},
+        {"term_months": 120},
+        {"commercial": False},
+        {"uses": ["ai-evaluate"]},
+        {"on_expiry": "stop-training"},
+        {"attribution_required": False},
+        {"terms_hash": "0" * 64},
+    ]
     for change in changes:
         with pytest.raises(PermissionError):
             Offer.objects.filter(id=offer.id).update(**change)
@@ -370,10 +408,15 @@ def test_the_model_refuses_to_change_an_offers_terms_or_price(creator_api, work)
 
 
 COLUMN_CHANGES = [
-    ("price_amount", 99999), ("currency", "EUR"), ("term_months", 120), ("commercial", False),
-    ("uses", '["ai-evaluate"]'), ("on_expiry", "stop-training"), ("attribution_required", False),
+    ("price_amount", 99999),
+    ("currency", "EUR"),
+    ("term_months", 120),
+    ("commercial", False),
+    ("uses", '["ai-evaluate"]'),
+    ("on_expiry", "stop-training"),
+    ("attribution_required", False),
     ("terms_hash", "0" * 64),
-]  # fmt: skip
+]
 
 
 def test_the_database_refuses_to_change_an_offers_terms_or_price(creator_api, work):
@@ -437,9 +480,11 @@ def test_the_database_refuses_raw_changes_to_consent_records(creator_api, work):
     _postgres_only()
     post_offer(creator_api, work)
     record = ConsentRecord.objects.get()
-    for sql in ("UPDATE licensing_consentrecord SET price_amount = 1 WHERE id = %s",
-                "UPDATE licensing_consentrecord SET action = 'withdrawn' WHERE id = %s",
-                "DELETE FROM licensing_consentrecord WHERE id = %s"):  # fmt: skip
+    for sql in (
+        "UPDATE licensing_consentrecord SET price_amount = 1 WHERE id = %s",
+        "UPDATE licensing_consentrecord SET action = 'withdrawn' WHERE id = %s",
+        "DELETE FROM licensing_consentrecord WHERE id = %s",
+    ):
         with (
             pytest.raises(DatabaseError) as raised,
             transaction.atomic(),
@@ -476,8 +521,11 @@ def test_withdrawing_an_offer_takes_it_off_sale_and_records_the_no(creator_api, 
     assert offer.status == OfferStatus.WITHDRAWN and offer.ended_at is not None
     assert not sellable_offers().filter(id=offer_id).exists()
     withdrawn = ConsentRecord.objects.get(action=ConsentAction.WITHDRAWN)
-    assert (withdrawn.offer_id, withdrawn.work_id, withdrawn.user_id) == (offer_id, work.id,
-                                                                          creator.id)  # fmt: skip
+    assert (withdrawn.offer_id, withdrawn.work_id, withdrawn.user_id) == (
+        offer_id,
+        work.id,
+        creator.id,
+    )
     assert withdrawn.terms_hash == offer.terms_hash and withdrawn.price_amount == 1250
     assert withdrawn.user_agent == AGENT and withdrawn.ip_address == "127.0.0.1"
     # The yes is still there, next to the no.
@@ -522,7 +570,10 @@ def test_a_withdrawn_work_can_be_offered_again_with_a_new_yes(creator_api, work)
     assert again.status_code == 201
     assert Offer.objects.get(id=first).status == "withdrawn"
     assert [r.action for r in ConsentRecord.objects.order_by("id")] == [
-        "given", "withdrawn", "given"]  # fmt: skip
+        "given",
+        "withdrawn",
+        "given",
+    ]
 
 
 def test_the_withdrawal_pages_list_the_offers_and_say_no_licenses_are_running(
@@ -530,8 +581,10 @@ def test_the_withdrawal_pages_list_the_offers_and_say_no_licenses_are_running(
 ):
     offer_id = post_offer(creator_api, work).json()["id"]
     client.force_login(creator)
-    for url in (f"/studio/works/{work.id}/withdraw/",
-                f"/studio/works/{work.id}/offers/{offer_id}/withdraw/"):  # fmt: skip
+    for url in (
+        f"/studio/works/{work.id}/withdraw/",
+        f"/studio/works/{work.id}/offers/{offer_id}/withdraw/",
+    ):
         page = client.get(url)
         assert page.status_code == 200
         text = page.content.decode()
@@ -572,17 +625,21 @@ def _nothing_changed(offer_id):
 
 
 @pytest.mark.parametrize(
-    ("who", "expected"), [("other_creator", 404), ("buyer", 403), ("staff", 403),
-                          ("anonymous", 401)],
-)  # fmt: skip
+    ("who", "expected"),
+    [("other_creator", 404), ("buyer", 403), ("staff", 403), ("anonymous", 401)],
+)
 def test_only_the_works_creator_reaches_its_offers_through_the_api(
     api_client, creator, work, who, expected
 ):
     api_client.force_authenticate(creator)
     offer_id = post_offer(api_client, work).json()["id"]
     api_client.force_authenticate(None)
-    user = {"other_creator": CreatorFactory, "buyer": BuyerFactory, "staff": StaffFactory,
-            "anonymous": lambda: None}[who]()  # fmt: skip
+    user = {
+        "other_creator": CreatorFactory,
+        "buyer": BuyerFactory,
+        "staff": StaffFactory,
+        "anonymous": lambda: None,
+    }[who]()
     if user is not None:
         api_client.force_authenticate(user)
     for method, url, body in _endpoints(work, offer_id):
@@ -604,16 +661,23 @@ def test_an_offer_is_reached_only_through_its_own_work(creator_api, creator, wor
     _nothing_changed(offer_id)
 
 
-@pytest.mark.parametrize(("who", "expected"), [("other_creator", 404), ("buyer", 403),
-                                               ("anonymous", 302)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("who", "expected"), [("other_creator", 404), ("buyer", 403), ("anonymous", 302)]
+)
 def test_only_the_works_creator_reaches_its_offer_pages(client, creator_api, work, who, expected):
     offer_id = post_offer(creator_api, work).json()["id"]
-    user = {"other_creator": CreatorFactory, "buyer": BuyerFactory,
-            "anonymous": lambda: None}[who]()  # fmt: skip
+    user = {"other_creator": CreatorFactory, "buyer": BuyerFactory, "anonymous": lambda: None}[
+        who
+    ]()
     if user is not None:
         client.force_login(user)
-    form = {"preset": GENERATIVE, "price": "12.50", "currency": "USD", "step": "confirm",
-            "consent": "yes"}  # fmt: skip
+    form = {
+        "preset": GENERATIVE,
+        "price": "12.50",
+        "currency": "USD",
+        "step": "confirm",
+        "consent": "yes",
+    }
     for method, url, data in [
         ("get", f"/studio/works/{work.id}/offers/new/", None),
         ("post", f"/studio/works/{work.id}/offers/new/", form),
@@ -650,7 +714,9 @@ def test_the_consent_history_is_the_creators_own(creator_api, creator, work, med
     creator_api.force_authenticate(creator)
     results = creator_api.get("/api/v1/consents/").json()["results"]
     assert [(r["action"], r["work_title"]) for r in results] == [
-        ("withdrawn", "Dusk over the bay"), ("given", "Dusk over the bay")]  # fmt: skip
+        ("withdrawn", "Dusk over the bay"),
+        ("given", "Dusk over the bay"),
+    ]
     assert results[1]["terms_hash"] == PRESETS[GENERATIVE].terms.hash
     assert results[1]["license_text_hash"] == expected_text_hash(PRESETS[GENERATIVE].terms, work)
 
@@ -674,8 +740,9 @@ def test_a_work_that_is_not_offerable_gets_no_offer(creator_api, creator, media_
     assert not Offer.objects.exists() and not ConsentRecord.objects.exists()
 
 
-def test_deleting_a_work_keeps_its_consent_history(client, creator_api, creator, work,
-                                                   django_capture_on_commit_callbacks):  # fmt: skip
+def test_deleting_a_work_keeps_its_consent_history(
+    client, creator_api, creator, work, django_capture_on_commit_callbacks
+):
     offer_id = post_offer(creator_api, work).json()["id"]
     creator_api.post(withdraw_url(work, offer_id))
     post_offer(creator_api, work, preset="evaluation-1y", price=500)

@@ -66,8 +66,12 @@ def stricter_pairs(draw) -> tuple[LicenseTerms, LicenseTerms]:
 @settings(max_examples=300)
 @given(terms_st)
 def test_terms_satisfy_the_intended_use_made_from_themselves(terms):
-    exact = IntendedUse(terms.uses, terms.commercial, terms.term_months,
-                        can_destroy_models=terms.requires_destruction)  # fmt: skip
+    exact = IntendedUse(
+        terms.uses,
+        terms.commercial,
+        terms.term_months,
+        can_destroy_models=terms.requires_destruction,
+    )
     assert satisfies(terms, exact)
     assert satisfies(terms, replace(exact, can_destroy_models=True))
 
@@ -84,8 +88,9 @@ def test_a_stricter_offer_never_matches_more(pair, intended):
 @given(stricter_pairs())
 def test_a_looser_offer_satisfies_what_the_stricter_one_was_made_for(pair):
     a, b = pair
-    made_for_a = IntendedUse(a.uses, a.commercial, a.term_months,
-                             can_destroy_models=a.requires_destruction)  # fmt: skip
+    made_for_a = IntendedUse(
+        a.uses, a.commercial, a.term_months, can_destroy_models=a.requires_destruction
+    )
     assert satisfies(b, made_for_a)
 
 
@@ -162,9 +167,13 @@ def test_equal_terms_built_differently_have_equal_hashes(terms, data):
     order = data.draw(st.permutations(sorted(terms.uses)))
     as_strings = [str(u) for u in order]
     for uses in (order, as_strings, set(as_strings), tuple(reversed(order)), frozenset(order)):
-        again = LicenseTerms(uses=uses, commercial=terms.commercial, term_months=terms.term_months,
-                             on_expiry=str(terms.on_expiry),
-                             attribution_required=terms.attribution_required)  # fmt: skip
+        again = LicenseTerms(
+            uses=uses,
+            commercial=terms.commercial,
+            term_months=terms.term_months,
+            on_expiry=str(terms.on_expiry),
+            attribution_required=terms.attribution_required,
+        )
         assert again == terms
         assert again.hash == terms.hash
         assert again.canonical_json() == terms.canonical_json()
@@ -197,8 +206,10 @@ def test_the_hash_is_sha256_of_the_canonical_json(terms):
 def test_the_canonical_form_is_stable():
     """Consent records and delivered files carry these hashes: the format must never drift."""
     terms = PRESETS["evaluation-1y"].terms
-    expected = ('{"attribution_required":false,"commercial":true,"on_expiry":"stop-training",'
-                '"term_months":12,"uses":["ai-evaluate"]}')  # fmt: skip
+    expected = (
+        '{"attribution_required":false,"commercial":true,"on_expiry":"stop-training",'
+        '"term_months":12,"uses":["ai-evaluate"]}'
+    )
     assert terms.canonical_json() == expected
     assert terms.hash == hashlib.sha256(expected.encode()).hexdigest()
 
@@ -257,8 +268,12 @@ def test_invalid_terms_raise_terms_error_naming_the_field(change, field):
     ],
 )
 def test_the_constructor_refuses_what_from_dict_refuses(kwargs, field):
-    base = {"uses": {Use.EVALUATE}, "commercial": True, "term_months": 12,
-            "on_expiry": OnExpiry.STOP_TRAINING}  # fmt: skip
+    base = {
+        "uses": {Use.EVALUATE},
+        "commercial": True,
+        "term_months": 12,
+        "on_expiry": OnExpiry.STOP_TRAINING,
+    }
     with pytest.raises(TermsError) as raised:
         LicenseTerms(**{**base, **kwargs})
     assert raised.value.field == field
@@ -316,8 +331,15 @@ def test_presets_mean_what_their_names_say():
 
 
 @pytest.mark.parametrize(
-    ("n", "label"), [(1, "1 month"), (6, "6 months"), (12, "1 year"), (18, "18 months"),
-                     (36, "3 years"), (120, "10 years")],
-)  # fmt: skip
+    ("n", "label"),
+    [
+        (1, "1 month"),
+        (6, "6 months"),
+        (12, "1 year"),
+        (18, "18 months"),
+        (36, "3 years"),
+        (120, "10 years"),
+    ],
+)
 def test_term_label_reads_naturally(n, label):
     assert LicenseTerms.from_dict({**VALID, "term_months": n}).term_label() == label

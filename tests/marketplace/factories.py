@@ -28,10 +28,19 @@ _n = itertools.count(1)
 CONTEXT = ConsentContext(ip_address="127.0.0.1", user_agent="tests")
 
 
-def listed_work(creator=None, *, price: int = 1500, preset: str = "generative-commercial-3y",
-                terms: LicenseTerms | None = None, currency: str = "USD", title: str | None = None,
-                status: str = WorkStatus.LISTED, data: bytes | None = None,
-                media_type: str = "image/jpeg", **fields) -> Work:  # fmt: skip
+def listed_work(
+    creator=None,
+    *,
+    price: int = 1500,
+    preset: str = "generative-commercial-3y",
+    terms: LicenseTerms | None = None,
+    currency: str = "USD",
+    title: str | None = None,
+    status: str = WorkStatus.LISTED,
+    data: bytes | None = None,
+    media_type: str = "image/jpeg",
+    **fields,
+) -> Work:
     """A listed work with one offer (consent recorded), its original stored as given (a small
     JPEG by default). Intake itself is tested in tests/uploads; here it is only the input."""
     creator = creator or CreatorFactory()
@@ -123,9 +132,11 @@ def deliver(client, event: dict):
     payload = json.dumps(event).encode()
     header = sign(payload, settings.STRIPE_WEBHOOK_SECRET, int(time.time()))
     return client.post(
-        "/webhooks/stripe/", data=payload, content_type="application/json",
+        "/webhooks/stripe/",
+        data=payload,
+        content_type="application/json",
         HTTP_STRIPE_SIGNATURE=header,
-    )  # fmt: skip
+    )
 
 
 def deliver_all(client, stripe_client, event_type: str | None = None) -> list:

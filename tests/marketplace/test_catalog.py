@@ -53,22 +53,35 @@ on_postgres = pytest.mark.skipif(
 on_sqlite = pytest.mark.skipif(connection.vendor != "sqlite", reason="the embedded fallback")
 
 
-def listed_work(owner, title: str = "A work", *, status=WorkStatus.LISTED, age_days: int = 0,
-                **fields) -> Work:  # fmt: skip
+def listed_work(
+    owner, title: str = "A work", *, status=WorkStatus.LISTED, age_days: int = 0, **fields
+) -> Work:
     values = {"media_type": "image/jpeg", "width": 1600, "height": 1200, **fields}
     return Work.objects.create(
-        owner=owner, declared_by=owner, title=title, rights_holder="Them",
-        ai_involvement="none", original=f"originals/{uuid.uuid4().hex}.jpg", byte_size=1000,
-        sha256=uuid.uuid4().hex * 2, status=status,
-        created_at=timezone.now() - timedelta(days=age_days), **values,
-    )  # fmt: skip
+        owner=owner,
+        declared_by=owner,
+        title=title,
+        rights_holder="Them",
+        ai_involvement="none",
+        original=f"originals/{uuid.uuid4().hex}.jpg",
+        byte_size=1000,
+        sha256=uuid.uuid4().hex * 2,
+        status=status,
+        created_at=timezone.now() - timedelta(days=age_days),
+        **values,
+    )
 
 
 def offer(work, terms: LicenseTerms = GENERATIVE, price: int = 1000, currency: str = "USD"):
     return offer_create(
-        work=work, actor=work.owner, terms=terms, price_amount=price, currency=currency,
-        consent=True, context=ConsentContext(ip_address="127.0.0.1", user_agent="tests"),
-    )  # fmt: skip
+        work=work,
+        actor=work.owner,
+        terms=terms,
+        price_amount=price,
+        currency=currency,
+        consent=True,
+        context=ConsentContext(ip_address="127.0.0.1", user_agent="tests"),
+    )
 
 
 def api(client, **params):
@@ -264,11 +277,23 @@ def test_creator_email_never_shown(client, db):
 
 def test_query_round_trips_through_its_parameters():
     query = catalog_query_from_params(
-        {"use": "ai-evaluate,ai-fine-tune", "commercial": "yes", "term_months": "18",
-         "can_destroy_models": "0", "q": "  harbour   at dusk ", "tag": ["Sea", "boats"],
-         "media_type": "image/png", "price_from": "5", "max_price": "2000", "currency": "gbp",
-         "min_width": "1024", "creator": "7", "sort": "price_desc", "page": "3"}
-    )  # fmt: skip
+        {
+            "use": "ai-evaluate,ai-fine-tune",
+            "commercial": "yes",
+            "term_months": "18",
+            "can_destroy_models": "0",
+            "q": "  harbour   at dusk ",
+            "tag": ["Sea", "boats"],
+            "media_type": "image/png",
+            "price_from": "5",
+            "max_price": "2000",
+            "currency": "gbp",
+            "min_width": "1024",
+            "creator": "7",
+            "sort": "price_desc",
+            "page": "3",
+        }
+    )
     assert query.intended == IntendedUse(frozenset({Use.EVALUATE, Use.FINE_TUNE}), True, 18, False)
     assert (query.q, query.tags, query.currency) == ("harbour at dusk", ("sea", "boats"), "GBP")
     assert (query.min_price, query.max_price, query.min_width, query.creator) == (
@@ -402,12 +427,24 @@ def test_search_and_tag_filters_use_their_indexes_on_postgres(ada):
     """The index expression in migration 0002 must equal the query's, or PostgreSQL scans the
     table: among enough works for an index to pay, the plans must name the indexes."""
     Work.objects.bulk_create(
-        Work(owner=ada, declared_by=ada, title=f"Study {i}", description="oil on canvas",
-             tags=["paint", f"t{i}"], rights_holder="Ada", ai_involvement="none",
-             original=f"o/{i}.jpg", media_type="image/jpeg", byte_size=1, width=9, height=9,
-             sha256=f"{i:064d}", status=WorkStatus.LISTED)
+        Work(
+            owner=ada,
+            declared_by=ada,
+            title=f"Study {i}",
+            description="oil on canvas",
+            tags=["paint", f"t{i}"],
+            rights_holder="Ada",
+            ai_involvement="none",
+            original=f"o/{i}.jpg",
+            media_type="image/jpeg",
+            byte_size=1,
+            width=9,
+            height=9,
+            sha256=f"{i:064d}",
+            status=WorkStatus.LISTED,
+        )
         for i in range(3000)
-    )  # fmt: skip
+    )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE uploads_work")
     listed = Work.objects.filter(status=WorkStatus.LISTED)

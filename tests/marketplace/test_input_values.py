@@ -43,8 +43,12 @@ def create(api, **body):
 
 def test_a_dataset_takes_currency_and_uses_in_any_case(api, ada):
     euro = listed_work(ada, price=900, currency="EUR")
-    response = create(api, uses=["AI-Train-Generative", " ai-train-generative"],
-                      currency="eur", work_ids=[euro.id])  # fmt: skip
+    response = create(
+        api,
+        uses=["AI-Train-Generative", " ai-train-generative"],
+        currency="eur",
+        work_ids=[euro.id],
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["currency"] == "EUR" and body["intended_use"]["uses"] == ["ai-train-generative"]
@@ -59,13 +63,19 @@ def test_a_dataset_takes_currency_and_uses_in_any_case(api, ada):
     [
         ({"currency": "btc"}, "currency", f'"btc" is not one of: {CURRENCIES}.'),
         ({"uses": ["Bogus"]}, "uses", f'Item 1: "Bogus" is not one of: {USES}.'),
-        ({"months_needed": 10**30}, "months_needed",
-         "Ensure this value is less than or equal to 120."),
-        ({"work_ids": [1, 10**30]}, "work_ids",
-         f"Item 2: Ensure this value is less than or equal to {BIGINT_MAX}."),
+        (
+            {"months_needed": 10**30},
+            "months_needed",
+            "Ensure this value is less than or equal to 120.",
+        ),
+        (
+            {"work_ids": [1, 10**30]},
+            "work_ids",
+            f"Item 2: Ensure this value is less than or equal to {BIGINT_MAX}.",
+        ),
         ({"work_ids": [0]}, "work_ids", "Item 1: Ensure this value is greater than or equal to 1."),
     ],
-)  # fmt: skip
+)
 def test_a_wrong_dataset_value_is_a_400_naming_the_valid_ones(api, overrides, field, message):
     response = create(api, **overrides)
     assert response.status_code == 400
@@ -100,8 +110,15 @@ def test_a_catalog_filter_with_a_lower_case_currency_adds_the_works_priced_in_it
 def test_the_catalog_takes_its_vocabularies_in_any_case(api, ada):
     euro = listed_work(ada, price=900, currency="EUR")
     listed_work(ada, price=900)
-    response = api.get("/api/v1/catalog/", {"currency": "eur", "use": "AI-Train-Generative",
-                                            "sort": "Price_Asc", "media_type": "IMAGE/JPEG"})  # fmt: skip
+    response = api.get(
+        "/api/v1/catalog/",
+        {
+            "currency": "eur",
+            "use": "AI-Train-Generative",
+            "sort": "Price_Asc",
+            "media_type": "IMAGE/JPEG",
+        },
+    )
     assert response.status_code == 200, response.json()
     body = response.json()
     assert [w["id"] for w in body["results"]] == [euro.id]
@@ -113,16 +130,25 @@ def test_the_catalog_takes_its_vocabularies_in_any_case(api, ada):
 @pytest.mark.parametrize(
     ("params", "field", "message"),
     [
-        ({"currency": "btc"}, "currency",
-         f"BTC is not a currency Assent handles; use one of: {CURRENCIES}."),
+        (
+            {"currency": "btc"},
+            "currency",
+            f"BTC is not a currency Assent handles; use one of: {CURRENCIES}.",
+        ),
         ({"use": "Bogus"}, "use", f'"Bogus" is not one of: {USES}.'),
-        ({"sort": "cheapest"}, "sort",
-         '"cheapest" is not one of: newest, relevance, price_asc, price_desc, largest.'),
-        ({"media_type": "image/gif"}, "media_type",
-         '"image/gif" is not one of: image/jpeg, image/png, image/webp.'),
+        (
+            {"sort": "cheapest"},
+            "sort",
+            '"cheapest" is not one of: newest, relevance, price_asc, price_desc, largest.',
+        ),
+        (
+            {"media_type": "image/gif"},
+            "media_type",
+            '"image/gif" is not one of: image/jpeg, image/png, image/webp.',
+        ),
         ({"max_price": str(10**30)}, "max_price", "A price must be between 0 and"),
     ],
-)  # fmt: skip
+)
 def test_a_wrong_catalog_filter_is_a_400_naming_the_valid_values(api, params, field, message):
     response = api.get("/api/v1/catalog/", params)
     assert response.status_code == 400
@@ -135,9 +161,16 @@ def test_a_wrong_catalog_filter_is_a_400_naming_the_valid_values(api, params, fi
 
 def test_the_dataset_form_takes_a_lower_case_currency_and_mixed_case_uses(client, buyer):
     client.force_login(buyer)
-    response = client.post("/datasets/", {"name": "Birds", "uses": ["AI-Fine-Tune"],
-                                          "commercial": "true", "months_needed": "6",
-                                          "currency": "eur"})  # fmt: skip
+    response = client.post(
+        "/datasets/",
+        {
+            "name": "Birds",
+            "uses": ["AI-Fine-Tune"],
+            "commercial": "true",
+            "months_needed": "6",
+            "currency": "eur",
+        },
+    )
     assert response.status_code == 302
     dataset = Dataset.objects.get()
     assert (dataset.uses, dataset.currency) == (["ai-fine-tune"], "EUR")
@@ -153,8 +186,13 @@ def test_the_dataset_form_takes_a_lower_case_currency_and_mixed_case_uses(client
 )
 def test_the_dataset_form_refuses_wrong_values_without_a_500(client, buyer, overrides, message):
     client.force_login(buyer)
-    form = {"name": "Birds", "uses": ["ai-fine-tune"], "commercial": "true",
-            "months_needed": "6", **overrides}  # fmt: skip
+    form = {
+        "name": "Birds",
+        "uses": ["ai-fine-tune"],
+        "commercial": "true",
+        "months_needed": "6",
+        **overrides,
+    }
     response = client.post("/datasets/", form)
     assert response.status_code == 400
     assert message in response.content.decode()

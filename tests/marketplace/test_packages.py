@@ -326,9 +326,11 @@ def test_on_s3_the_package_is_stored_privately_and_downloads_redirect_to_a_short
     local = {w.id: stored(w.original.name) for w in works}  # the factory stored them locally
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "storages.backends.s3.S3Storage",
-                    "OPTIONS": s3_server.storage_options(querystring_expire=120)},
-    }  # fmt: skip
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": s3_server.storage_options(querystring_expire=120),
+        },
+    }
     settings.SIGNED_URL_MAX_AGE = 120
     for work in works:  # the originals move to S3 too
         assert (

@@ -57,8 +57,10 @@ def outsider():
 
 @pytest.fixture
 def dataset(buyer, ada):
-    works = [listed_work(ada, price=1500, title="Harbour at dawn"),
-             listed_work(ada, price=999, title="Salt marsh")]  # fmt: skip
+    works = [
+        listed_work(ada, price=1500, title="Harbour at dawn"),
+        listed_work(ada, price=999, title="Salt marsh"),
+    ]
     return make_dataset(buyer, works, name="Coastlines")
 
 
@@ -90,10 +92,16 @@ def team_urls(dataset, order):
     d, o, g = dataset.uuid, order.uuid, order.license_grant.uuid
     return {
         "get": [f"/datasets/{d}/", f"/orders/{o}/", f"/orders/{o}/receipt/", f"/licenses/{g}/"],
-        "post": [f"/datasets/{d}/add/", f"/datasets/{d}/remove/", f"/datasets/{d}/checkout/",
-                 f"/datasets/{d}/checkout/cancel/", f"/datasets/{d}/notices/dismiss/",
-                 f"/licenses/{g}/package/", f"/licenses/{g}/renew/"],
-    }  # fmt: skip
+        "post": [
+            f"/datasets/{d}/add/",
+            f"/datasets/{d}/remove/",
+            f"/datasets/{d}/checkout/",
+            f"/datasets/{d}/checkout/cancel/",
+            f"/datasets/{d}/notices/dismiss/",
+            f"/licenses/{g}/package/",
+            f"/licenses/{g}/renew/",
+        ],
+    }
 
 
 def test_every_team_page_refuses_anonymous_other_roles_and_other_teams(
@@ -147,13 +155,25 @@ def test_new_dataset_form_creates_a_dataset_and_reports_bad_input(client, buyer)
     assert "No datasets yet" in page and "New dataset" in page
     bad = client.post("/datasets/", {"name": "X", "months_needed": "12"})
     assert bad.status_code == 400 and "at least one" in bad.content.decode().lower()
-    response = client.post("/datasets/", {"name": "Birds", "uses": ["ai-fine-tune"],
-                                          "commercial": "true", "months_needed": "6",
-                                          "can_destroy_models": "true", "currency": "EUR"})  # fmt: skip
+    response = client.post(
+        "/datasets/",
+        {
+            "name": "Birds",
+            "uses": ["ai-fine-tune"],
+            "commercial": "true",
+            "months_needed": "6",
+            "can_destroy_models": "true",
+            "currency": "EUR",
+        },
+    )
     dataset = buyer.memberships.first().organization.datasets.get()
     assert response.status_code == 302 and response["Location"] == f"/datasets/{dataset.uuid}/"
     assert (dataset.uses, dataset.commercial, dataset.months_needed, dataset.currency) == (
-        ["ai-fine-tune"], True, 6, "EUR")  # fmt: skip
+        ["ai-fine-tune"],
+        True,
+        6,
+        "EUR",
+    )
     assert "Birds" in html(client, "/datasets/")
 
 
@@ -174,8 +194,9 @@ def test_the_builder_shows_use_items_and_quote_per_creator_and_every_member_sees
 def test_removing_a_work_answers_htmx_with_the_new_totals(client, buyer, dataset):
     client.force_login(buyer)
     work = dataset.items.get(work__title="Salt marsh").work
-    response = client.post(f"/datasets/{dataset.uuid}/remove/", {"work_id": work.id},
-                           HTTP_HX_REQUEST="true")  # fmt: skip
+    response = client.post(
+        f"/datasets/{dataset.uuid}/remove/", {"work_id": work.id}, HTTP_HX_REQUEST="true"
+    )
     body = response.content.decode()
     assert response.status_code == 200 and 'id="dataset-builder"' in body
     assert "Salt marsh" not in body and 'data-testid="total">$15.00' in body
@@ -190,11 +211,13 @@ def test_adding_from_the_catalog_one_work_or_everything_matching(client, buyer, 
     client.force_login(buyer)
     extra = listed_work(ada, price=700, title="Dunes")
     other_use = listed_work(ada, price=700, title="Eval only", preset="evaluation-1y")
-    response = client.post(f"/datasets/{dataset.uuid}/add/", {"work_id": extra.id},
-                           HTTP_HX_REQUEST="true")  # fmt: skip
+    response = client.post(
+        f"/datasets/{dataset.uuid}/add/", {"work_id": extra.id}, HTTP_HX_REQUEST="true"
+    )
     assert "Added" in response.content.decode() and "3 works, $31.99" in response.content.decode()
-    response = client.post(f"/datasets/{dataset.uuid}/add/", {"work_id": other_use.id},
-                           HTTP_HX_REQUEST="true")  # fmt: skip
+    response = client.post(
+        f"/datasets/{dataset.uuid}/add/", {"work_id": other_use.id}, HTTP_HX_REQUEST="true"
+    )
     assert "No offer covers" in response.content.decode()
     dataset.items.filter(work=extra).delete()
     response = client.post(
@@ -202,7 +225,10 @@ def test_adding_from_the_catalog_one_work_or_everything_matching(client, buyer, 
     )
     assert response.status_code == 302 and response["Location"] == "/catalog/"
     assert set(dataset.items.values_list("work__title", flat=True)) == {
-        "Harbour at dawn", "Salt marsh", "Dunes"}  # fmt: skip
+        "Harbour at dawn",
+        "Salt marsh",
+        "Dunes",
+    }
 
 
 def test_the_catalog_cards_offer_add_to_dataset_or_start_one(client, buyer, ada):
@@ -261,8 +287,14 @@ def test_order_pages_for_the_team(client, paid_order, teammate):
     page = html(client, f"/orders/{paid_order.uuid}/")
     assert "Your license is active" in page and "Harbour at dawn" in page
     receipt = html(client, f"/orders/{paid_order.uuid}/receipt/")
-    for text in (paid_order.number, "Orbit Lab", paid_order.stripe_payment_intent_id, "$24.99",
-                 "Includes platform fee (20%)", "$5.00"):  # fmt: skip
+    for text in (
+        paid_order.number,
+        "Orbit Lab",
+        paid_order.stripe_payment_intent_id,
+        "$24.99",
+        "Includes platform fee (20%)",
+        "$5.00",
+    ):
         assert text in receipt
     grant = paid_order.license_grant
     assert "Active" in html(client, "/licenses/")
@@ -328,8 +360,9 @@ def test_staff_find_an_order_and_refund_chosen_items(client, staff_with_totp, pa
     item = paid_order.items.get(work_title="Salt marsh")
     missing = client.post(url + "refund/", {"scope": "items", "item_ids": [item.id]})
     assert missing.status_code == 400 and "Say why" in missing.content.decode()
-    response = client.post(url + "refund/", {"scope": "items", "item_ids": [item.id],
-                                             "reason": "Bought twice"})  # fmt: skip
+    response = client.post(
+        url + "refund/", {"scope": "items", "item_ids": [item.id], "reason": "Bought twice"}
+    )
     assert response.status_code == 302
     paid_order.refresh_from_db()
     assert paid_order.status == OrderStatus.PARTIALLY_REFUNDED
@@ -340,8 +373,9 @@ def test_staff_find_an_order_and_refund_chosen_items(client, staff_with_totp, pa
 def test_a_refund_stripe_refuses_is_shown_clearly(client, staff_with_totp, paid_order):
     Order.objects.filter(id=paid_order.id).update(stripe_payment_intent_id="pi_does_not_exist")
     client.force_login(staff_with_totp)
-    response = client.post(f"/staff/orders/{paid_order.uuid}/refund/",
-                           {"scope": "whole", "reason": "Test"})  # fmt: skip
+    response = client.post(
+        f"/staff/orders/{paid_order.uuid}/refund/", {"scope": "whole", "reason": "Test"}
+    )
     assert response.status_code == 400
     assert "Stripe refused the refund" in response.content.decode()
 
@@ -355,8 +389,9 @@ def test_staff_replay_a_failed_event_after_the_cause_is_fixed(client, staff_with
             raise error
 
     monkeypatch.setitem(handlers, "test.flaky", flaky)
-    row = event_record({"id": "evt_test_flaky", "type": "test.flaky",
-                        "data": {"object": {"id": "obj_1"}}})  # fmt: skip
+    row = event_record(
+        {"id": "evt_test_flaky", "type": "test.flaky", "data": {"object": {"id": "obj_1"}}}
+    )
     assert event_process(row) == "failed"
     client.force_login(staff_with_totp)
     page = html(client, "/staff/webhooks/?failed=1")

@@ -164,8 +164,16 @@ def listed_work_reprice(work, creator, price):
     from licensing.services import offer_create
 
     offer = work.offers.get(status="active")
-    offer_create(work=work, actor=creator, terms=offer.terms, price_amount=price, currency="USD",
-                 consent=True, context=CONTEXT, preset=offer.preset)  # fmt: skip
+    offer_create(
+        work=work,
+        actor=creator,
+        terms=offer.terms,
+        price_amount=price,
+        currency="USD",
+        consent=True,
+        context=CONTEXT,
+        preset=offer.preset,
+    )
 
 
 def paid_order(client, buyer, works, stripe_server, stripe_client) -> Order:
@@ -181,11 +189,17 @@ def test_staff_refund_of_chosen_items_reverses_them_and_revokes_their_licenses(
     client, buyer, ada, stripe_server, stripe_client
 ):
     ben = CreatorFactory()
-    order = paid_order(client, buyer, [listed_work(ada, price=1000), listed_work(ben, price=2000)],
-                       stripe_server, stripe_client)  # fmt: skip
+    order = paid_order(
+        client,
+        buyer,
+        [listed_work(ada, price=1000), listed_work(ben, price=2000)],
+        stripe_server,
+        stripe_client,
+    )
     bens_item = order.items.get(creator=ben)
-    refund = order_refund(order=order, actor=StaffFactory(), reason="Bought twice",
-                          item_ids=[bens_item.id])  # fmt: skip
+    refund = order_refund(
+        order=order, actor=StaffFactory(), reason="Bought twice", item_ids=[bens_item.id]
+    )
 
     assert refund.status == RefundStatus.SUCCEEDED and refund.amount == 2000
     order.refresh_from_db()
@@ -293,9 +307,15 @@ def test_a_dispute_takes_the_money_back_and_its_outcome_settles_it(
 
 @pytest.mark.parametrize("outcome", ["met", "breached"])
 def test_a_duty_settled_during_a_dispute_moves_the_holdback_once_the_dispute_is_won(
-    client, buyer, ada, stripe_server, stripe_client, settings, outcome,
+    client,
+    buyer,
+    ada,
+    stripe_server,
+    stripe_client,
+    settings,
+    outcome,
     django_capture_on_commit_callbacks,
-):  # fmt: skip
+):
     """Nothing is released or forfeited while an item's money is in dispute, and licensing
     settles a duty once: when the dispute is won, the recorded outcome is applied."""
     from datetime import timedelta

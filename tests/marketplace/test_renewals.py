@@ -91,17 +91,38 @@ def test_a_changed_offer_renews_at_the_current_price_or_on_terms_that_still_cove
 ):
     harbour, lighthouse, pier = bought["works"]
     # Harbour: same terms, new price (the old offer is retired).
-    offer_create(work=harbour, actor=ada, terms=GENERATIVE_3Y, price_amount=1800,
-                 currency="USD", consent=True, context=CONTEXT)  # fmt: skip
+    offer_create(
+        work=harbour,
+        actor=ada,
+        terms=GENERATIVE_3Y,
+        price_amount=1800,
+        currency="USD",
+        consent=True,
+        context=CONTEXT,
+    )
     # Lighthouse: old offer withdrawn, a new one giving more (5 years) at a lower price.
     offer_withdraw(offer=lighthouse.offers.get(), actor=ada, context=CONTEXT)
     longer = LicenseTerms(frozenset(Use), True, 60, OnExpiry.DESTROY_MODELS, True)
-    new_lighthouse = offer_create(work=lighthouse, actor=ada, terms=longer, price_amount=1700,
-                                  currency="USD", consent=True, context=CONTEXT)  # fmt: skip
+    new_lighthouse = offer_create(
+        work=lighthouse,
+        actor=ada,
+        terms=longer,
+        price_amount=1700,
+        currency="USD",
+        consent=True,
+        context=CONTEXT,
+    )
     # Pier: withdrawn, now only offered for evaluation: it no longer covers what was licensed.
     offer_withdraw(offer=pier.offers.get(), actor=ada, context=CONTEXT)
-    offer_create(work=pier, actor=ada, terms=PRESETS["evaluation-1y"].terms, price_amount=500,
-                 currency="USD", consent=True, context=CONTEXT)  # fmt: skip
+    offer_create(
+        work=pier,
+        actor=ada,
+        terms=PRESETS["evaluation-1y"].terms,
+        price_amount=500,
+        currency="USD",
+        consent=True,
+        context=CONTEXT,
+    )
 
     quote = renewal_quote(grant=bought["grant"], user=buyer)
     renewable = by_title(quote.renewable)
@@ -119,8 +140,10 @@ def test_a_changed_offer_renews_at_the_current_price_or_on_terms_that_still_cove
     body = response.json()
     assert body["quote"]["total"]["amount"] == 3500
     assert body["dataset"]["quote"]["total"]["amount"] == 3500
-    prices = {r["title"]: (r["previous_price"]["amount"], r["price"]["amount"])
-              for r in body["quote"]["renewable"]}  # fmt: skip
+    prices = {
+        r["title"]: (r["previous_price"]["amount"], r["price"]["amount"])
+        for r in body["quote"]["renewable"]
+    }
     assert prices == {"Harbour": (1500, 1800), "Lighthouse": (2000, 1700)}
     assert [(n["title"], n["reason_code"]) for n in body["not_renewable"]] == [
         ("Pier", "no_compatible_offer")
@@ -134,8 +157,15 @@ def test_a_cheaper_offer_that_adds_a_destruction_duty_does_not_renew_a_stop_trai
     work = listed_work(ada, terms=stop, price=1000)
     order = paid_order(buyer, [work], build=False)
     offer_withdraw(offer=work.offers.get(), actor=ada, context=CONTEXT)
-    offer_create(work=work, actor=ada, terms=GENERATIVE_3Y, price_amount=400, currency="USD",
-                 consent=True, context=CONTEXT)  # fmt: skip
+    offer_create(
+        work=work,
+        actor=ada,
+        terms=GENERATIVE_3Y,
+        price_amount=400,
+        currency="USD",
+        consent=True,
+        context=CONTEXT,
+    )
     quote = renewal_quote(grant=order.license_grant, user=buyer)
     assert [line.reason_code for line in quote.not_renewable] == ["no_compatible_offer"]
 

@@ -313,8 +313,9 @@ def test_the_form_shows_errors_in_place_and_refuses_unsworn_claims(client):
     assert response.status_code == 400
     page = response.content.decode()
     assert "Not a web address" in page or "web addresses" in page
-    response = client.post(f"/works/{work.uuid}/claim/", {**claim_body(work, links=""),
-                                                          "sworn": ""})  # fmt: skip
+    response = client.post(
+        f"/works/{work.uuid}/claim/", {**claim_body(work, links=""), "sworn": ""}
+    )
     assert response.status_code == 400
     assert "swear the statement is true" in response.content.decode()
     assert not RightsClaim.objects.exists()
@@ -412,26 +413,36 @@ def test_the_staff_claim_list_costs_the_same_queries_for_1_and_50_claims(
 def test_filing_is_throttled_per_client_and_per_email(settings, api_client):
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-                                   "claims": "2/hour"},
-    }  # fmt: skip
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "claims": "2/hour",
+        },
+    }
     works = [listed_work() for _ in range(4)]
     codes = [
-        api_client.post("/api/v1/claims/", claim_body(w, claimant_email=f"c{n}@example.org"),
-                        format="json", REMOTE_ADDR="10.0.0.1").status_code
+        api_client.post(
+            "/api/v1/claims/",
+            claim_body(w, claimant_email=f"c{n}@example.org"),
+            format="json",
+            REMOTE_ADDR="10.0.0.1",
+        ).status_code
         for n, w in enumerate(works[:3])
-    ]  # fmt: skip
+    ]
     assert codes == [201, 201, 429]
     # Another address, same email as before: the email's own limit holds.
     response = api_client.post(
-        "/api/v1/claims/", claim_body(works[3], claimant_email="c0@example.org"),
-        format="json", REMOTE_ADDR="10.0.0.2",
-    )  # fmt: skip
+        "/api/v1/claims/",
+        claim_body(works[3], claimant_email="c0@example.org"),
+        format="json",
+        REMOTE_ADDR="10.0.0.2",
+    )
     assert response.status_code == 201  # a fresh address, and c0 has used 1 of its 2
     response = api_client.post(
-        "/api/v1/claims/", claim_body(works[3], claimant_email="c0@example.org"),
-        format="json", REMOTE_ADDR="10.0.0.3",
-    )  # fmt: skip
+        "/api/v1/claims/",
+        claim_body(works[3], claimant_email="c0@example.org"),
+        format="json",
+        REMOTE_ADDR="10.0.0.3",
+    )
     assert response.status_code == 429 and response.json()["code"] == "throttled"
 
 

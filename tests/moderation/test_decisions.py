@@ -51,14 +51,21 @@ def held(creator=None, *, risk: int = 60, title: str | None = None) -> ReviewCas
     work.save()
     other = listed_work()
     ScreeningSignal.objects.create(
-        work=work, kind=SignalKind.NEAR_DUPLICATE, subject=f"work:{other.id}", weight=50,
-        summary="Looks like another account's work", related_work=other, distance=6,
+        work=work,
+        kind=SignalKind.NEAR_DUPLICATE,
+        subject=f"work:{other.id}",
+        weight=50,
+        summary="Looks like another account's work",
+        related_work=other,
+        distance=6,
         evidence={"pdq_distance": 6, "variant": "flip"},
-    )  # fmt: skip
+    )
     case, _ = ReviewCase.objects.get_or_create(
-        work=work, kind=CaseKind.SCREENING, status=CaseStatus.OPEN,
+        work=work,
+        kind=CaseKind.SCREENING,
+        status=CaseStatus.OPEN,
         defaults={"risk_score": risk, "reason": "Near copy of another account's work"},
-    )  # fmt: skip
+    )
     return case
 
 
@@ -79,9 +86,19 @@ def test_approving_lists_the_work_and_logs_the_decision(staff):
     assert work.status == WorkStatus.LISTED and is_sellable(offer_of(work))
     assert case.status == CaseStatus.DECIDED and case.decided_at is not None
     [decision] = Decision.objects.all()
-    assert (decision.action, decision.reason, decision.actor, decision.case_id, decision.work_id) == (
-        "approve", "Same photographer, checked", staff, case.id, work.id,
-    )  # fmt: skip
+    assert (
+        decision.action,
+        decision.reason,
+        decision.actor,
+        decision.case_id,
+        decision.work_id,
+    ) == (
+        "approve",
+        "Same photographer, checked",
+        staff,
+        case.id,
+        work.id,
+    )
     change = work.status_changes.latest("id")
     assert (change.from_status, change.to_status, change.actor) == (
         "pending_review",
@@ -163,8 +180,12 @@ def test_a_flood_is_decided_at_once_under_one_batch(staff):
     creator = CreatorFactory()
     cases = [held(creator) for _ in range(4)]
 
-    batch = cases_decide_bulk(case_ids=[c.id for c in cases], actor=staff, action="reject",
-                              reason="The same image in four crops")  # fmt: skip
+    batch = cases_decide_bulk(
+        case_ids=[c.id for c in cases],
+        actor=staff,
+        action="reject",
+        reason="The same image in four crops",
+    )
 
     assert set(Work.objects.filter(owner=creator).values_list("status", flat=True)) == {"rejected"}
     decisions = Decision.objects.filter(batch=batch)
@@ -178,8 +199,9 @@ def test_a_bulk_decision_is_all_or_nothing(staff):
     case_decide(case=cases[1], actor=staff, action="approve", reason="Fine")
 
     with pytest.raises(ApplicationError) as refused:
-        cases_decide_bulk(case_ids=[c.id for c in cases], actor=staff, action="reject",
-                          reason="Flood")  # fmt: skip
+        cases_decide_bulk(
+            case_ids=[c.id for c in cases], actor=staff, action="reject", reason="Flood"
+        )
 
     assert (refused.value.code, refused.value.extra["case_ids"]) == ("case_decided", [cases[1].id])
     assert Decision.objects.count() == 1  # only the earlier approval
@@ -189,8 +211,9 @@ def test_a_bulk_decision_is_all_or_nothing(staff):
         assert Work.objects.get(id=case.work_id).status == WorkStatus.PENDING_REVIEW
 
     with pytest.raises(ApplicationError) as refused:
-        cases_decide_bulk(case_ids=[cases[0].id, 999_999], actor=staff, action="reject",
-                          reason="Flood")  # fmt: skip
+        cases_decide_bulk(
+            case_ids=[cases[0].id, 999_999], actor=staff, action="reject", reason="Flood"
+        )
     assert refused.value.code == "not_found"
     assert Decision.objects.count() == 1
 
@@ -274,8 +297,12 @@ def test_a_ban_delists_freezes_and_opens_cases_for_licensed_works(scammer, staff
 
     assert AccountBan.objects.get(user=creator, lifted_at=None) == ban
     statuses = dict(Work.objects.filter(owner=creator).values_list("title", "status"))
-    assert statuses == {"Sold": "removed", "Listed": "removed", "Held": "removed",
-                        "Rejected": "rejected"}  # fmt: skip
+    assert statuses == {
+        "Sold": "removed",
+        "Listed": "removed",
+        "Held": "removed",
+        "Rejected": "rejected",
+    }
     sold = Work.objects.get(id=scammer["sold"].id)
     assert sold.status_reason == "Removed: the account was banned."
     assert not is_sellable(offer_of(sold)) and not is_sellable(offer_of(scammer["listed"]))
@@ -289,8 +316,10 @@ def test_a_ban_delists_freezes_and_opens_cases_for_licensed_works(scammer, staff
     assert held_case.status == CaseStatus.DECIDED
     ban_row = Decision.objects.get(action=DecisionAction.BAN)
     assert (ban_row.account, ban_row.actor, ban_row.reason) == (
-        creator, staff, "Uploads scraped portfolio images",
-    )  # fmt: skip
+        creator,
+        staff,
+        "Uploads scraped portfolio images",
+    )
     closing = Decision.objects.get(case=held_case)
     assert closing.action == DecisionAction.REJECT and closing.batch == ban_row.batch
     assert Notification.objects.filter(user=creator, subject__contains="banned").exists()

@@ -56,8 +56,9 @@ def test_a_decision_action_is_taken_in_any_case_and_a_wrong_one_named(staff_with
 
 def test_the_decision_form_takes_the_action_in_any_case(staff_client):
     case = held()
-    response = staff_client.post(f"/staff/review/{case.id}/decide/",
-                                 {"action": "APPROVE", "reason": "Fine"})  # fmt: skip
+    response = staff_client.post(
+        f"/staff/review/{case.id}/decide/", {"action": "APPROVE", "reason": "Fine"}
+    )
     assert response.status_code == 302
     assert Decision.objects.get().action == "approve"
     assert ReviewCase.objects.get(id=case.id).status == CaseStatus.DECIDED
@@ -66,9 +67,14 @@ def test_the_decision_form_takes_the_action_in_any_case(staff_client):
 def test_bulk_decisions_on_ids_no_table_holds_decide_nothing(staff_client):
     case = held()
     for junk in (str(10**30), "²"):
-        response = staff_client.post("/staff/review/bulk/", {
-            "case_ids": [str(case.id), junk], "action": "reject", "reason": "Flood",
-        })  # fmt: skip
+        response = staff_client.post(
+            "/staff/review/bulk/",
+            {
+                "case_ids": [str(case.id), junk],
+                "action": "reject",
+                "reason": "Flood",
+            },
+        )
         assert response.status_code == 302
     assert not Decision.objects.exists()
     assert ReviewCase.objects.get(id=case.id).status == CaseStatus.OPEN
@@ -78,8 +84,13 @@ def test_the_pages_take_filters_in_any_case_and_ignore_junk(staff_client):
     case = held(title="Dusk")
     queue = staff_client.get("/staff/review/", {"kind": "SCREENING"})
     assert queue.status_code == 200 and "Dusk" in queue.content.decode()
-    for params in ({"actor": "²"}, {"work": str(10**30)}, {"account": "-1"},
-                   {"action": "REJECT"}, {"action": "Bogus"}):  # fmt: skip
+    for params in (
+        {"actor": "²"},
+        {"work": str(10**30)},
+        {"account": "-1"},
+        {"action": "REJECT"},
+        {"action": "Bogus"},
+    ):
         assert staff_client.get("/staff/review/log/", params).status_code == 200
     assert staff_client.get("/staff/claims/", {"status": "Upheld"}).status_code == 200
     assert ReviewCase.objects.get(id=case.id).status == CaseStatus.OPEN

@@ -35,10 +35,20 @@ def flipped(hex_hash: str, bits: int) -> str:
 def make_work(owner, pdq_hash: str, status: str = WorkStatus.LISTED) -> Work:
     n = next(_serial)
     return Work.objects.create(
-        owner=owner, declared_by=owner, title=f"Work {n}", rights_holder=owner.email,
-        ai_involvement="none", original=f"originals/test/{n}.jpg", media_type="image/jpeg",
-        byte_size=1, width=1, height=1, sha256=f"{n:064x}", pdq_hash=pdq_hash, status=status,
-    )  # fmt: skip
+        owner=owner,
+        declared_by=owner,
+        title=f"Work {n}",
+        rights_holder=owner.email,
+        ai_involvement="none",
+        original=f"originals/test/{n}.jpg",
+        media_type="image/jpeg",
+        byte_size=1,
+        width=1,
+        height=1,
+        sha256=f"{n:064x}",
+        pdq_hash=pdq_hash,
+        status=status,
+    )
 
 
 @pytest.fixture(autouse=True)

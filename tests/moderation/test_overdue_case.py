@@ -26,8 +26,11 @@ def _files_in_tmp(media_root):
 def overdue(buyer, django_capture_on_commit_callbacks):
     """A team whose model is overdue now (its license ended about 40 days ago, the grace
     period is 30 days), after three hourly sweeps."""
-    grant = grant_for(buyer, [listed_work(preset=DESTROY, title="Harbour")],
-                      starts_at=timezone.now() - timedelta(days=3 * 366 + 40))  # fmt: skip
+    grant = grant_for(
+        buyer,
+        [listed_work(preset=DESTROY, title="Harbour")],
+        starts_at=timezone.now() - timedelta(days=3 * 366 + 40),
+    )
     item = grant.items.get()
     declaration = declare(buyer, [item], name="Orbit", version="7")
     late = item.expires_at + timedelta(days=31)
@@ -42,8 +45,11 @@ def test_one_case_per_team_however_many_sweeps(overdue):
     team, _, _ = overdue
     case = ReviewCase.objects.get()
     assert (case.kind, case.status, case.organization, case.work) == (
-        CaseKind.DESTRUCTION_OVERDUE, CaseStatus.OPEN, team, None,
-    )  # fmt: skip
+        CaseKind.DESTRUCTION_OVERDUE,
+        CaseStatus.OPEN,
+        team,
+        None,
+    )
     assert "Orbit 7" in case.reason and team.name in case.reason
 
 
@@ -62,15 +68,17 @@ def test_the_queue_and_the_case_page_show_the_team(client, staff_with_totp, over
     assert buyer.email in page  # the team's owner
 
     # Once the team attests, the page says the restriction is lifted; staff close the case.
-    destruction_attest(declaration=declaration, user=buyer, destroyed_on=timezone.localdate(),
-                       method="Deleted.")  # fmt: skip
+    destruction_attest(
+        declaration=declaration, user=buyer, destroyed_on=timezone.localdate(), method="Deleted."
+    )
     page = client.get(f"/staff/review/{case.id}/").content.decode()
     assert 'data-testid="no-longer-overdue"' in page
     client.post(f"/staff/review/{case.id}/decide/", {"action": "approve", "reason": "ok"})
     case.refresh_from_db()
     assert case.status == CaseStatus.OPEN  # a team case is closed, not approved
-    response = client.post(f"/staff/review/{case.id}/decide/",
-                           {"action": "close", "reason": "Attested late; warned."})  # fmt: skip
+    response = client.post(
+        f"/staff/review/{case.id}/decide/", {"action": "close", "reason": "Attested late; warned."}
+    )
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.status == CaseStatus.DECIDED
@@ -84,8 +92,12 @@ def test_a_later_overdue_after_a_closed_case_opens_a_new_one(
     from moderation.services.decisions import case_decide
 
     team, _, late = overdue
-    case_decide(case=ReviewCase.objects.get(), actor=staff_with_totp, action="close",
-                reason="Followed up by email.")  # fmt: skip
+    case_decide(
+        case=ReviewCase.objects.get(),
+        actor=staff_with_totp,
+        action="close",
+        reason="Followed up by email.",
+    )
     with django_capture_on_commit_callbacks(execute=True):
         destruction_overdue_sweep(now=late + timedelta(days=1))
     assert ReviewCase.objects.filter(organization=team).count() == 2
@@ -102,8 +114,9 @@ def test_the_staff_api_shows_the_team_case(api_client, staff_with_totp, overdue)
     detail = api_client.get(f"/api/v1/staff/cases/{case.id}/").json()
     assert [m["uuid"] for m in detail["overdue_models"]] == [str(declaration.uuid)]
     assert detail["overdue_models"][0]["due_item_refs"] == [declaration.items.get().item_ref]
-    response = api_client.post(f"/api/v1/staff/cases/{case.id}/decision/",
-                               {"action": "reject", "reason": "x"})  # fmt: skip
+    response = api_client.post(
+        f"/api/v1/staff/cases/{case.id}/decision/", {"action": "reject", "reason": "x"}
+    )
     assert response.status_code == 400
 
 

@@ -36,25 +36,39 @@ def _files_in_tmp(media_root):
 
 
 def held(creator=None, *, risk: int = 60, title: str | None = None, match=True) -> ReviewCase:
-    work = listed_work(creator, status=WorkStatus.PENDING_REVIEW, title=title,
-                       metadata={"exif": {"Artist": "Someone Else"}})  # fmt: skip
+    work = listed_work(
+        creator,
+        status=WorkStatus.PENDING_REVIEW,
+        title=title,
+        metadata={"exif": {"Artist": "Someone Else"}},
+    )
     work_status_set(work=work, status=WorkStatus.PENDING_REVIEW, reason="Held for review")
     work.save()
     if match:
         other = listed_work(title=f"Original of {work.title}")
         ScreeningSignal.objects.create(
-            work=work, kind=SignalKind.NEAR_DUPLICATE, subject=f"work:{other.id}", weight=50,
-            summary="Looks like another account's work", related_work=other, distance=7,
+            work=work,
+            kind=SignalKind.NEAR_DUPLICATE,
+            subject=f"work:{other.id}",
+            weight=50,
+            summary="Looks like another account's work",
+            related_work=other,
+            distance=7,
             evidence={"pdq_distance": 7, "variant": "rotate90"},
-        )  # fmt: skip
+        )
         ScreeningSignal.objects.create(
-            work=work, kind=SignalKind.AUTHOR_MISMATCH, weight=20,
-            summary="EXIF Artist names someone else", evidence={"exif_artist": "Someone Else"},
-        )  # fmt: skip
+            work=work,
+            kind=SignalKind.AUTHOR_MISMATCH,
+            weight=20,
+            summary="EXIF Artist names someone else",
+            evidence={"exif_artist": "Someone Else"},
+        )
     case, _ = ReviewCase.objects.get_or_create(
-        work=work, kind=CaseKind.SCREENING, status=CaseStatus.OPEN,
+        work=work,
+        kind=CaseKind.SCREENING,
+        status=CaseStatus.OPEN,
         defaults={"risk_score": risk, "reason": "Near copy of another account's work"},
-    )  # fmt: skip
+    )
     return case
 
 
@@ -152,8 +166,9 @@ def test_the_api_refuses_everyone_but_staff_with_two_factor(
     anonymous = getattr(APIClient(), method.lower())(_url(path, case), body, format="json")
     assert anonymous.status_code == 401
     for user in (case.work.owner, buyer):
-        response = getattr(_token_client(user), method.lower())(_url(path, case), body,
-                                                                format="json")  # fmt: skip
+        response = getattr(_token_client(user), method.lower())(
+            _url(path, case), body, format="json"
+        )
         assert response.status_code == 403 and response.json()["code"] == "permission_denied"
     # A staff session without two-factor set up (staff tokens cannot be had without it).
     session = APIClient()
@@ -172,8 +187,9 @@ def test_the_queue_lists_open_cases_riskiest_first_and_filters_by_kind(staff_cli
     decided = held(title="Decided")
     ReviewCase.objects.filter(id=decided.id).update(status=CaseStatus.DECIDED)
     banned = listed_work(title="Licensed")
-    ReviewCase.objects.create(work=banned, kind=CaseKind.BANNED_ACCOUNT, risk_score=100,
-                              reason="Account banned")  # fmt: skip
+    ReviewCase.objects.create(
+        work=banned, kind=CaseKind.BANNED_ACCOUNT, risk_score=100, reason="Account banned"
+    )
 
     html = staff_client.get("/staff/review/?kind=screening").content.decode()
     assert html.index(f'data-case="{high.id}"') < html.index(f'data-case="{low.id}"')
@@ -203,9 +219,14 @@ def test_bulk_rejecting_a_flood_from_the_queue(staff_client, staff_with_totp):
     flood = [held(creator) for _ in range(3)]
     spared = held()
 
-    response = staff_client.post("/staff/review/bulk/", {
-        "case_ids": [c.id for c in flood], "action": "reject", "reason": "One image, 3 crops",
-    })  # fmt: skip
+    response = staff_client.post(
+        "/staff/review/bulk/",
+        {
+            "case_ids": [c.id for c in flood],
+            "action": "reject",
+            "reason": "One image, 3 crops",
+        },
+    )
 
     assert response.status_code == 302
     assert set(Work.objects.filter(owner=creator).values_list("status", flat=True)) == {"rejected"}
@@ -228,8 +249,10 @@ def test_bulk_rejecting_a_flood_from_the_queue(staff_client, staff_with_totp):
 def test_the_case_page_shows_the_match_side_by_side_with_evidence_and_history(staff_client):
     creator = CreatorFactory()
     earlier = held(creator, title="Earlier upload")
-    staff_client.post(f"/staff/review/{earlier.id}/decide/",
-                      {"action": "reject", "reason": "Scraped from a portfolio"})  # fmt: skip
+    staff_client.post(
+        f"/staff/review/{earlier.id}/decide/",
+        {"action": "reject", "reason": "Scraped from a portfolio"},
+    )
     case = held(creator, title="Suspicious")
     match = case.work.signals.get(kind=SignalKind.NEAR_DUPLICATE).related_work
 
@@ -249,8 +272,9 @@ def test_a_case_decided_on_its_page_with_a_reason(staff_client, case):
     case.refresh_from_db()
     assert case.status == CaseStatus.OPEN  # no reason, no decision
 
-    response = staff_client.post(f"/staff/review/{case.id}/decide/",
-                                 {"action": "reject", "reason": "Stock photo"})  # fmt: skip
+    response = staff_client.post(
+        f"/staff/review/{case.id}/decide/", {"action": "reject", "reason": "Stock photo"}
+    )
     assert response.url == "/staff/review/"
     assert Work.objects.get(id=case.work_id).status_reason == "Stock photo"
 
@@ -262,8 +286,10 @@ def test_a_case_decided_on_its_page_with_a_reason(staff_client, case):
 
 def test_banning_from_the_case_page(staff_client, case):
     owner = case.work.owner
-    response = staff_client.post(f"/staff/accounts/{owner.id}/ban/",
-                                 {"reason": "Scraper", "next": f"/staff/review/{case.id}/"})  # fmt: skip
+    response = staff_client.post(
+        f"/staff/accounts/{owner.id}/ban/",
+        {"reason": "Scraper", "next": f"/staff/review/{case.id}/"},
+    )
     assert response.url == f"/staff/review/{case.id}/"
     assert AccountBan.objects.filter(user=owner, lifted_at=None).exists()
     html = staff_client.get(response.url).content.decode()
@@ -345,9 +371,15 @@ def test_the_creator_answers_once_on_the_work_page_and_staff_read_it(client, sta
 def _staff_api(staff) -> APIClient:
     """Staff get a token only with their TOTP code; that token is what they call with."""
     api = APIClient()
-    response = api.post("/api/v1/auth/token/", {
-        "email": staff.email, "password": DEFAULT_PASSWORD, "otp": totp_code(staff.totp_secret),
-    }, format="json")  # fmt: skip
+    response = api.post(
+        "/api/v1/auth/token/",
+        {
+            "email": staff.email,
+            "password": DEFAULT_PASSWORD,
+            "otp": totp_code(staff.totp_secret),
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     api.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['key']}")
     return api
@@ -376,8 +408,9 @@ def test_the_api_lists_shows_decides_and_bans(staff_with_totp):
     again = api.post(url, {"action": "approve", "reason": "Oops"}, format="json")
     assert (again.status_code, again.json()["code"]) == (409, "case_decided")
 
-    banned = api.post(f"/api/v1/staff/accounts/{low.work.owner_id}/ban/", {"reason": "Scraper"},
-                      format="json")  # fmt: skip
+    banned = api.post(
+        f"/api/v1/staff/accounts/{low.work.owner_id}/ban/", {"reason": "Scraper"}, format="json"
+    )
     assert banned.status_code == 201 and banned.json()["user_id"] == low.work.owner_id
     assert Work.objects.get(id=low.work_id).status == WorkStatus.REMOVED
     assert api.get("/api/v1/staff/cases/", {"status": "decided"}).json()["count"] == 2

@@ -62,8 +62,14 @@ def staff_page(client, staff_with_totp):
 
 
 def form(team, **overrides):
-    return {"organization_id": team.id, "currency": "USD", "amount": "10.00",
-            "reference": "TRF-0001", "note": "Bank transfer", **overrides}  # fmt: skip
+    return {
+        "organization_id": team.id,
+        "currency": "USD",
+        "amount": "10.00",
+        "reference": "TRF-0001",
+        "note": "Bank transfer",
+        **overrides,
+    }
 
 
 def test_staff_see_the_credit_and_record_its_payment_once(staff_page, team, credited, owner):
@@ -127,8 +133,9 @@ def test_an_unknown_team_is_refused(staff_page, team, credited):
 def test_a_refund_after_payment_leaves_the_team_owing_and_the_page_says_so(
     staff_page, staff_with_totp, team, credited
 ):
-    team_credit_pay_out(organization=team, currency="USD", amount=1_000, reference="TRF-9",
-                        actor=staff_with_totp)  # fmt: skip
+    team_credit_pay_out(
+        organization=team, currency="USD", amount=1_000, reference="TRF-9", actor=staff_with_totp
+    )
     refund_post(refund_ref="re_after_payout", item_ref=credited)
     assert team_credit_balances(team) == {"USD": -1_000}
     assert balanced()
@@ -176,13 +183,22 @@ def test_staff_record_a_payment_through_the_api(staff_with_totp, team, credited)
     body = {"organization": team.slug, "currency": "usd", "amount": 250, "reference": "re_42"}
     response = api.post(API, body, format="json")
     assert response.status_code == 201, response.json()
-    assert response.json() == {"organization": team.slug, "currency": "USD", "amount": 250,
-                               "reference": "re_42", "recorded": True, "credit": 750}  # fmt: skip
+    assert response.json() == {
+        "organization": team.slug,
+        "currency": "USD",
+        "amount": 250,
+        "reference": "re_42",
+        "recorded": True,
+        "credit": 750,
+    }
     replay = api.post(API, body, format="json")
     assert replay.status_code == 200 and replay.json()["recorded"] is False
     assert replay.json()["credit"] == 750
-    for bad, code in (({"amount": 5000}, "more_than_credit"), ({"amount": 0}, "invalid"),
-                      ({"organization": "nope"}, "not_found")):  # fmt: skip
+    for bad, code in (
+        ({"amount": 5000}, "more_than_credit"),
+        ({"amount": 0}, "invalid"),
+        ({"organization": "nope"}, "not_found"),
+    ):
         response = api.post(API, {**body, "reference": "re_43", **bad}, format="json")
         assert response.status_code in (400, 404) and response.json()["code"] == code, bad
     conflict = api.post(API, {**body, "amount": 100}, format="json")
@@ -193,16 +209,18 @@ def test_staff_record_a_payment_through_the_api(staff_with_totp, team, credited)
 @pytest.mark.parametrize(
     ("bad", "message"),
     [
-        ({"currency": "btc"},
-         '"btc" is not one of: AUD, CAD, CHF, DKK, EUR, GBP, JPY, KRW, NOK, NZD, SEK, USD.'),
+        (
+            {"currency": "btc"},
+            '"btc" is not one of: AUD, CAD, CHF, DKK, EUR, GBP, JPY, KRW, NOK, NZD, SEK, USD.',
+        ),
         ({"amount": 10**30}, "Ensure this value is less than or equal to 9223372036854775807."),
     ],
-)  # fmt: skip
-def test_a_wrong_currency_or_an_oversized_amount_is_a_400(staff_with_totp, team, credited, bad,
-                                                          message):  # fmt: skip
+)
+def test_a_wrong_currency_or_an_oversized_amount_is_a_400(
+    staff_with_totp, team, credited, bad, message
+):
     api = _token_client(staff_with_totp, otp=totp_code(staff_with_totp.totp_secret))
-    body = {"organization": team.slug, "currency": "USD", "amount": 250, "reference": "re_1",
-            **bad}  # fmt: skip
+    body = {"organization": team.slug, "currency": "USD", "amount": 250, "reference": "re_1", **bad}
     response = api.post(API, body, format="json")
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
@@ -227,8 +245,11 @@ def test_the_api_refuses_everyone_but_staff(who, team, credited, owner):
     api = APIClient()
     if who != "anonymous":
         api.force_authenticate(users[who])
-    response = api.post(API, {"organization": team.slug, "currency": "USD", "amount": 100,
-                              "reference": "x"}, format="json")  # fmt: skip
+    response = api.post(
+        API,
+        {"organization": team.slug, "currency": "USD", "amount": 100, "reference": "x"},
+        format="json",
+    )
     assert response.status_code in (401, 403)
     assert team_credit_balances(team) == {"USD": 1_000}
 
@@ -236,8 +257,11 @@ def test_the_api_refuses_everyone_but_staff(who, team, credited, owner):
 def test_a_staff_session_without_two_factor_is_refused_by_the_api(staff, team, credited):
     api = APIClient()
     api.force_authenticate(staff)
-    response = api.post(API, {"organization": team.slug, "currency": "USD", "amount": 100,
-                              "reference": "x"}, format="json")  # fmt: skip
+    response = api.post(
+        API,
+        {"organization": team.slug, "currency": "USD", "amount": 100, "reference": "x"},
+        format="json",
+    )
     assert response.status_code == 403
 
 

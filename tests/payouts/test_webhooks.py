@@ -375,18 +375,28 @@ def test_the_receiver_is_never_wrapped_in_a_request_transaction():
         (b"[1,2,3]", "Invalid payload."),
         (b'"evt_1"', "Invalid payload."),
         (b"null", "Invalid payload."),
-        (json.dumps({"id": "evt_no_data", "object": "event", "type": "test.ping"}).encode(),
-         "Not a Stripe event: `data.object` is missing or not an object."),
-        (json.dumps({"id": "evt_bad_data", "type": "test.ping", "data": [1]}).encode(),
-         "Not a Stripe event: `data.object` is missing or not an object."),
-        (json.dumps({"id": "evt_obj", "type": "test.ping", "data": {"object": "x"}}).encode(),
-         "Not a Stripe event: `data.object` is missing or not an object."),
-        (json.dumps({"id": 7, "type": "test.ping", "data": {"object": {}}}).encode(),
-         "Not a Stripe event: `id` is missing or not a string."),
-        (json.dumps({"id": "evt_t", "type": ["x"], "data": {"object": {}}}).encode(),
-         "Not a Stripe event: `type` is missing or not a string."),
+        (
+            json.dumps({"id": "evt_no_data", "object": "event", "type": "test.ping"}).encode(),
+            "Not a Stripe event: `data.object` is missing or not an object.",
+        ),
+        (
+            json.dumps({"id": "evt_bad_data", "type": "test.ping", "data": [1]}).encode(),
+            "Not a Stripe event: `data.object` is missing or not an object.",
+        ),
+        (
+            json.dumps({"id": "evt_obj", "type": "test.ping", "data": {"object": "x"}}).encode(),
+            "Not a Stripe event: `data.object` is missing or not an object.",
+        ),
+        (
+            json.dumps({"id": 7, "type": "test.ping", "data": {"object": {}}}).encode(),
+            "Not a Stripe event: `id` is missing or not a string.",
+        ),
+        (
+            json.dumps({"id": "evt_t", "type": ["x"], "data": {"object": {}}}).encode(),
+            "Not a Stripe event: `type` is missing or not a string.",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_signed_body_that_is_not_an_event_is_refused_400_and_never_stored(
     client, calls, body, says
 ):

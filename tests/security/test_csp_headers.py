@@ -61,16 +61,50 @@ def world(creator, buyer, media_root):
 
 
 PAGES = {
-    "anonymous": ["/", "/catalog/", "/verify/", "/accounts/login/", "/accounts/signup/",
-                  "/accounts/password/reset/", "/public/licenses/{grant}/"],
-    "creator": ["/studio/", "/studio/works/", "/studio/works/upload/", "/studio/works/{work}/",
-                "/studio/consents/", "/studio/sales/", "/studio/earnings/", "/studio/licenses/",
-                "/settings/tokens/", "/notifications/", "/accounts/2fa/"],
-    "buyer": ["/team/", "/datasets/", "/orders/", "/orders/{order}/", "/orders/{order}/receipt/",
-              "/licenses/", "/licenses/{grant}/", "/team/models/", "/settings/tokens/"],
-    "staff": ["/staff/", "/staff/review/", "/staff/review/log/", "/staff/ledger/",
-              "/staff/orders/", "/staff/orders/{order}/", "/staff/webhooks/", "/admin/"],
-}  # fmt: skip
+    "anonymous": [
+        "/",
+        "/catalog/",
+        "/verify/",
+        "/accounts/login/",
+        "/accounts/signup/",
+        "/accounts/password/reset/",
+        "/public/licenses/{grant}/",
+    ],
+    "creator": [
+        "/studio/",
+        "/studio/works/",
+        "/studio/works/upload/",
+        "/studio/works/{work}/",
+        "/studio/consents/",
+        "/studio/sales/",
+        "/studio/earnings/",
+        "/studio/licenses/",
+        "/settings/tokens/",
+        "/notifications/",
+        "/accounts/2fa/",
+    ],
+    "buyer": [
+        "/team/",
+        "/datasets/",
+        "/orders/",
+        "/orders/{order}/",
+        "/orders/{order}/receipt/",
+        "/licenses/",
+        "/licenses/{grant}/",
+        "/team/models/",
+        "/settings/tokens/",
+    ],
+    "staff": [
+        "/staff/",
+        "/staff/review/",
+        "/staff/review/log/",
+        "/staff/ledger/",
+        "/staff/orders/",
+        "/staff/orders/{order}/",
+        "/staff/webhooks/",
+        "/admin/",
+    ],
+}
 
 
 @pytest.mark.parametrize(
@@ -85,9 +119,9 @@ def test_every_page_of_every_role_carries_the_strict_policy(
         staff_with_totp.save(update_fields=["is_superuser"])
     if user:
         client.force_login(user)
-    response = client.get(url.format(
-        work=world["work"].id, order=world["order"].uuid, grant=world["grant"].uuid
-    ))  # fmt: skip
+    response = client.get(
+        url.format(work=world["work"].id, order=world["order"].uuid, grant=world["grant"].uuid)
+    )
     assert response.status_code == 200, url
     assert response["Content-Type"].startswith("text/html")
     csp = assert_strict(response)
@@ -138,8 +172,11 @@ def forbidden(request):
     raise PermissionDenied
 
 
-urlpatterns = [path("_test/boom/", boom), path("_test/forbidden/", forbidden),
-               *config.urls.urlpatterns]  # fmt: skip
+urlpatterns = [
+    path("_test/boom/", boom),
+    path("_test/forbidden/", forbidden),
+    *config.urls.urlpatterns,
+]
 handler400, handler403 = config.urls.handler400, config.urls.handler403
 handler404, handler500 = config.urls.handler404, config.urls.handler500
 
@@ -147,8 +184,7 @@ handler404, handler500 = config.urls.handler404, config.urls.handler500
 @pytest.mark.urls(__name__)
 def test_error_pages_carry_the_policy(client, creator):
     client.raise_request_exception = False
-    for url, status in (("/no-such-page/", 404), ("/_test/forbidden/", 403),
-                        ("/_test/boom/", 500)):  # fmt: skip
+    for url, status in (("/no-such-page/", 404), ("/_test/forbidden/", 403), ("/_test/boom/", 500)):
         response = client.get(url)
         assert response.status_code == status
         assert "Assent" in response.content.decode()  # our page, not a bare one
@@ -183,8 +219,10 @@ def test_swagger_ui_runs_its_start_up_script_under_a_fresh_nonce(client):
 def test_form_action_allows_the_stripe_pages_checkout_and_onboarding_redirect_to(client, settings):
     settings.STRIPE_API_BASE = ""
     assert policy(client.get("/"))["form-action"] == [
-        "'self'", "https://checkout.stripe.com", "https://connect.stripe.com"
-    ]  # fmt: skip
+        "'self'",
+        "https://checkout.stripe.com",
+        "https://connect.stripe.com",
+    ]
     settings.STRIPE_API_BASE = "http://127.0.0.1:12111/"
     assert policy(client.get("/"))["form-action"] == ["'self'", "http://127.0.0.1:12111"]
 
@@ -192,12 +230,21 @@ def test_form_action_allows_the_stripe_pages_checkout_and_onboarding_redirect_to
 def test_with_s3_img_src_allows_the_endpoint_presigned_previews_redirect_to(
     client, settings, world
 ):
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {"bucket_name": "assent-media", "endpoint_url": "http://127.0.0.1:9000",
-                    "access_key": "test", "secret_key": "test", "region_name": "us-east-1",
-                    "querystring_auth": True, "addressing_style": "path"},
-    }}  # fmt: skip
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": "assent-media",
+                "endpoint_url": "http://127.0.0.1:9000",
+                "access_key": "test",
+                "secret_key": "test",
+                "region_name": "us-east-1",
+                "querystring_auth": True,
+                "addressing_style": "path",
+            },
+        },
+    }
     csp = policy(client.get("/catalog/"))
     assert csp["img-src"] == ["'self'", "data:", "http://127.0.0.1:9000"]
 

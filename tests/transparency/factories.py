@@ -36,17 +36,30 @@ def creator(*, named: bool, name: str | None = None):
 
 def offer_on(work: Work, preset: str = "generative-commercial-3y") -> Offer:
     return offer_create(
-        work=work, actor=work.owner, terms=PRESETS[preset].terms, preset=preset,
-        price_amount=1234, currency="USD", consent=True, context=CONTEXT,
-    )  # fmt: skip
+        work=work,
+        actor=work.owner,
+        terms=PRESETS[preset].terms,
+        preset=preset,
+        price_amount=1234,
+        currency="USD",
+        consent=True,
+        context=CONTEXT,
+    )
 
 
 def picture(seed: int) -> Image.Image:
     return photo(seed=seed)
 
 
-def uploaded_work(owner, seed: int, *, title: str, screen: bool = True, offer: bool = True,
-                  preset: str = "generative-commercial-3y") -> Work:  # fmt: skip
+def uploaded_work(
+    owner,
+    seed: int,
+    *,
+    title: str,
+    screen: bool = True,
+    offer: bool = True,
+    preset: str = "generative-commercial-3y",
+) -> Work:
     """Uploaded, processed and (by default) screened, which lists a clean work."""
     work = upload_work(owner, jpeg_bytes(picture(seed)), title=title)
     if screen:
@@ -76,9 +89,11 @@ def grant(organization, works, *, starts_at: datetime | None = None):
             )
         )
     license_grant, _ = license_grant_create(
-        organization=organization, source_reference=f"test:{next(_refs)}", items=specs,
+        organization=organization,
+        source_reference=f"test:{next(_refs)}",
+        items=specs,
         starts_at=starts_at,
-    )  # fmt: skip
+    )
     return license_grant
 
 

@@ -27,11 +27,16 @@ def team(name: str = "Orbit Lab"):
 
 def declare(owner, organization, items, *, name: str, version: str = "1.0"):
     declaration = ModelDeclaration.objects.create(
-        organization=organization, declared_by=owner, name=name, version=version,
-        purpose="Internal purpose text, not for the public page.", is_commercial=True,
-        is_generative=True, training_started_on=date(2026, 1, 1),
+        organization=organization,
+        declared_by=owner,
+        name=name,
+        version=version,
+        purpose="Internal purpose text, not for the public page.",
+        is_commercial=True,
+        is_generative=True,
+        training_started_on=date(2026, 1, 1),
         training_ended_on=date(2026, 2, 1),
-    )  # fmt: skip
+    )
     for item in items:
         ModelDeclarationItem.objects.create(declaration=declaration, grant_item=item)
     return declaration
@@ -84,14 +89,18 @@ def test_the_page_shows_nothing_a_creator_kept_private(client, mixed_license):
     license_grant, works, owner, _organization = mixed_license
     html = page(client, license_grant)
     for private in (
-        "Shy Person", "Other Shy",  # creators who did not choose to be named
-        "Shy sunset", "Other shy",  # their works, even though listed
+        "Shy Person",
+        "Other Shy",  # creators who did not choose to be named
+        "Shy sunset",
+        "Other shy",  # their works, even though listed
         "Held sketch",  # a named creator's work the catalog does not show
-        "43.21", "4321", "$",  # prices
+        "43.21",
+        "4321",
+        "$",  # prices
         "@",  # emails of anyone
         "Internal purpose text",  # the team's own description of its model
         license_grant.source_reference,  # the order behind it
-    ):  # fmt: skip
+    ):
         assert private not in html, private
     for work in works:
         assert work.owner.email not in html
@@ -109,9 +118,13 @@ def test_declared_models_and_their_status(client):
     declare(owner, organization, old.items.all()[:1], name="Borealis")
     destroyed = declare(owner, organization, old.items.all()[1:], name="Cirrus")
     DestructionAttestation.objects.create(
-        declaration=destroyed, attested_by=owner, destroyed_on=date(2026, 3, 14),
-        method="Weights deleted.", statement="We destroyed Cirrus.", signature="0" * 64,
-    )  # fmt: skip
+        declaration=destroyed,
+        attested_by=owner,
+        destroyed_on=date(2026, 3, 14),
+        method="Weights deleted.",
+        statement="We destroyed Cirrus.",
+        signature="0" * 64,
+    )
 
     running_html = page(client, running)
     assert "Atlas" in running_html and 'data-status="active"' in running_html

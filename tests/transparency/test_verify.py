@@ -109,9 +109,12 @@ def test_exact_bytes_by_sha256_and_the_picture_by_pdq(api_client, licensed):
     by_pdq = api_client.post(URL, {"pdq": work.pdq_hash}, format="json").json()
     assert by_pdq["matched"] and by_pdq["works"][0]["id"] == str(work.uuid)
     assert by_pdq["query"] == {
-        "kind": "pdq", "sha256": None, "pdq": work.pdq_hash, "pdq_quality": None,
+        "kind": "pdq",
+        "sha256": None,
+        "pdq": work.pdq_hash,
+        "pdq_quality": None,
         "near_search": True,
-    }  # fmt: skip
+    }
 
     # The uploaded original itself: an exact match, found once.
     original = api_client.post(
@@ -142,10 +145,15 @@ def test_a_copy_of_a_private_work_answers_exactly_like_no_match(api_client, hide
         work.save()
     elif hide == "withdrawn":
         offer_withdraw(offer=work.offers.get(), actor=owner, context=CONTEXT)
-    assert Work.objects.get(id=work.id).status == {
-        "held": WorkStatus.PENDING_REVIEW, "rejected": "rejected", "removed": "removed",
-        "withdrawn": WorkStatus.LISTED,
-    }[hide]  # fmt: skip
+    assert (
+        Work.objects.get(id=work.id).status
+        == {
+            "held": WorkStatus.PENDING_REVIEW,
+            "rejected": "rejected",
+            "removed": "removed",
+            "withdrawn": WorkStatus.LISTED,
+        }[hide]
+    )
 
     copy = post_image(api_client, jpeg(resized(picture(103), 0.5), quality=60))
     nothing = post_image(api_client, jpeg(picture(9103)))
@@ -263,9 +271,11 @@ def test_anyone_may_verify(api_client, licensed, role):
 def test_verification_is_rate_limited(api_client, settings):
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-                                   "verify": "3/minute"},
-    }  # fmt: skip
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "verify": "3/minute",
+        },
+    }
     codes = [
         api_client.post(URL, {"sha256": "ab" * 32}, format="json", REMOTE_ADDR="10.0.0.7")
         for _ in range(4)

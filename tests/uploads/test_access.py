@@ -104,9 +104,11 @@ def test_s3_originals_are_private_and_handed_out_as_signed_urls(
 
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "storages.backends.s3.S3Storage",
-                    "OPTIONS": s3_server.storage_options(querystring_expire=120)},
-    }  # fmt: skip
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": s3_server.storage_options(querystring_expire=120),
+        },
+    }
     work = upload_work(creator)
     assert work.status == "pending_review"
     client.force_login(creator)

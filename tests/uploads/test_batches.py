@@ -26,10 +26,15 @@ def _upload(api_client, batch, data: bytes, name: str):
     with TestCase.captureOnCommitCallbacks(execute=True):
         return api_client.post(
             f"/api/v1/works/?batch={batch.id}",
-            {"file": SimpleUploadedFile(name, data, content_type="image/jpeg"), "title": name,
-             "ai_involvement": "none", "rights_confirmed": "true", "batch": batch.id},
+            {
+                "file": SimpleUploadedFile(name, data, content_type="image/jpeg"),
+                "title": name,
+                "ai_involvement": "none",
+                "rights_confirmed": "true",
+                "batch": batch.id,
+            },
             format="multipart",
-        )  # fmt: skip
+        )
 
 
 def _progress(api_client, batch) -> dict:
@@ -51,10 +56,13 @@ def test_a_file_uploaded_before_counts_as_done_and_says_where_the_work_is(
 
     progress = _progress(api_client, batch)
     assert progress["finished"] is True and progress["done"] == progress["total"] == 2
-    assert progress["refusals"] == [{
-        "filename": "harbour copy.jpg", "code": "duplicate",
-        "message": "Already in your works as “harbour.jpg”; nothing new was added.",
-    }]  # fmt: skip
+    assert progress["refusals"] == [
+        {
+            "filename": "harbour copy.jpg",
+            "code": "duplicate",
+            "message": "Already in your works as “harbour.jpg”; nothing new was added.",
+        }
+    ]
 
 
 def test_the_same_file_twice_in_one_batch_finishes_it(api_client, creator, media_root):

@@ -15,8 +15,13 @@ STATUSES = "processing, failed, pending_review, listed, rejected, removed"
 
 
 def _post(api_client, url="/api/v1/works/", **fields):
-    body = {"file": SimpleUploadedFile("photo.jpg", jpeg_bytes(photo(seed=5))), "title": "Dusk",
-            "ai_involvement": "none", "rights_confirmed": "true", **fields}  # fmt: skip
+    body = {
+        "file": SimpleUploadedFile("photo.jpg", jpeg_bytes(photo(seed=5))),
+        "title": "Dusk",
+        "ai_involvement": "none",
+        "rights_confirmed": "true",
+        **fields,
+    }
     return api_client.post(url, body, format="multipart")
 
 
@@ -56,8 +61,7 @@ def test_a_refused_upload_with_a_junk_batch_in_the_query_is_a_clean_refusal(
 ):
     api_client.force_authenticate(creator)
     UploadBatch.objects.create(owner=creator, expected_files=1)
-    response = api_client.post(f"/api/v1/works/?batch={batch}", {"title": "x"},
-                               format="multipart")  # fmt: skip
+    response = api_client.post(f"/api/v1/works/?batch={batch}", {"title": "x"}, format="multipart")
     assert response.status_code == 400
     assert response.json()["code"] == "file_missing"
     assert not UploadRefusal.objects.exists()

@@ -16,8 +16,13 @@ pytestmark = pytest.mark.django_db
 
 
 def _post(api_client, data: bytes, name="photo.jpg", **fields):
-    body = {"file": _file(data, name), "title": "Dusk", "ai_involvement": "none",
-            "rights_confirmed": "true", **fields}  # fmt: skip
+    body = {
+        "file": _file(data, name),
+        "title": "Dusk",
+        "ai_involvement": "none",
+        "rights_confirmed": "true",
+        **fields,
+    }
     return api_client.post("/api/v1/works/", body, format="multipart")
 
 
@@ -27,12 +32,18 @@ def _file(data, name):
     return SimpleUploadedFile(name, data)
 
 
-def test_upload_records_declarations_and_processes(api_client, creator, media_root,
-                                                   django_capture_on_commit_callbacks):  # fmt: skip
+def test_upload_records_declarations_and_processes(
+    api_client, creator, media_root, django_capture_on_commit_callbacks
+):
     api_client.force_authenticate(creator)
     with django_capture_on_commit_callbacks(execute=True):
-        response = _post(api_client, jpeg_bytes(), tags="Dusk, sea , dusk",
-                         rights_holder="Studio Nine Ltd", ai_involvement="assisted")  # fmt: skip
+        response = _post(
+            api_client,
+            jpeg_bytes(),
+            tags="Dusk, sea , dusk",
+            rights_holder="Studio Nine Ltd",
+            ai_involvement="assisted",
+        )
     assert response.status_code == 201, response.json()
     body = response.json()
     work = Work.objects.get(id=body["id"])
@@ -130,8 +141,11 @@ def test_processing_failure_marks_the_work_failed_keeps_no_renditions_and_can_re
     work = work_process(work_id=work.id)
     assert work.status == WorkStatus.PENDING_REVIEW
     assert [c.to_status for c in work.status_changes.all()] == [
-        "processing", "failed", "processing", "pending_review",
-    ]  # fmt: skip
+        "processing",
+        "failed",
+        "processing",
+        "pending_review",
+    ]
 
 
 def test_failure_after_renditions_are_stored_removes_them(creator, media_root, monkeypatch):
@@ -176,8 +190,9 @@ def test_a_file_over_the_cap_is_dropped_while_reading(api_client, creator, media
     assert stored_files(media_root) == [] and not Work.objects.exists()
 
 
-def test_refusals_before_the_body_is_read_still_count_for_the_batch(api_client, creator,
-                                                                     media_root, settings):  # fmt: skip
+def test_refusals_before_the_body_is_read_still_count_for_the_batch(
+    api_client, creator, media_root, settings
+):
     from uploads.models import UploadBatch
 
     settings.UPLOAD_MAX_BYTES = 10_000
@@ -186,10 +201,15 @@ def test_refusals_before_the_body_is_read_still_count_for_the_batch(api_client, 
     big = jpeg_bytes(photo(1600, 1200, seed=3))
     response = api_client.post(
         f"/api/v1/works/?batch={batch.id}",
-        {"file": _file(big, "huge.jpg"), "title": "x", "ai_involvement": "none",
-         "rights_confirmed": "true"},
-        format="multipart", HTTP_X_UPLOAD_FILENAME="huge%20photo.jpg",
-    )  # fmt: skip
+        {
+            "file": _file(big, "huge.jpg"),
+            "title": "x",
+            "ai_involvement": "none",
+            "rights_confirmed": "true",
+        },
+        format="multipart",
+        HTTP_X_UPLOAD_FILENAME="huge%20photo.jpg",
+    )
     assert response.status_code == 413
     progress = api_client.get(f"/api/v1/uploads/batches/{batch.id}/").json()
     assert progress["finished"] is True

@@ -74,8 +74,9 @@ def test_a1111_parameters_chunk_is_read_as_a_generator_hint(creator, media_root)
 
 
 def test_comfyui_workflow_chunk_is_a_generator_hint(creator, media_root):
-    work = upload_work(creator, png_bytes(text={"prompt": '{"3": {"class_type": "KSampler"}}'}),
-                       name="comfy.png")  # fmt: skip
+    work = upload_work(
+        creator, png_bytes(text={"prompt": '{"3": {"class_type": "KSampler"}}'}), name="comfy.png"
+    )
     assert "ComfyUI prompt/workflow" in work.metadata["generator_hints"]
 
 

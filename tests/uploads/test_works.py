@@ -33,8 +33,9 @@ def test_list_filters_by_status_and_searches(api_client, client, creator, media_
 def test_creator_edits_title_description_and_tags(api_client, creator, media_root):
     work = upload_work(creator)
     api_client.force_authenticate(creator)
-    response = api_client.patch(f"/api/v1/works/{work.id}/",
-                                {"title": "Renamed", "tags": ["a", "B", "a"]}, format="json")  # fmt: skip
+    response = api_client.patch(
+        f"/api/v1/works/{work.id}/", {"title": "Renamed", "tags": ["a", "B", "a"]}, format="json"
+    )
     assert response.status_code == 200
     work.refresh_from_db()
     assert (work.title, work.tags) == ("Renamed", ["a", "b"])
@@ -46,8 +47,9 @@ def test_creator_edits_title_description_and_tags(api_client, creator, media_roo
     assert work.ai_involvement == "none"
 
 
-def test_delete_removes_the_row_and_every_file(api_client, creator, media_root,
-                                               django_capture_on_commit_callbacks):  # fmt: skip
+def test_delete_removes_the_row_and_every_file(
+    api_client, creator, media_root, django_capture_on_commit_callbacks
+):
     work = upload_work(creator)
     assert len(stored_files(media_root)) == 3
     api_client.force_authenticate(creator)
@@ -79,8 +81,14 @@ def test_staff_reject_with_a_reason_the_creator_sees(client, creator, staff_with
     work.refresh_from_db()
     assert work.status == WorkStatus.PENDING_REVIEW
 
-    client.post(changelist, {"action": "reject", "_selected_action": [work.id],
-                             "reason": "This looks like a photo by someone else."})  # fmt: skip
+    client.post(
+        changelist,
+        {
+            "action": "reject",
+            "_selected_action": [work.id],
+            "reason": "This looks like a photo by someone else.",
+        },
+    )
     work.refresh_from_db()
     assert work.status == WorkStatus.REJECTED
     last = work.status_changes.last()
@@ -99,8 +107,10 @@ def test_staff_reject_with_a_reason_the_creator_sees(client, creator, staff_with
 def test_staff_approve(client, creator, staff_with_totp, media_root):
     work = upload_work(creator)
     client.force_login(staff_with_totp)
-    client.post(reverse("admin:uploads_work_changelist"),
-                {"action": "approve", "_selected_action": [work.id]})  # fmt: skip
+    client.post(
+        reverse("admin:uploads_work_changelist"),
+        {"action": "approve", "_selected_action": [work.id]},
+    )
     work.refresh_from_db()
     assert work.status == WorkStatus.LISTED
 

@@ -16,9 +16,20 @@ logger = logging.getLogger(__name__)
 
 # Software names of generators that stamp their name into EXIF Software or XMP CreatorTool.
 KNOWN_GENERATOR_SOFTWARE = (
-    "midjourney", "dall-e", "dall·e", "stable diffusion", "firefly", "imagen", "novelai",
-    "leonardo", "flux", "comfyui", "automatic1111", "invokeai", "ideogram",
-)  # fmt: skip
+    "midjourney",
+    "dall-e",
+    "dall·e",
+    "stable diffusion",
+    "firefly",
+    "imagen",
+    "novelai",
+    "leonardo",
+    "flux",
+    "comfyui",
+    "automatic1111",
+    "invokeai",
+    "ideogram",
+)
 
 
 @dataclass

@@ -114,24 +114,33 @@ def work_submit(
     """Validate, de-duplicate and store one upload. Returns the new or the existing work."""
     try:
         result = _work_submit(
-            owner=owner, upload=upload, title=title, ai_involvement=ai_involvement,
-            rights_confirmed=rights_confirmed, rights_holder=rights_holder,
-            description=description, tags=tags, batch=batch,
-        )  # fmt: skip
+            owner=owner,
+            upload=upload,
+            title=title,
+            ai_involvement=ai_involvement,
+            rights_confirmed=rights_confirmed,
+            rights_holder=rights_holder,
+            description=description,
+            tags=tags,
+            batch=batch,
+        )
     except ApplicationError as exc:
         if batch is not None:
             UploadRefusal.objects.create(
-                batch=batch, filename=display_filename(getattr(upload, "name", "")),
-                code=exc.code, message=exc.message[:500],
-            )  # fmt: skip
+                batch=batch,
+                filename=display_filename(getattr(upload, "name", "")),
+                code=exc.code,
+                message=exc.message[:500],
+            )
         raise
     if batch is not None and not result.created:
         # The batch counts this file as done, and its page says where the work already is.
         UploadRefusal.objects.create(
-            batch=batch, filename=display_filename(getattr(upload, "name", "")),
+            batch=batch,
+            filename=display_filename(getattr(upload, "name", "")),
             code=errors.DUPLICATE,
             message=f"Already in your works as “{result.work.title}”; nothing new was added.",
-        )  # fmt: skip
+        )
     return result
 
 
@@ -154,8 +163,18 @@ def batch_report_not_received(*, batch: UploadBatch, filenames: list[str]) -> in
     return len(names)
 
 
-def _work_submit(*, owner, upload, title, ai_involvement, rights_confirmed, rights_holder,
-                 description, tags, batch) -> SubmitResult:  # fmt: skip
+def _work_submit(
+    *,
+    owner,
+    upload,
+    title,
+    ai_involvement,
+    rights_confirmed,
+    rights_holder,
+    description,
+    tags,
+    batch,
+) -> SubmitResult:
     if not owner.is_creator:
         raise ApplicationError("Only creators upload works.", code="not_creator", status=403)
     blocked = upload_blocker(owner)
@@ -185,16 +204,26 @@ def _work_submit(*, owner, upload, title, ai_involvement, rights_confirmed, righ
             printable = "".join(ch for ch in (rights_holder or "") if ch.isprintable())
             holder = " ".join(printable.split())[:200]
             work = Work(
-                uuid=work_uuid, owner=owner, batch=batch, title=title.strip()[:200],
-                description=(description or "").strip()[:5000], tags=clean_tags(tags),
+                uuid=work_uuid,
+                owner=owner,
+                batch=batch,
+                title=title.strip()[:200],
+                description=(description or "").strip()[:5000],
+                tags=clean_tags(tags),
                 rights_holder=holder or owner.creator_profile.display_name,
-                rights_holder_is_creator=not holder, ai_involvement=ai_involvement,
-                declared_by=owner, declared_at=timezone.now(), original=stored_name,
+                rights_holder_is_creator=not holder,
+                ai_involvement=ai_involvement,
+                declared_by=owner,
+                declared_at=timezone.now(),
+                original=stored_name,
                 original_filename=display_filename(upload.name),
-                media_type=validated.format.media_type, byte_size=upload.size,
-                width=validated.width, height=validated.height, sha256=sha256,
+                media_type=validated.format.media_type,
+                byte_size=upload.size,
+                width=validated.width,
+                height=validated.height,
+                sha256=sha256,
                 status=WorkStatus.PROCESSING,
-            )  # fmt: skip
+            )
             work.save()
             work_status_set(work=work, status=WorkStatus.PROCESSING, reason="Uploaded", actor=owner)
             transaction.on_commit(lambda: _enqueue_processing(work.id))

@@ -75,9 +75,10 @@ def work_process(*, work_id: int) -> Work | None:
             locked.processing_attempts += 1
             # Waiting for screening (moderation), which lists, holds or rejects it next.
             work_status_set(
-                work=locked, status=WorkStatus.PENDING_REVIEW,
+                work=locked,
+                status=WorkStatus.PENDING_REVIEW,
                 reason="Being checked before it can be listed.",
-            )  # fmt: skip
+            )
             locked.save()
             transaction.on_commit(lambda: _after_processing(locked.id))
         return locked
@@ -102,9 +103,10 @@ def _mark_failed(*, work_id: int, error: Exception) -> Work | None:
         work.processing_attempts += 1
         work.processing_error = f"{type(error).__name__}: {str(error)[:500]}"
         work_status_set(
-            work=work, status=WorkStatus.FAILED,
+            work=work,
+            status=WorkStatus.FAILED,
             reason="We could not finish processing this file. You can retry.",
-        )  # fmt: skip
+        )
         work.save()
         return work
 

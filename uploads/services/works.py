@@ -13,13 +13,17 @@ from .history import work_status_set
 from .intake import clean_tags
 
 
-def work_update(*, work: Work, title: str | None = None, description: str | None = None,
-                tags=None) -> Work:  # fmt: skip
+def work_update(
+    *, work: Work, title: str | None = None, description: str | None = None, tags=None
+) -> Work:
     fields = {}
     if title is not None:
         if not title.strip():
-            raise ApplicationError("A work needs a title.", code="invalid",
-                                   fields={"title": ["Give the work a title."]})  # fmt: skip
+            raise ApplicationError(
+                "A work needs a title.",
+                code="invalid",
+                fields={"title": ["Give the work a title."]},
+            )
         work.title = title.strip()[:200]
         fields["title"] = True
     if description is not None:
@@ -61,8 +65,9 @@ def work_review_decide(*, work: Work, approve: bool, reason: str, actor) -> Work
         raise ApplicationError("This work is not ready for review.", code="not_reviewable")
     reason = (reason or "").strip()
     if not approve and not reason:
-        raise ApplicationError("Say why the work is rejected; the creator sees it.",
-                               code="reason_required")  # fmt: skip
+        raise ApplicationError(
+            "Say why the work is rejected; the creator sees it.", code="reason_required"
+        )
     with transaction.atomic():
         locked = Work.objects.select_for_update().get(id=work.id)
         status = WorkStatus.LISTED if approve else WorkStatus.REJECTED

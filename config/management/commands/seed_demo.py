@@ -79,10 +79,13 @@ class Command(BaseCommand):
             for n, title in enumerate(DEMO_TITLES[offset]):
                 picture = demo_picture(offset * 100 + n, artist=HELD_ARTIST if n == HELD else None)
                 result = work_submit(
-                    owner=creator, upload=SimpleUploadedFile(f"{title}.jpg", picture),
-                    title=title, ai_involvement="none", rights_confirmed=True,
+                    owner=creator,
+                    upload=SimpleUploadedFile(f"{title}.jpg", picture),
+                    title=title,
+                    ai_involvement="none",
+                    rights_confirmed=True,
                     tags=DEMO_TAGS[n % len(DEMO_TAGS)],
-                )  # fmt: skip
+                )
                 if not result.created:
                     continue
                 made += 1
@@ -102,8 +105,16 @@ class Command(BaseCommand):
         for key, price in [(keys[n % len(keys)], 2500 + 500 * n), (keys[(n + 2) % len(keys)], 900)][
             : 1 + n % 2
         ]:
-            offer_create(work=work, actor=work.owner, terms=PRESETS[key].terms, preset=key,
-                         price_amount=price, currency="USD", consent=True, context=context)  # fmt: skip
+            offer_create(
+                work=work,
+                actor=work.owner,
+                terms=PRESETS[key].terms,
+                preset=key,
+                price_amount=price,
+                currency="USD",
+                consent=True,
+                context=context,
+            )
 
     def _seed_purchases(self) -> None:
         """Orbit Lab has bought one small dataset (so earnings, sales and licenses have
@@ -119,15 +130,25 @@ class Command(BaseCommand):
             return
         evaluation = intended_use_parse(uses=["ai-evaluate"], commercial=True, months_needed=12)
         listed = list(Work.objects.filter(status="listed").values_list("id", flat=True))
-        bought, _ = dataset_create(organization=team, user=lead, name="Landscape eval set",
-                                   intended=evaluation, work_ids=listed[:4])  # fmt: skip
+        bought, _ = dataset_create(
+            organization=team,
+            user=lead,
+            name="Landscape eval set",
+            intended=evaluation,
+            work_ids=listed[:4],
+        )
         if bought.items.exists():
             self._paid(order_freeze(dataset=bought, user=lead))
         generative = intended_use_parse(
             uses=["ai-train-generative"], commercial=True, months_needed=24
         )
-        dataset_create(organization=team, user=lead, name="Generative pre-training",
-                       intended=generative, work_ids=listed[4:])  # fmt: skip
+        dataset_create(
+            organization=team,
+            user=lead,
+            name="Generative pre-training",
+            intended=generative,
+            work_ids=listed[4:],
+        )
 
     def _seed_lifecycle(self) -> None:
         """Orbit Lab also bought a generative set three years ago whose terms say models must be
@@ -154,8 +175,9 @@ class Command(BaseCommand):
             uses=["ai-train-generative"], commercial=True, months_needed=12
         )
         listed = list(Work.objects.filter(status="listed").values_list("id", flat=True))
-        dataset, _ = dataset_create(organization=team, user=lead, name=name,
-                                    intended=generative, work_ids=listed)  # fmt: skip
+        dataset, _ = dataset_create(
+            organization=team, user=lead, name=name, intended=generative, work_ids=listed
+        )
         items = list(dataset.items.all())
         if not items:
             return
@@ -171,11 +193,18 @@ class Command(BaseCommand):
         first = grant.items.order_by("starts_at").first()
         LicenseGrant.objects.filter(id=grant.id).update(starts_at=first.starts_at)
         started = first.starts_at.date() + timedelta(days=14)
-        model_declare(organization=team, user=lead, name="Orbit Diffusion", version="0.9",
-                      purpose="Style adapter for our image generator", is_commercial=True,
-                      is_generative=True, training_started_on=started,
-                      training_ended_on=started + timedelta(days=30),
-                      grant_uuids=[grant.uuid])  # fmt: skip
+        model_declare(
+            organization=team,
+            user=lead,
+            name="Orbit Diffusion",
+            version="0.9",
+            purpose="Style adapter for our image generator",
+            is_commercial=True,
+            is_generative=True,
+            training_started_on=started,
+            training_ended_on=started + timedelta(days=30),
+            grant_uuids=[grant.uuid],
+        )
         license_items_expire()
 
     def _paid(self, order):
@@ -194,9 +223,12 @@ class Command(BaseCommand):
             server = StripeLocal(store=Store(self.stripe_state))
             metadata = {"order": str(order.uuid), "assent_reference": order.reference}
             pi = payments.create_payment_intent(
-                server, amount=order.total_amount, currency=order.currency.lower(),
-                account=None, data={"metadata": metadata},
-            )  # fmt: skip
+                server,
+                amount=order.total_amount,
+                currency=order.currency.lower(),
+                account=None,
+                data={"metadata": metadata},
+            )
             payments.confirm_card(server, pi, payments.card_for("4242424242424242"))
             payment_intent = pi["id"]
         order_paid(order_id=order.id)
@@ -211,7 +243,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Run even with DEBUG off.")
         parser.add_argument(
-            "--stripe-state", default="",
+            "--stripe-state",
+            default="",
             help="The local Stripe server's state file (bin/run's var/stripe-local.json): the "
             "demo sales are paid there too, so reconciliation matches them.",
-        )  # fmt: skip
+        )

@@ -39,9 +39,27 @@ CURRENCY_BY_COUNTRY = {
     "HK": "hkd",
 }
 EURO_COUNTRIES = {
-    "AT", "BE", "CY", "DE", "EE", "ES", "FI", "FR", "GR", "HR", "IE", "IT", "LT", "LU", "LV",
-    "MT", "NL", "PT", "SI", "SK",
-}  # fmt: skip
+    "AT",
+    "BE",
+    "CY",
+    "DE",
+    "EE",
+    "ES",
+    "FI",
+    "FR",
+    "GR",
+    "HR",
+    "IE",
+    "IT",
+    "LT",
+    "LU",
+    "LV",
+    "MT",
+    "NL",
+    "PT",
+    "SI",
+    "SK",
+}
 BUSINESS_TYPES = ("individual", "company", "non_profit", "government_entity")
 CAPABILITY_STATUSES = ("active", "inactive", "pending")
 
