@@ -1,5 +1,5 @@
-"""The HTTP side: routing, API-key auth, idempotency keys, `expand[]`, list pagination, Stripe
-error shapes, and the fault-injection hooks. Resource modules register their routes here."""
+"""The HTTP side: routing, API-key auth, idempotency keys, `expand[]`, Stripe error shapes,
+and the fault-injection hooks. The resource classes (resources/) add their routes here."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 from .store import Store, public, require_account
-from .wire import StripeError, as_int, parse_params
+from .wire import StripeError, parse_params
 
 logger = logging.getLogger("stripe_local")
 
@@ -48,6 +48,13 @@ class Response:
 
 
 Handler = Callable[..., "dict | Response"]
+_SEGMENT = re.compile(r"\{(\w+)\}")
+
+
+def pattern(path: str) -> str:
+    """A route's path template as a regex: `/v1/charges/{charge_id}` becomes
+    `/v1/charges/(?P<charge_id>[^/]+)`."""
+    return _SEGMENT.sub(r"(?P<\1>[^/]+)", path)
 
 
 @dataclass
@@ -98,12 +105,10 @@ class StripeLocal:
 
     # --- routing ----------------------------------------------------------------------
 
-    def route(self, method: str, pattern: str, *, api: bool = True):
-        def decorator(handler: Handler) -> Handler:
-            self.routes.append(Route(method, re.compile(f"^{pattern}$"), handler, api))
-            return handler
-
-        return decorator
+    def add_route(self, method: str, path: str, handler: Handler, *, api: bool = True) -> None:
+        """Route `method path` to `handler`; `{name}` in `path` is one path segment, passed to
+        the handler as the keyword `name`."""
+        self.routes.append(Route(method, re.compile(f"^{pattern(path)}$"), handler, api))
 
     def dispatch(self, method: str, raw_path: str, headers: dict, body: str) -> Response:
         parts = urlsplit(raw_path)
@@ -199,7 +204,7 @@ class StripeLocal:
             return result
         return Response(body=public(result))
 
-    # --- expand and lists -------------------------------------------------------------
+    # --- expand -------------------------------------------------------------
 
     def expand(self, body: dict, paths: list[str]) -> dict:
         for path in paths if isinstance(paths, list) else [paths]:
@@ -219,41 +224,6 @@ class StripeLocal:
             node[head] = public(self.store.objects[value])
             value = node[head]
         self._expand_path(value, rest)
-
-    def list_response(
-        self, request: Request, items: list[dict], url: str, *, newest_first: bool = True
-    ) -> dict:
-        """Newest first (or in creation order, e.g. line items), `limit` (1-100, default 10),
-        `starting_after`/`ending_before` cursors."""
-        limit = as_int(request.params, "limit", default=10)
-        if not 1 <= limit <= 100:
-            raise StripeError("Invalid limit: must be between 1 and 100", param="limit")
-        items = sorted(
-            items,
-            key=lambda o: (o["created"], self.store.order.index(o["id"])),
-            reverse=newest_first,
-        )
-        after, before = request.params.get("starting_after"), request.params.get("ending_before")
-        ids = [o["id"] for o in items]
-        if after:
-            if after not in ids:
-                raise StripeError(f"No such object: '{after}'", param="starting_after")
-            items = items[ids.index(after) + 1 :]
-            page, has_more = items[:limit], len(items) > limit
-        elif before:
-            if before not in ids:
-                raise StripeError(f"No such object: '{before}'", param="ending_before")
-            items = items[: ids.index(before)]
-            # Paging backwards: the `limit` items just before the cursor; more lie further back.
-            page, has_more = items[-limit:], len(items) > limit
-        else:
-            page, has_more = items[:limit], len(items) > limit
-        return {
-            "object": "list",
-            "url": url,
-            "has_more": has_more,
-            "data": [public(o) for o in page],
-        }
 
     # --- serving ----------------------------------------------------------------------
 

@@ -18,21 +18,9 @@ from pathlib import Path
 
 from .wire import StripeError, not_found
 
-# Stripe's id prefixes, by object type.
+# Stripe's id prefixes, by object type: each resource class (resources/) adds its own; these
+# are the objects stored without a class of their own.
 PREFIXES = {
-    "checkout.session": "cs_test_",
-    "payment_intent": "pi_",
-    "charge": "ch_",
-    "refund": "re_",
-    "dispute": "du_",
-    "account": "acct_",
-    "account_link": "acctlink_",
-    "transfer": "tr_",
-    "transfer_reversal": "trr_",
-    "event": "evt_",
-    "webhook_endpoint": "we_",
-    "balance_transaction": "txn_",
-    "payment_method": "pm_",
     "item": "li_",  # a Checkout Session's line item
     "price": "price_",
     "product": "prod_",

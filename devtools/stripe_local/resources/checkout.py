@@ -11,14 +11,14 @@ open. Line items are stored as `item` objects (with a product and an inactive pr
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 from .. import pages
-from ..pages import esc, money
+from ..pages import money
 from ..server import Response
 from ..store import public
 from ..wire import StripeError, metadata_of, missing
 from . import payments
+from .base import Resource, Route, blank_address, check_params, paginate
 
 MIN_LIFETIME = 30 * 60
 MAX_LIFETIME = 24 * 3600
@@ -70,7 +70,7 @@ PRICE_DATA_PARAMS = frozenset(
 PRODUCT_DATA_PARAMS = frozenset({"name", "description", "metadata", "images"})
 
 
-# --- expiry -----------------------------------------------------------------------------------
+# --- expiry ---------------------------------------------------------------------------------------
 
 
 def expire_session(server, session: dict) -> bool:
@@ -105,7 +105,7 @@ def expire_due_sessions(server) -> int:
         return sum(expire_session(server, session) for session in due)
 
 
-# --- creation ---------------------------------------------------------------------------------
+# --- creation -------------------------------------------------------------------------------------
 
 
 def _int(value, param: str, *, minimum: int = 0) -> int:
@@ -134,7 +134,7 @@ def _parse_line_item(store, raw, i: int) -> dict:
     prefix = f"line_items[{i}]"
     if not isinstance(raw, dict):
         raise StripeError(f"Invalid hash: {prefix}", param=prefix)
-    payments.check_params(raw, LINE_ITEM_PARAMS, prefix=prefix)
+    check_params(raw, LINE_ITEM_PARAMS, prefix=prefix)
     if raw.get("quantity") in (None, ""):
         raise missing(f"{prefix}[quantity]")
     quantity = _int(raw["quantity"], f"{prefix}[quantity]", minimum=1)
@@ -170,7 +170,7 @@ def _parse_line_item(store, raw, i: int) -> dict:
     if not isinstance(data, dict):
         raise StripeError(f"Invalid hash: {prefix}[price_data]", param=f"{prefix}[price_data]")
     pd_prefix = f"{prefix}[price_data]"
-    payments.check_params(data, PRICE_DATA_PARAMS, prefix=pd_prefix)
+    check_params(data, PRICE_DATA_PARAMS, prefix=pd_prefix)
     if data.get("recurring"):
         raise StripeError(
             "You specified `payment` mode but passed a recurring price. Either switch to "
@@ -213,9 +213,7 @@ def _parse_line_item(store, raw, i: int) -> dict:
         product_data = data.get("product_data")
         if not isinstance(product_data, dict) or not product_data:
             raise missing(f"{pd_prefix}[product_data]")
-        payments.check_params(
-            product_data, PRODUCT_DATA_PARAMS, prefix=f"{pd_prefix}[product_data]"
-        )
+        check_params(product_data, PRODUCT_DATA_PARAMS, prefix=f"{pd_prefix}[product_data]")
         if not product_data.get("name"):
             raise missing(f"{pd_prefix}[product_data][name]")
         images = product_data.get("images") or []
@@ -306,7 +304,7 @@ def _create_line_item(store, spec: dict, account) -> dict:
 
 def create_session(server, request) -> dict:
     store, params = server.store, request.params
-    payments.check_params(params, SESSION_PARAMS)
+    check_params(params, SESSION_PARAMS)
     mode = params.get("mode")
     if not mode:
         raise missing("mode")
@@ -389,7 +387,7 @@ def create_session(server, request) -> dict:
     pi_data = params.get("payment_intent_data") or {}
     if not isinstance(pi_data, dict):
         raise StripeError("Invalid hash", param="payment_intent_data")
-    payments.check_params(pi_data, PAYMENT_INTENT_DATA_PARAMS, prefix="payment_intent_data")
+    check_params(pi_data, PAYMENT_INTENT_DATA_PARAMS, prefix="payment_intent_data")
     if pi_data.get("capture_method") not in (None, "", "automatic", "automatic_async"):
         raise StripeError(
             "stripe_local supports only automatic capture.",
@@ -485,30 +483,14 @@ def create_session(server, request) -> dict:
         )
 
 
-# --- reading ----------------------------------------------------------------------------------
+# --- line items -----------------------------------------------------------------------------------
 
 
 def _line_items(store, session: dict) -> list[dict]:
     return [store.objects[item_id] for item_id in session.get("_line_items", [])]
 
 
-def _session_body(server, request, session: dict) -> dict:
-    """The session as returned by the API; `expand[]=line_items` includes its line items."""
-    body = public(session)
-    expand = request.params.get("expand") or []
-    paths = [str(p) for p in (expand if isinstance(expand, list) else [expand])]
-    if any(p == "line_items" or p.startswith("line_items.") for p in paths):
-        items = _line_items(server.store, session)
-        body["line_items"] = {
-            "object": "list",
-            "url": f"/v1/checkout/sessions/{session['id']}/line_items",
-            "has_more": len(items) > 10,
-            "data": [public(item) for item in items[:10]],
-        }
-    return body
-
-
-# --- the hosted payment page -------------------------------------------------------------------
+# --- the hosted payment page ----------------------------------------------------------------------
 
 
 def _parse_expiry(value: str | None) -> tuple[int, int]:
@@ -517,42 +499,6 @@ def _parse_expiry(value: str | None) -> tuple[int, int]:
         return 12, 2034
     month, year = int(match.group(1)), int(match.group(2))
     return (month if 1 <= month <= 12 else 12), (year + 2000 if year < 100 else year)
-
-
-def _items_table(store, session: dict) -> str:
-    rows = []
-    for item in _line_items(store, session):
-        product = store.objects.get(item["price"]["product"]) or {}
-        description = product.get("description")
-        quantity = (
-            f' <span class="muted">× {item["quantity"]}</span>' if item["quantity"] > 1 else ""
-        )
-        rows.append(
-            '<tr data-testid="line-item"><td>'
-            f"<strong>{esc(item['description'])}</strong>{quantity}"
-            + (f'<br><span class="muted small">{esc(description)}</span>' if description else "")
-            + f'</td><td class="amount">{esc(money(item["amount_total"], item["currency"]))}'
-            "</td></tr>"
-        )
-    rows.append(
-        '<tr class="total"><td>Total</td><td class="amount" data-testid="total">'
-        f"{esc(money(session['amount_total'], session['currency']))}</td></tr>"
-    )
-    return f'<table class="items">{"".join(rows)}</table>'
-
-
-def _test_cards_help() -> str:
-    rows = "".join(
-        f"<tr><td><code>{esc(' '.join(c.number[i : i + 4] for i in range(0, 16, 4)))}</code>"
-        f"</td><td>{esc(c.label)}</td></tr>"
-        for c in payments.TEST_CARDS.values()
-    )
-    return (
-        "<details><summary>Test cards</summary>"
-        f'<table class="cards">{rows}</table>'
-        '<p class="muted small">Any other well-formed number is declined as a live card; '
-        "the expiry date and CVC are not checked.</p></details>"
-    )
 
 
 def render_pay_page(
@@ -564,90 +510,24 @@ def render_pay_page(
     status: int = 200,
 ) -> Response:
     store = server.store
-    form = form or {}
-    sid = esc(session["id"])
-    total = money(session["amount_total"], session["currency"])
-    expires = datetime.fromtimestamp(session["expires_at"], UTC).strftime("%Y-%m-%d %H:%M UTC")
-    footer = (
-        f'<p class="muted small">Checkout Session <code>{sid}</code>'
-        + (f" · expires {esc(expires)}" if session["status"] == "open" else "")
-        + "</p>"
+    lines = []
+    for item in _line_items(store, session):
+        product = store.objects.get(item["price"]["product"]) or {}
+        lines.append((item, product.get("description")))
+    back_url = None
+    if session["status"] == "complete" and session["success_url"]:
+        back_url = _success_url(session)
+    elif session["status"] == "expired":
+        back_url = session["cancel_url"]
+    return pages.checkout_page(
+        session,
+        lines,
+        payments.TEST_CARDS.values(),
+        back_url=back_url,
+        error=error,
+        form=form,
+        status=status,
     )
-    table = _items_table(store, session)
-    if session["status"] == "complete":
-        next_link = ""
-        if session["success_url"]:
-            next_link = (
-                f'<div class="actions"><a class="button secondary" '
-                f'href="{esc(_success_url(session))}">Return to the merchant</a></div>'
-            )
-        body = (
-            pages.message(
-                "success",
-                "This Checkout Session is complete: the payment was received.",
-                testid="session-complete",
-            )
-            + table
-            + next_link
-            + footer
-        )
-        return pages.page("Payment complete", body, heading="Payment complete", status=status)
-    if session["status"] == "expired":
-        back = ""
-        if session["cancel_url"]:
-            back = (
-                f'<div class="actions"><a class="button secondary" '
-                f'href="{esc(session["cancel_url"])}">Return to the merchant</a></div>'
-            )
-        body = (
-            pages.message(
-                "notice",
-                "This Checkout Session has expired and can no longer be paid.",
-                testid="session-expired",
-            )
-            + table
-            + back
-            + footer
-        )
-        return pages.page("Session expired", body, heading="Session expired", status=status)
-
-    email = form.get("email", session["customer_email"] or "")
-    email_input = (
-        f'<input type="email" id="email" name="email" value="{esc(email)}" '
-        'autocomplete="email" placeholder="you@example.com">'
-    )
-    cancel = ""
-    if session["cancel_url"]:
-        cancel = (
-            f'<a class="button link" href="{esc(session["cancel_url"])}" '
-            'data-testid="cancel">Cancel and return</a>'
-        )
-    body = (
-        f'<p class="muted">Pay <strong data-testid="amount">{esc(total)}</strong></p>'
-        + table
-        + (pages.message("error", error, testid="payment-error") if error else "")
-        + f'<form method="post" action="/pay/{sid}" data-testid="pay-form">'
-        '<input type="hidden" name="action" value="pay">'
-        f'<label for="email">Email</label>{email_input}'
-        '<label for="card_number">Card number</label>'
-        '<input type="text" id="card_number" name="card_number" inputmode="numeric" '
-        f'autocomplete="cc-number" value="{esc(form.get("card_number", "4242 4242 4242 4242"))}">'
-        '<div class="row"><div><label for="exp">Expiry (MM / YY)</label>'
-        f'<input type="text" id="exp" name="exp" value="{esc(form.get("exp", "12 / 34"))}">'
-        '</div><div><label for="cvc">CVC</label>'
-        f'<input type="text" id="cvc" name="cvc" value="{esc(form.get("cvc", "123"))}">'
-        "</div></div>"
-        '<label for="name">Name on card</label>'
-        f'<input type="text" id="name" name="name" autocomplete="cc-name" '
-        f'value="{esc(form.get("name", ""))}">'
-        '<div class="actions"><button class="primary" type="submit" data-testid="pay">'
-        f"Pay {esc(total)}</button></div></form>"
-        f'<form method="post" action="/pay/{sid}" class="actions">'
-        '<input type="hidden" name="action" value="expire">'
-        '<button class="secondary" type="submit" data-testid="expire">Let it expire</button>'
-        f"{cancel}</form>" + _test_cards_help() + footer
-    )
-    return pages.page("Checkout", body, heading="Checkout", status=status)
 
 
 def _success_url(session: dict) -> str:
@@ -687,14 +567,7 @@ def _pay(server, session: dict, form: dict) -> Response:
         payment_status="paid",
         url=None,
         customer_details={
-            "address": {
-                "city": None,
-                "country": None,
-                "line1": None,
-                "line2": None,
-                "postal_code": None,
-                "state": None,
-            },
+            "address": blank_address(),
             "business_name": None,
             "email": email,
             "individual_name": None,
@@ -712,78 +585,98 @@ def _pay(server, session: dict, form: dict) -> Response:
     return render_pay_page(server, session)
 
 
-# --- routes -----------------------------------------------------------------------------------
+# --- the resource ---------------------------------------------------------------------------------
 
 
-def register(server) -> None:
-    store = server.store
+class CheckoutSession(Resource):
+    object = "checkout.session"
+    prefix = "cs_test_"
+    path = "/v1/checkout/sessions"
+    id_param = "session_id"
+    kind = "checkout.session"
+    verbs = ("create", "list", "retrieve", "update")
+    list_filters = {"payment_intent": "payment_intent", "status": "status"}
+    routes = (
+        Route("GET", "/v1/checkout/sessions/{session_id}/line_items", "line_items"),
+        Route("POST", "/v1/checkout/sessions/{session_id}/expire", "expire"),
+        Route("GET", "/pay/{session_id}", "pay_page", api=False),
+        Route("POST", "/pay/{session_id}", "pay_submit", api=False),
+    )
 
-    def owned_session(request, session_id: str) -> dict:
-        session = payments.owned(request, "checkout.session", session_id, "checkout.session")
-        _expire_if_due(server, session)
+    def fetch(self, request, object_id: str, *, param: str = "id") -> dict:
+        """The session, expired first if its time has come."""
+        session = super().fetch(request, object_id, param=param)
+        _expire_if_due(self.server, session)
         return session
 
-    @server.route("POST", r"/v1/checkout/sessions")
-    def create(request):
-        return _session_body(server, request, create_session(server, request))
+    def body(self, request, session: dict) -> dict:
+        """The session as the API returns it; `expand[]=line_items` includes its line items
+        (they are not stored on it, so the server's generic `expand` cannot)."""
+        body = public(session)
+        expand = request.params.get("expand") or []
+        paths = [str(p) for p in (expand if isinstance(expand, list) else [expand])]
+        if any(p == "line_items" or p.startswith("line_items.") for p in paths):
+            items = _line_items(self.store, session)
+            body["line_items"] = paginate({}, items, f"{self.path}/{session['id']}/line_items")
+        return body
 
-    @server.route("GET", r"/v1/checkout/sessions")
-    def list_sessions(request):
-        expire_due_sessions(server)
-        filters = {"payment_intent": "payment_intent", "status": "status"}
-        return payments.listing(
-            server, request, "checkout.session", "/v1/checkout/sessions", filters
-        )
+    def create(self, request) -> dict:
+        return self.body(request, create_session(self.server, request))
 
-    @server.route("GET", r"/v1/checkout/sessions/(?P<session_id>[^/]+)")
-    def retrieve(request, session_id):
-        return _session_body(server, request, owned_session(request, session_id))
+    def list(self, request) -> dict:
+        expire_due_sessions(self.server)
+        return super().list(request)
 
-    @server.route("POST", r"/v1/checkout/sessions/(?P<session_id>[^/]+)")
-    def update(request, session_id):
-        session = owned_session(request, session_id)
-        payments.check_params(request.params, {"metadata"})
-        store.update(session, metadata=metadata_of(request.params, session["metadata"]))
-        return _session_body(server, request, session)
+    def retrieve(self, request, session_id) -> dict:
+        return self.body(request, self.fetch(request, session_id))
 
-    @server.route("GET", r"/v1/checkout/sessions/(?P<session_id>[^/]+)/line_items")
-    def line_items(request, session_id):
-        session = owned_session(request, session_id)
-        return server.list_response(
+    def update(self, request, session_id) -> dict:
+        session = self.fetch(request, session_id)
+        check_params(request.params, {"metadata"})
+        self.store.update(session, metadata=metadata_of(request.params, session["metadata"]))
+        return self.body(request, session)
+
+    def line_items(self, request, session_id) -> dict:
+        session = self.fetch(request, session_id)
+        return self.page(
             request,
-            _line_items(store, session),
+            _line_items(self.store, session),
             f"/v1/checkout/sessions/{session_id}/line_items",
             newest_first=False,
         )
 
-    @server.route("POST", r"/v1/checkout/sessions/(?P<session_id>[^/]+)/expire")
-    def expire(request, session_id):
-        session = owned_session(request, session_id)
-        if not expire_session(server, session):
+    def expire(self, request, session_id) -> dict:
+        session = self.fetch(request, session_id)
+        if not expire_session(self.server, session):
             raise StripeError(
                 'Only Checkout Sessions with a status in ["open"] can be expired. This Checkout '
                 f"Session has a status of `{session['status']}`.",
                 param="session",
             )
-        return _session_body(server, request, session)
+        return self.body(request, session)
 
-    @server.route("GET", r"/pay/(?P<session_id>[^/]+)", api=False)
-    def pay_page(request, session_id):
-        session = store.objects.get(session_id)
-        if session is None or session["object"] != "checkout.session":
+    # --- the hosted payment page (no key: the buyer's browser) ---------------------------
+
+    def _session_or_none(self, session_id: str) -> dict | None:
+        session = self.store.objects.get(session_id)
+        if session is None or session["object"] != self.object:
+            return None
+        _expire_if_due(self.server, session)
+        return session
+
+    def pay_page(self, request, session_id) -> Response:
+        session = self._session_or_none(session_id)
+        if session is None:
             return pages.not_found_page("Checkout Session", session_id)
-        _expire_if_due(server, session)
-        return render_pay_page(server, session)
+        return render_pay_page(self.server, session)
 
-    @server.route("POST", r"/pay/(?P<session_id>[^/]+)", api=False)
-    def pay_submit(request, session_id):
-        form = request.form
+    def pay_submit(self, request, session_id) -> Response:
+        server, form = self.server, request.form
         action = form.get("action") or "pay"
-        with store.lock:  # one attempt at a time: a double click cannot pay twice
-            session = store.objects.get(session_id)
-            if session is None or session["object"] != "checkout.session":
+        with self.store.lock:  # one attempt at a time: a double click cannot pay twice
+            session = self._session_or_none(session_id)
+            if session is None:
                 return pages.not_found_page("Checkout Session", session_id)
-            _expire_if_due(server, session)
             if session["status"] != "open":
                 return render_pay_page(server, session, status=409)
             if action == "expire":

@@ -6,14 +6,24 @@ from __future__ import annotations
 
 from ..server import Response
 from ..wire import StripeError, as_int
+from .base import Resource, Route
 
 
-def register(server) -> None:
-    store, faults = server.store, server.faults
+class Control(Resource):
+    """Not a Stripe resource: the server's own knobs, routed the same way."""
 
-    @server.route("POST", r"/_control/faults", api=False)
-    def set_faults(request):
-        params = request.params
+    routes = (
+        Route("POST", "/_control/faults", "set_faults", api=False),
+        Route("GET", "/_control/faults", "get_faults", api=False),
+        Route("POST", "/_control/clock", "advance_clock", api=False),
+        Route("POST", "/_control/webhook_endpoints", "endpoint_with_secret", api=False),
+        Route("GET", "/_control/deliveries", "deliveries", api=False),
+        Route("POST", "/_control/reset", "reset", api=False),
+        Route("GET", "/_control/health", "health", api=False),
+    )
+
+    def set_faults(self, request):
+        params, faults = request.params, self.server.faults
         with faults.lock:
             if "fail_next" in params:  # "500" or "timeout", or a list of them
                 value = params["fail_next"]
@@ -28,42 +38,36 @@ def register(server) -> None:
             if params["hold_events"] in ("true", "1"):
                 faults.hold_events = True
             else:
-                server.webhooks.release_held()
-        return Response(body=_faults_state(server))
+                self.server.webhooks.release_held()
+        return Response(body=_faults_state(self.server))
 
-    @server.route("GET", r"/_control/faults", api=False)
-    def get_faults(request):
-        return Response(body=_faults_state(server))
+    def get_faults(self, request):
+        return Response(body=_faults_state(self.server))
 
-    @server.route("POST", r"/_control/clock", api=False)
-    def advance_clock(request):
+    def advance_clock(self, request):
         """Move the server's clock forward (Checkout Session expiry, balance settlement)."""
         seconds = as_int(request.params, "advance_seconds", required=True)
         if seconds < 0:
             raise StripeError("The clock only moves forward.", param="advance_seconds")
-        with store.lock:
-            store.clock_offset += seconds
-            store.save()
-        try:
-            from . import checkout
-        except ImportError:  # checkout not written yet, or left out
-            checkout = None
-        if hasattr(checkout, "expire_due_sessions"):
-            checkout.expire_due_sessions(server)
-        return Response(body={"now": store.now(), "offset": store.clock_offset})
+        with self.store.lock:
+            self.store.clock_offset += seconds
+            self.store.save()
+        from .checkout import expire_due_sessions
 
-    @server.route("POST", r"/_control/webhook_endpoints", api=False)
-    def endpoint_with_secret(request):
+        expire_due_sessions(self.server)
+        return Response(body={"now": self.store.now(), "offset": self.store.clock_offset})
+
+    def endpoint_with_secret(self, request):
         """Register an endpoint whose signing secret the caller chooses (bin/run, tests)."""
         url, secret = request.params.get("url"), request.params.get("secret")
         if not url or not secret:
             raise StripeError("url and secret are required", param="url")
-        existing = store.all(
+        existing = self.store.all(
             "webhook_endpoint", lambda e: e["url"] == url and e["status"] == "enabled"
         )
         for endpoint in existing:
-            store.update(endpoint, status="deleted")
-        endpoint = store.create(
+            self.store.update(endpoint, status="deleted")
+        endpoint = self.store.create(
             "webhook_endpoint",
             {
                 "url": url,
@@ -77,26 +81,24 @@ def register(server) -> None:
         )
         return Response(body={k: v for k, v in endpoint.items() if not k.startswith("_")})
 
-    @server.route("GET", r"/_control/deliveries", api=False)
-    def deliveries(request):
-        return Response(body={"data": server.webhooks.attempts_log[-200:]})
+    def deliveries(self, request):
+        return Response(body={"data": self.server.webhooks.attempts_log[-200:]})
 
-    @server.route("POST", r"/_control/reset", api=False)
-    def reset(request):
-        store.reset()
-        server.webhooks.attempts_log.clear()
+    def reset(self, request):
+        faults = self.server.faults
+        self.store.reset()
+        self.server.webhooks.attempts_log.clear()
         with faults.lock:
             faults.fail_next.clear()
             faults.duplicate_events = 0
             faults.delay_seconds = 0.0
             faults.timeout_seconds = 35.0
         faults.hold_events = False
-        server.webhooks.held.clear()
+        self.server.webhooks.held.clear()
         return Response(body={"reset": True})
 
-    @server.route("GET", r"/_control/health", api=False)
-    def health(request):
-        return Response(body={"ok": True, "objects": len(store.objects)})
+    def health(self, request):
+        return Response(body={"ok": True, "objects": len(self.store.objects)})
 
 
 def _faults_state(server) -> dict:

@@ -1,4 +1,5 @@
-"""Events (`GET /v1/events`) and webhook endpoints (`/v1/webhook_endpoints`)."""
+"""Events (`GET /v1/events`) and webhook endpoints (`/v1/webhook_endpoints`). Events are made
+by `Store.emit`, which every resource calls when something happens; webhooks.py delivers them."""
 
 from __future__ import annotations
 
@@ -6,13 +7,18 @@ import secrets
 
 from ..store import public
 from ..wire import StripeError, as_bool, metadata_of, missing
+from .base import Resource
 
 
-def register(server) -> None:
-    store = server.store
+class Event(Resource):
+    object = "event"
+    prefix = "evt_"
+    path = "/v1/events"
+    id_param = "event_id"
+    verbs = ("list", "retrieve")
+    scoped = False
 
-    @server.route("GET", r"/v1/events")
-    def list_events(request):
+    def list(self, request) -> dict:
         wanted = request.params.get("type")
         types = request.params.get("types") or []
 
@@ -21,14 +27,18 @@ def register(server) -> None:
                 return False
             return not types or event["type"] in types
 
-        return server.list_response(request, store.all("event", keep), "/v1/events")
+        return self.page(request, self.all(keep), self.path)
 
-    @server.route("GET", r"/v1/events/(?P<event_id>[^/]+)")
-    def get_event(request, event_id):
-        return store.get("event", event_id)
 
-    @server.route("POST", r"/v1/webhook_endpoints")
-    def create_endpoint(request):
+class WebhookEndpoint(Resource):
+    object = "webhook_endpoint"
+    prefix = "we_"
+    path = "/v1/webhook_endpoints"
+    id_param = "endpoint_id"
+    verbs = ("create", "list", "retrieve", "update", "delete")
+    scoped = False
+
+    def create(self, request) -> dict:
         url = request.params.get("url") or ""
         if not url:
             raise missing("url")
@@ -37,8 +47,7 @@ def register(server) -> None:
         events = request.params.get("enabled_events")
         if not events:
             raise missing("enabled_events")
-        return store.create(
-            "webhook_endpoint",
+        return self.new(
             {
                 "url": url,
                 "enabled_events": events,
@@ -48,26 +57,22 @@ def register(server) -> None:
                 "metadata": metadata_of(request.params),
                 "api_version": None,
                 "application": None,
-            },
+            }
         )
 
-    @server.route("GET", r"/v1/webhook_endpoints")
-    def list_endpoints(request):
-        items = store.all("webhook_endpoint")
-        body = server.list_response(request, items, "/v1/webhook_endpoints")
+    def list(self, request) -> dict:
+        body = self.page(request, self.all(), self.path)
         for item in body["data"]:
             item.pop("secret", None)  # Stripe shows the secret only on creation
         return body
 
-    @server.route("GET", r"/v1/webhook_endpoints/(?P<endpoint_id>[^/]+)")
-    def get_endpoint(request, endpoint_id):
-        endpoint = public(store.get("webhook_endpoint", endpoint_id, kind="webhook endpoint"))
+    def retrieve(self, request, endpoint_id) -> dict:
+        endpoint = public(self.fetch(request, endpoint_id))
         endpoint.pop("secret", None)  # shown on creation only
         return endpoint
 
-    @server.route("POST", r"/v1/webhook_endpoints/(?P<endpoint_id>[^/]+)")
-    def update_endpoint(request, endpoint_id):
-        endpoint = store.get("webhook_endpoint", endpoint_id)
+    def update(self, request, endpoint_id) -> dict:
+        endpoint = self.fetch(request, endpoint_id)
         changes = {}
         if "url" in request.params:
             changes["url"] = request.params["url"]
@@ -76,12 +81,11 @@ def register(server) -> None:
         if "disabled" in request.params:
             changes["status"] = "disabled" if as_bool(request.params, "disabled") else "enabled"
         changes["metadata"] = metadata_of(request.params, endpoint.get("metadata"))
-        return store.update(endpoint, **changes)
+        return self.store.update(endpoint, **changes)
 
-    @server.route("DELETE", r"/v1/webhook_endpoints/(?P<endpoint_id>[^/]+)")
-    def delete_endpoint(request, endpoint_id):
-        endpoint = store.get("webhook_endpoint", endpoint_id)
-        store.update(endpoint, status="deleted")
+    def delete(self, request, endpoint_id) -> dict:
+        endpoint = self.fetch(request, endpoint_id)
+        self.store.update(endpoint, status="deleted")
         return {"id": endpoint_id, "object": "webhook_endpoint", "deleted": True}
 
 

@@ -1,30 +1,29 @@
 """PaymentIntents, Charges, Refunds and Disputes, as far as Checkout and refunds need them.
 
 PaymentIntents and Charges are not created through the API here: Checkout creates them when
-someone pays on the hosted test page (checkout.py calls `payment_intent_for_session`,
-`confirm_card` and `open_dispute`). The API reads them, updates their metadata, refunds them
+someone pays on the hosted test page (checkout.py calls `create_payment_intent`,
+`confirm_card` and `open_dispute`; so does `seed_demo --stripe-state`). The API reads them, updates their metadata, refunds them
 and manages the disputes that the 4000 0000 0000 0259 test card raises.
 
 Money: a successful charge adds its amount to the balance of the account it belongs to:
-pending (its balance transaction says `available_on` two days later; connect.py's
+pending (its balance transaction says `available_on` two days later; balance.py's
 `POST /_control/balance/settle` makes it available), or available at once with
 4000 0000 0000 0077. Refunds and disputes take from the available balance, which may go
-negative as Stripe's can. Each movement has a balance transaction (`txn_`). Stripe's processing and dispute fees are not
-modelled: fee is always 0 and net equals amount."""
+negative as Stripe's can. Each movement has a balance transaction (`balance.record`)."""
 
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
-from dataclasses import dataclass
 
 from ..pages import money
 from ..server import Response
 from ..store import public
-from ..wire import StripeError, as_bool, metadata_of, missing, not_found, sublist
+from ..wire import StripeError, as_bool, metadata_of, missing, sublist
+from .balance import record
+from .base import Resource, Route, blank_address, check_params, positive_int
+from .cards import TEST_CARDS, CardInputError, TestCard, card_for  # noqa: F401 (seed_demo)
 
-SETTLEMENT_DELAY = 2 * 24 * 3600  # when a card payment's pending funds would become available
 DISPUTE_RESPONSE_WINDOW = 7 * 24 * 3600
 OPEN_DISPUTE = {"warning_needs_response", "warning_under_review", "needs_response", "under_review"}
 REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
@@ -57,226 +56,6 @@ EVIDENCE_FIELDS = (
     "uncategorized_file",
     "uncategorized_text",
 )
-
-
-# --- test cards -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TestCard:
-    """What a card number does, after Stripe's test cards (docs.stripe.com/testing)."""
-
-    __test__ = False  # not a pytest test class
-
-    number: str
-    brand: str
-    label: str = ""
-    funding: str = "credit"
-    outcome: str = "succeed"  # succeed | available | dispute | decline
-    code: str | None = None  # on decline: the card error code ...
-    decline_code: str | None = None  # ... the decline code ...
-    message: str | None = None  # ... and the message the customer sees
-
-    @property
-    def declines(self) -> bool:
-        return self.outcome == "decline"
-
-    @property
-    def last4(self) -> str:
-        return self.number[-4:]
-
-
-TEST_CARDS = {
-    card.number: card
-    for card in (
-        TestCard("4242424242424242", "visa", "Succeeds; the funds are pending for two days"),
-        TestCard(
-            "4000000000000077",
-            "visa",
-            "Succeeds; the funds are available at once",
-            outcome="available",
-        ),
-        TestCard("5555555555554444", "mastercard", "Succeeds (Mastercard)"),
-        TestCard(
-            "4000000000000002",
-            "visa",
-            "Declined: generic_decline",
-            outcome="decline",
-            code="card_declined",
-            decline_code="generic_decline",
-            message="Your card was declined.",
-        ),
-        TestCard(
-            "4000000000009995",
-            "visa",
-            "Declined: insufficient_funds",
-            outcome="decline",
-            code="card_declined",
-            decline_code="insufficient_funds",
-            message="Your card has insufficient funds.",
-        ),
-        TestCard(
-            "4000000000000259",
-            "visa",
-            "Succeeds, then the payment is disputed as fraudulent",
-            outcome="dispute",
-        ),
-    )
-}
-
-
-class CardInputError(ValueError):
-    """A card number the payment form refuses before any payment is attempted."""
-
-
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        n = int(ch)
-        if i % 2:
-            n = n * 2 - 9 if n > 4 else n * 2
-        total += n
-    return total % 10 == 0
-
-
-def _brand(digits: str) -> str:
-    if digits.startswith("4"):
-        return "visa"
-    if re.match(r"5[1-5]|2[2-7]", digits):
-        return "mastercard"
-    if digits.startswith(("34", "37")):
-        return "amex"
-    return "unknown"
-
-
-def card_for(number: str | None) -> TestCard:
-    """The test card for what was typed (spaces and dashes allowed). A well-formed number that is
-    not a test card is declined the way Stripe declines a real card in test mode."""
-    digits = re.sub(r"[\s-]", "", number or "")
-    if not digits:
-        raise CardInputError("Your card number is incomplete.")
-    if not digits.isdigit() or not 12 <= len(digits) <= 19 or not _luhn_ok(digits):
-        raise CardInputError("Your card number is invalid.")
-    if digits in TEST_CARDS:
-        return TEST_CARDS[digits]
-    return TestCard(
-        digits,
-        _brand(digits),
-        outcome="decline",
-        code="card_declined",
-        decline_code="test_mode_live_card",
-        message=(
-            "Your card was declined. Your request was in test mode, but used a non test (live) "
-            "card. For a list of valid test cards, visit: https://stripe.com/docs/testing."
-        ),
-    )
-
-
-# --- helpers shared with checkout.py --------------------------------------------------------
-
-
-def check_params(params: dict, allowed: set[str] | frozenset[str], prefix: str = "") -> None:
-    """Stripe refuses parameters it does not know; so do we (also for ones we don't model)."""
-    for key in params:
-        if key in allowed or key == "expand":
-            continue
-        name = f"{prefix}[{key}]" if prefix else key
-        raise StripeError(f"Received unknown parameter: {name}", param=name)
-
-
-def owned(request, object_type: str, object_id: str, kind: str, param: str = "id") -> dict:
-    """The object, if it exists and belongs to the account the request acts as."""
-    obj = request.store.objects.get(object_id)
-    if obj is None or obj["object"] != object_type or obj.get("_account") != request.account:
-        raise not_found(kind, object_id, param=param)
-    return obj
-
-
-def _created_matches(condition, created: int) -> bool:
-    if condition in (None, ""):
-        return True
-    try:
-        if isinstance(condition, dict):
-            tests = {
-                "gt": lambda v: created > v,
-                "gte": lambda v: created >= v,
-                "lt": lambda v: created < v,
-                "lte": lambda v: created <= v,
-            }
-            return all(tests[op](int(v)) for op, v in condition.items() if op in tests)
-        return created == int(condition)
-    except (TypeError, ValueError):
-        raise StripeError(f"Invalid timestamp: {condition}", param="created") from None
-
-
-def listing(server, request, object_type: str, url: str, filters: dict[str, str]) -> dict:
-    """A list of the account's objects, filtered by `param → field` equality and `created`."""
-    params = request.params
-
-    def keep(obj: dict) -> bool:
-        if obj.get("_account") != request.account:
-            return False
-        for param, field in filters.items():
-            wanted = params.get(param)
-            if wanted not in (None, "") and obj.get(field) != wanted:
-                return False
-        return _created_matches(params.get("created"), obj["created"])
-
-    return server.list_response(request, server.store.all(object_type, keep), url)
-
-
-def _update_fields(request, obj: dict, allowed: set[str]) -> dict:
-    params = request.params
-    check_params(params, allowed | {"metadata"})
-    changes = {"metadata": metadata_of(params, obj.get("metadata"))}
-    for name in allowed:
-        if name in params:
-            changes[name] = params[name] or None
-    return request.store.update(obj, **changes)
-
-
-# --- balance transactions -------------------------------------------------------------------
-
-
-def _balance_transaction(
-    store,
-    *,
-    account: str | None,
-    amount: int,
-    currency: str,
-    type: str,
-    reporting_category: str,
-    source: str | None = None,
-    description: str | None = None,
-    pending: bool = False,
-) -> dict:
-    """Record a movement of money and apply it to the account's balance."""
-    now = store.now()
-    txn = store.create(
-        "balance_transaction",
-        {
-            "amount": amount,
-            "available_on": now + SETTLEMENT_DELAY if pending else now,
-            "balance_type": "payments",
-            "currency": currency,
-            "description": description,
-            "exchange_rate": None,
-            "fee": 0,
-            "fee_details": [],
-            "net": amount,
-            "reporting_category": reporting_category,
-            "source": source,
-            "status": "pending" if pending else "available",
-            "type": type,
-        },
-        account=account,
-    )
-    txn.pop("metadata", None)  # balance transactions have none
-    if pending:
-        store.move(account, currency, pending=amount)
-    else:
-        store.move(account, currency, available=amount)
-    return txn
 
 
 # --- payment intents and charges (created by Checkout) --------------------------------------
@@ -358,14 +137,7 @@ def _payment_method(store, card: TestCard, *, account, email, name, exp: tuple[i
             "type": "card",
             "allow_redisplay": "unspecified",
             "billing_details": {
-                "address": {
-                    "city": None,
-                    "country": None,
-                    "line1": None,
-                    "line2": None,
-                    "postal_code": None,
-                    "state": None,
-                },
+                "address": blank_address(),
                 "email": email or None,
                 "name": name or None,
                 "phone": None,
@@ -540,7 +312,7 @@ def confirm_card(
         )
         store.emit("payment_intent.payment_failed", pi)
         return charge
-    txn = _balance_transaction(
+    txn = record(
         store,
         account=account,
         amount=amount,
@@ -608,7 +380,7 @@ def open_dispute(server, charge: dict, reason: str = "fraudulent") -> dict:
         },
         account=account,
     )
-    txn = _balance_transaction(
+    txn = record(
         store,
         account=account,
         amount=-amount,
@@ -637,7 +409,7 @@ def close_dispute(server, dispute: dict, status: str) -> dict:
         )
     previous = {"status": dispute["status"]}
     if status == "won":
-        txn = _balance_transaction(
+        txn = record(
             store,
             account=dispute["_account"],
             amount=dispute["amount"],
@@ -655,70 +427,76 @@ def close_dispute(server, dispute: dict, status: str) -> dict:
     return dispute
 
 
-# --- routes ---------------------------------------------------------------------------------
+# --- the resources --------------------------------------------------------------------------
 
 
-def register(server) -> None:
-    store = server.store
+class PaymentIntent(Resource):
+    object = "payment_intent"
+    prefix = "pi_"
+    path = "/v1/payment_intents"
+    id_param = "pi_id"
+    kind = "payment_intent"
+    verbs = ("list", "retrieve", "update")
 
-    # PaymentIntents -------------------------------------------------------------------------
+    def update(self, request, pi_id) -> dict:
+        return self.update_fields(request, self.fetch(request, pi_id), {"description"})
 
-    @server.route("GET", r"/v1/payment_intents")
-    def list_payment_intents(request):
-        return listing(server, request, "payment_intent", "/v1/payment_intents", {})
 
-    @server.route("GET", r"/v1/payment_intents/(?P<pi_id>[^/]+)")
-    def get_payment_intent(request, pi_id):
-        return owned(request, "payment_intent", pi_id, "payment_intent")
+class Charge(Resource):
+    object = "charge"
+    prefix = "ch_"
+    path = "/v1/charges"
+    id_param = "charge_id"
+    verbs = ("list", "retrieve", "update")
+    list_filters = {"payment_intent": "payment_intent", "transfer_group": "transfer_group"}
+    routes = (Route("GET", "/v1/charges/{charge_id}/refunds", "refunds"),)
 
-    @server.route("POST", r"/v1/payment_intents/(?P<pi_id>[^/]+)")
-    def update_payment_intent(request, pi_id):
-        pi = owned(request, "payment_intent", pi_id, "payment_intent")
-        return _update_fields(request, pi, {"description"})
+    def update(self, request, charge_id) -> dict:
+        return self.update_fields(request, self.fetch(request, charge_id), {"description"})
 
-    # Charges ----------------------------------------------------------------------------------
+    def refunds(self, request, charge_id) -> dict:
+        self.fetch(request, charge_id)
+        items = self.store.all("refund", lambda r: r["charge"] == charge_id)
+        return self.page(request, items, f"/v1/charges/{charge_id}/refunds")
 
-    @server.route("GET", r"/v1/charges")
-    def list_charges(request):
-        filters = {"payment_intent": "payment_intent", "transfer_group": "transfer_group"}
-        return listing(server, request, "charge", "/v1/charges", filters)
 
-    @server.route("GET", r"/v1/charges/(?P<charge_id>[^/]+)")
-    def get_charge(request, charge_id):
-        return owned(request, "charge", charge_id, "charge")
+class PaymentMethod(Resource):
+    object = "payment_method"
+    prefix = "pm_"
+    path = "/v1/payment_methods"
+    id_param = "pm_id"
+    kind = "PaymentMethod"
+    verbs = ("retrieve",)
 
-    @server.route("POST", r"/v1/charges/(?P<charge_id>[^/]+)")
-    def update_charge(request, charge_id):
-        charge = owned(request, "charge", charge_id, "charge")
-        return _update_fields(request, charge, {"description"})
 
-    @server.route("GET", r"/v1/payment_methods/(?P<pm_id>[^/]+)")
-    def get_payment_method(request, pm_id):
-        return owned(request, "payment_method", pm_id, "PaymentMethod")
+class Refund(Resource):
+    object = "refund"
+    prefix = "re_"
+    path = "/v1/refunds"
+    id_param = "refund_id"
+    verbs = ("create", "list", "retrieve", "update")
+    list_filters = {"charge": "charge", "payment_intent": "payment_intent"}
+    create_params = frozenset(
+        {
+            "amount",
+            "charge",
+            "payment_intent",
+            "reason",
+            "metadata",
+            "instructions_email",
+            "refund_application_fee",
+            "reverse_transfer",
+        }
+    )
 
-    # Refunds ----------------------------------------------------------------------------------
+    def create(self, request) -> dict:
+        with self.store.lock:  # two refunds at once must not both pass the "remaining" check
+            return self._create(request)
 
-    @server.route("POST", r"/v1/refunds")
-    def create_refund(request):
-        with store.lock:  # two refunds at once must not both pass the "remaining" check
-            return _create_refund(request)
-
-    def _create_refund(request):
-        params = request.params
-        check_params(
-            params,
-            {
-                "amount",
-                "charge",
-                "payment_intent",
-                "reason",
-                "metadata",
-                "instructions_email",
-                "refund_application_fee",
-                "reverse_transfer",
-            },
-        )
-        charge = _refundable_charge(request)
+    def _create(self, request) -> dict:
+        store, params = self.store, request.params
+        check_params(params, self.create_params)
+        charge = self._refundable_charge(request)
         for flag in ("reverse_transfer", "refund_application_fee"):
             if as_bool(params, flag):
                 raise StripeError(
@@ -732,7 +510,7 @@ def register(server) -> None:
                 f"Charge {charge['id']} has already been refunded.",
                 code="charge_already_refunded",
             )
-        amount = _positive_int(params, "amount", default=remaining)
+        amount = positive_int(params, "amount", default=remaining)
         if amount > remaining:
             raise StripeError(
                 f"Refund amount ({money(amount, charge['currency'])}) is greater than "
@@ -745,7 +523,7 @@ def register(server) -> None:
                 "Invalid reason: must be one of duplicate, fraudulent, or requested_by_customer",
                 param="reason",
             )
-        txn = _balance_transaction(
+        txn = record(
             store,
             account=charge["_account"],
             amount=-amount,
@@ -783,7 +561,7 @@ def register(server) -> None:
         # `failure_balance_transaction` and `next_action` out until they have a value.
         if params.get("instructions_email"):
             fields["instructions_email"] = params["instructions_email"]
-        refund = store.create("refund", fields, account=charge["_account"])
+        refund = self.new(fields, account=charge["_account"])
         store.update(txn, source=refund["id"])
         previous = {"amount_refunded": charge["amount_refunded"], "refunded": charge["refunded"]}
         refunded = charge["amount_refunded"] + amount
@@ -793,49 +571,73 @@ def register(server) -> None:
         store.emit("refund.created", refund)
         return refund
 
-    @server.route("GET", r"/v1/refunds")
-    def list_refunds(request):
-        filters = {"charge": "charge", "payment_intent": "payment_intent"}
-        return listing(server, request, "refund", "/v1/refunds", filters)
-
-    @server.route("GET", r"/v1/refunds/(?P<refund_id>[^/]+)")
-    def get_refund(request, refund_id):
-        return owned(request, "refund", refund_id, "refund")
-
-    @server.route("POST", r"/v1/refunds/(?P<refund_id>[^/]+)")
-    def update_refund(request, refund_id):
-        with store.lock:
-            refund = _update_fields(request, owned(request, "refund", refund_id, "refund"), set())
-            charge = store.objects.get(refund["charge"])
+    def update(self, request, refund_id) -> dict:
+        with self.store.lock:
+            refund = self.update_fields(request, self.fetch(request, refund_id), set())
+            charge = self.store.objects.get(refund["charge"])
             if charge is not None:
-                refresh_refunds(store, charge)
+                refresh_refunds(self.store, charge)
             return refund
 
-    @server.route("GET", r"/v1/charges/(?P<charge_id>[^/]+)/refunds")
-    def list_charge_refunds(request, charge_id):
-        owned(request, "charge", charge_id, "charge")
-        items = store.all("refund", lambda r: r["charge"] == charge_id)
-        return server.list_response(request, items, f"/v1/charges/{charge_id}/refunds")
-
-    # Disputes ---------------------------------------------------------------------------------
-
-    @server.route("GET", r"/v1/disputes")
-    def list_disputes(request):
-        filters = {"charge": "charge", "payment_intent": "payment_intent"}
-        return listing(server, request, "dispute", "/v1/disputes", filters)
-
-    @server.route("GET", r"/v1/disputes/(?P<dispute_id>[^/]+)")
-    def get_dispute(request, dispute_id):
-        return owned(request, "dispute", dispute_id, "dispute")
-
-    @server.route("POST", r"/v1/disputes/(?P<dispute_id>[^/]+)")
-    def update_dispute(request, dispute_id):
-        """Stage or submit evidence (submit defaults to true, as at Stripe) and metadata."""
-        with store.lock:
-            return _update_dispute(request, owned(request, "dispute", dispute_id, "dispute"))
-
-    def _update_dispute(request, dispute):
+    def _refundable_charge(self, request) -> dict:
         params = request.params
+        charge_id, pi_id = params.get("charge") or None, params.get("payment_intent") or None
+        if not charge_id and not pi_id:
+            raise StripeError(
+                "One of the following params should be provided for this request: charge or "
+                "payment_intent.",
+                param="charge",
+            )
+        if pi_id:
+            pi = PaymentIntent(self.server).fetch(request, pi_id, param="payment_intent")
+            if pi["status"] != "succeeded" or not pi["latest_charge"]:
+                raise StripeError(
+                    f"This PaymentIntent ({pi_id}) does not have a successful charge to refund.",
+                    code="charge_not_refundable",
+                    param="payment_intent",
+                )
+            if charge_id and charge_id != pi["latest_charge"]:
+                raise StripeError(
+                    f"The charge {charge_id} does not belong to the PaymentIntent {pi_id}.",
+                    param="charge",
+                )
+            charge_id = pi["latest_charge"]
+        charge = Charge(self.server).fetch(request, charge_id, param="charge")
+        if charge["status"] != "succeeded":
+            raise StripeError(
+                f"Charge {charge['id']} has not succeeded and cannot be refunded.",
+                code="charge_not_refundable",
+                param="charge",
+            )
+        if charge["disputed"]:
+            disputes = self.store.all("dispute", lambda d: d["charge"] == charge["id"])
+            if any(not d["is_charge_refundable"] and d["status"] != "won" for d in disputes):
+                raise StripeError(
+                    f"Charge {charge['id']} has been charged back; cannot issue a refund.",
+                    code="charge_disputed",
+                )
+        return charge
+
+
+class Dispute(Resource):
+    object = "dispute"
+    prefix = "du_"
+    path = "/v1/disputes"
+    id_param = "dispute_id"
+    verbs = ("list", "retrieve", "update")
+    list_filters = {"charge": "charge", "payment_intent": "payment_intent"}
+    routes = (
+        Route("POST", "/v1/disputes/{dispute_id}/close", "close"),
+        Route("POST", "/_control/disputes/{dispute_id}", "settle", api=False),
+    )
+
+    def update(self, request, dispute_id) -> dict:
+        """Stage or submit evidence (submit defaults to true, as at Stripe) and metadata."""
+        with self.store.lock:
+            return self._update(request, self.fetch(request, dispute_id))
+
+    def _update(self, request, dispute: dict) -> dict:
+        store, params = self.store, request.params
         check_params(params, {"evidence", "metadata", "submit"})
         if dispute["status"] not in OPEN_DISPUTE:
             raise StripeError(
@@ -864,72 +666,17 @@ def register(server) -> None:
             store.emit("charge.dispute.updated", dispute, previous=previous)
         return dispute
 
-    @server.route("POST", r"/v1/disputes/(?P<dispute_id>[^/]+)/close")
-    def close(request, dispute_id):
+    def close(self, request, dispute_id) -> dict:
         """Accept the dispute: it is lost (the funds already left with the dispute)."""
-        with store.lock:
-            return close_dispute(server, owned(request, "dispute", dispute_id, "dispute"), "lost")
+        with self.store.lock:
+            return close_dispute(self.server, self.fetch(request, dispute_id), "lost")
 
-    @server.route("POST", r"/_control/disputes/(?P<dispute_id>[^/]+)", api=False)
-    def settle_dispute(request, dispute_id):
+    def settle(self, request, dispute_id) -> Response:
         """Test helper: the bank decides the dispute (`status=won|lost`)."""
-        dispute = store.get("dispute", dispute_id)
+        dispute = self.store.get("dispute", dispute_id)
         status = request.params.get("status")
         if not status:
             raise missing("status")
-        with store.lock:
-            close_dispute(server, dispute, status)
+        with self.store.lock:
+            close_dispute(self.server, dispute, status)
         return Response(body=public(dispute))
-
-
-def _refundable_charge(request) -> dict:
-    params = request.params
-    charge_id, pi_id = params.get("charge") or None, params.get("payment_intent") or None
-    if not charge_id and not pi_id:
-        raise StripeError(
-            "One of the following params should be provided for this request: charge or "
-            "payment_intent.",
-            param="charge",
-        )
-    if pi_id:
-        pi = owned(request, "payment_intent", pi_id, "payment_intent", "payment_intent")
-        if pi["status"] != "succeeded" or not pi["latest_charge"]:
-            raise StripeError(
-                f"This PaymentIntent ({pi_id}) does not have a successful charge to refund.",
-                code="charge_not_refundable",
-                param="payment_intent",
-            )
-        if charge_id and charge_id != pi["latest_charge"]:
-            raise StripeError(
-                f"The charge {charge_id} does not belong to the PaymentIntent {pi_id}.",
-                param="charge",
-            )
-        charge_id = pi["latest_charge"]
-    charge = owned(request, "charge", charge_id, "charge", "charge")
-    if charge["status"] != "succeeded":
-        raise StripeError(
-            f"Charge {charge['id']} has not succeeded and cannot be refunded.",
-            code="charge_not_refundable",
-            param="charge",
-        )
-    if charge["disputed"]:
-        disputes = request.store.all("dispute", lambda d: d["charge"] == charge["id"])
-        if any(not d["is_charge_refundable"] and d["status"] != "won" for d in disputes):
-            raise StripeError(
-                f"Charge {charge['id']} has been charged back; cannot issue a refund.",
-                code="charge_disputed",
-            )
-    return charge
-
-
-def _positive_int(params: dict, name: str, *, default: int) -> int:
-    value = params.get(name)
-    if value in (None, ""):
-        return default
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise StripeError(f"Invalid integer: {value}", param=name) from None
-    if number < 1:
-        raise StripeError("This value must be greater than or equal to 1.", param=name)
-    return number
