@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Collection
 from datetime import timedelta
 
 from allauth.account.models import EmailAddress
@@ -341,6 +342,15 @@ def notify(*, user: User, subject: str, body: str, url: str = "", dedupe_key: st
     link = f"\n\n{settings.SITE_URL.rstrip('/')}{url}" if url else ""
     transaction.on_commit(lambda: _mail_notification(user.email, subject[:200], body + link))
     return notification
+
+
+def notifications_mark_read(*, user: User, ids: Collection[int] | None = None) -> int:
+    """Mark the user's unread notifications read: those among `ids`, or all of them when no
+    ids are given. Another user's ids match nothing. Returns how many were marked."""
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(id__in=ids)
+    return unread.update(read_at=timezone.now())
 
 
 def _mail_notification(address: str, subject: str, text: str) -> None:

@@ -9,6 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from config.errors import ApplicationError
+from config.input_fields import parse_id
 
 from . import registry
 from .forms import ApiTokenForm, CreatorProfileForm, InvitationForm, OrganizationForm
@@ -31,6 +32,7 @@ from .services import (
     invitation_create,
     invitation_revoke,
     membership_remove,
+    notifications_mark_read,
     organization_create,
 )
 
@@ -67,9 +69,7 @@ def studio(request):
                 "is_named_publicly": profile.is_named_publicly,
             }
         )
-    from uploads.selectors import status_counts  # uploads sits above accounts
-
-    context = {"profile": profile, "form": form, "counts": status_counts(owner=request.user)}
+    context = {"profile": profile, "form": form, "counts": registry.work_counts(request.user)}
     return render(request, "accounts/studio.html", context)
 
 
@@ -232,15 +232,11 @@ def notifications(request):
 @require_POST
 def notifications_read(request):
     """Mark one notification (`id`) or all of them read; only the user's own."""
-    from django.utils import timezone
-
-    from .models import Notification
-
-    mine = Notification.objects.filter(user=request.user, read_at__isnull=True)
-    note_id = request.POST.get("id", "")
-    if note_id:  # "²".isdigit() is true too, and int() refuses it
-        mine = mine.filter(id=int(note_id) if note_id.isascii() and note_id.isdigit() else 0)
-    mine.update(read_at=timezone.now())
+    ids = None  # all of them
+    if note_id := request.POST.get("id", ""):
+        parsed = parse_id(note_id)
+        ids = [parsed] if parsed is not None else []  # a malformed id ("²", 10**30): none
+    notifications_mark_read(user=request.user, ids=ids)
     target = request.POST.get("url", "")
     # Only our own pages: "/\evil.example" passes a plain startswith("/") check.
     if target and url_has_allowed_host_and_scheme(

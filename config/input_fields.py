@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
+from common.money import CURRENCY_EXPONENTS
+
 # The largest value each column type holds on PostgreSQL (SQLite holds as much as a bigint; a
 # Python int beyond that does not even reach it: the driver raises OverflowError).
 SMALLINT_MAX = 2**15 - 1  # (Positive)SmallIntegerField
@@ -58,10 +60,8 @@ def parse_id(value) -> int | None:
 
 
 def _currencies() -> list[str]:
-    # The currencies offers are priced in, paid and paid out in: licensing.money is the one list
-    # every app uses (read here lazily, as config is imported before the apps).
-    from licensing.money import CURRENCY_EXPONENTS
-
+    # The currencies offers are priced in, paid and paid out in: common.money is the one list
+    # every app uses.
     return sorted(CURRENCY_EXPONENTS)
 
 

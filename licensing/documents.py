@@ -18,7 +18,8 @@ from xml.sax.saxutils import escape
 from django.conf import settings
 from django.template.loader import render_to_string
 
-from .money import CURRENCY_EXPONENTS, format_money
+from common.money import format_major, format_money
+
 from .terms import USE_LABELS, LicenseTerms, Use
 
 RSL_NS = "https://rslstandard.org/rsl"
@@ -102,11 +103,6 @@ RSL_USAGE = {
 }
 
 
-def _decimal(amount: int, currency: str) -> str:
-    exponent = CURRENCY_EXPONENTS.get(currency, 2)
-    return f"{amount / 10**exponent:.{exponent}f}"
-
-
 def rsl_xml(offer, *, content_url: str, license_url: str, copyright_holder: str) -> str:
     terms = offer.terms
     ET.register_namespace("", RSL_NS)
@@ -126,7 +122,7 @@ def rsl_xml(offer, *, content_url: str, license_url: str, copyright_holder: str)
         ET.SubElement(license_el, f"{{{RSL_NS}}}prohibits", type="user").text = "commercial"
     payment = ET.SubElement(license_el, f"{{{RSL_NS}}}payment", type="training")
     ET.SubElement(payment, f"{{{RSL_NS}}}standard").text = license_url
-    ET.SubElement(payment, f"{{{RSL_NS}}}amount", currency=offer.currency).text = _decimal(
+    ET.SubElement(payment, f"{{{RSL_NS}}}amount", currency=offer.currency).text = format_major(
         offer.price_amount, offer.currency
     )
     ET.SubElement(license_el, f"{{{RSL_NS}}}legal", type="terms").text = license_url

@@ -1,12 +1,13 @@
 from django import forms
 
+from common.money import DEFAULT_CURRENCY, format_money, to_minor_units
 from config.input_fields import (
     CanonicalChoiceFormField,
     CanonicalMultipleChoiceFormField,
     CurrencyFormField,
 )
 
-from .money import DEFAULT_CURRENCY, format_money, price_floor, to_minor_units
+from .money import price_floor
 from .terms import PRESETS, USE_LABELS, LicenseTerms, OnExpiry, TermsError, Use
 
 CUSTOM = "custom"

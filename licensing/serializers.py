@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.money import format_money
 from config.input_fields import (
     CanonicalChoiceField,
     CanonicalMultipleChoiceField,
@@ -9,7 +10,7 @@ from config.input_fields import (
 )
 
 from .models import ConsentRecord, Offer
-from .money import MAX_PRICE, format_money
+from .money import MAX_PRICE
 from .terms import MAX_TERM_MONTHS, MIN_TERM_MONTHS, PRESETS, OnExpiry, Use
 
 

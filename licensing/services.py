@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from common.money import format_money, is_supported, normalise_currency, unsupported_currency
 from config.errors import ApplicationError
 from config.input_fields import not_one_of
 from uploads.models import Work, WorkStatus
@@ -22,14 +23,7 @@ from .models import (
     Offer,
     OfferStatus,
 )
-from .money import (
-    MAX_PRICE,
-    format_money,
-    is_supported,
-    normalise_currency,
-    price_floor,
-    unsupported_currency,
-)
+from .money import MAX_PRICE, price_floor
 from .terms import PRESETS, LicenseTerms, TermsError
 
 OFFERABLE_STATUSES = (WorkStatus.PENDING_REVIEW, WorkStatus.LISTED)

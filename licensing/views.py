@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from accounts.permissions import creator_required
+from common.money import CURRENCY_EXPONENTS, format_money
 from config.errors import ApplicationError
 from config.input_fields import parse_id
 from uploads.models import UploadBatch, Work
@@ -17,7 +18,7 @@ from . import documents
 from .consent import ConsentContext
 from .forms import OfferTermsForm
 from .models import BulkOfferJob, Offer
-from .money import format_money, price_floor
+from .money import price_floor
 from .selectors import consent_history, is_sellable, live_licenses_for_work, offers_for_work
 from .services import (
     OFFERABLE_STATUSES,
@@ -47,8 +48,6 @@ def offers_panel(request, work) -> str:
 
 
 def _floors() -> list[tuple[str, str]]:
-    from .money import CURRENCY_EXPONENTS
-
     return [(c, format_money(price_floor(c), c)) for c in sorted(CURRENCY_EXPONENTS)]
 
 

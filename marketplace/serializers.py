@@ -349,40 +349,14 @@ class PackageOutput(serializers.Serializer):
 
 
 def package_data(package, user) -> dict | None:
-    """The package with a signed link per file that may be downloaded now (none at all while
-    the team is restricted: the reason says what lifts it)."""
-    from .services.delivery import (
-        download_url,
-        file_state,
-        license_ended_message,
-        package_license_state,
-    )
-    from .services.restrictions import team_restriction
+    """The package as `package_downloads` finds it, with a signed link made out to the user
+    for each file that may be downloaded now."""
+    from .selectors.licenses import package_downloads
+    from .services.delivery import download_url
 
     if package is None:
         return None
-    files = []
-    order = {"shard": 0, "index": 1, "croissant": 2, "manifest": 3, "license": 4}
-    listed = sorted(
-        package.files.all(), key=lambda f: (order.get(f.kind, 9), f.shard_index or 0, f.name)
-    )
-    restriction = team_restriction(organization=package.order.organization)
-    license_state = package_license_state(package) if listed else None
-    for package_file in listed:
-        state = file_state(package_file, license_state=license_state)
-        available = state.is_available and restriction is None
-        reason = restriction.downloads_paused if restriction is not None else state.reason
-        files.append(
-            {
-                "name": package_file.name,
-                "kind": package_file.kind,
-                "size": package_file.size,
-                "sha256": package_file.sha256,
-                "is_available": available,
-                "unavailable_reason": "" if available else reason,
-                "url": download_url(package_file=package_file, user=user) if available else None,
-            }
-        )
+    downloads = package_downloads(package=package)
     return {
         "uuid": str(package.uuid),
         "version": package.version,
@@ -391,18 +365,20 @@ def package_data(package, user) -> dict | None:
         "total_items": package.total_items,
         "done_items": package.done_items,
         "error": "The build failed; staff have been told." if package.error else "",
-        "unavailable_reason": _package_blocked(restriction, license_state, license_ended_message),
-        "files": files,
+        "unavailable_reason": downloads.unavailable_reason,
+        "files": [
+            {
+                "name": f.file.name,
+                "kind": f.file.kind,
+                "size": f.file.size,
+                "sha256": f.file.sha256,
+                "is_available": f.is_available,
+                "unavailable_reason": f.reason,
+                "url": download_url(package_file=f.file, user=user) if f.is_available else None,
+            }
+            for f in downloads.files
+        ],
     }
-
-
-def _package_blocked(restriction, license_state, ended_message) -> str:
-    """Why nothing in the package may be downloaded now ("" when files may be)."""
-    if restriction is not None:
-        return restriction.downloads_paused
-    if license_state is not None and not license_state.has_running_items:
-        return ended_message(license_state.last_expiry)
-    return ""
 
 
 class OverdueModelOutput(serializers.Serializer):

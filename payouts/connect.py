@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-import stripe
 from django.db import IntegrityError, transaction
 
 from accounts.models import Role
@@ -18,39 +17,30 @@ from config.errors import ApplicationError
 
 from . import stripe_gateway
 from .models import PayoutAccount
+from .stripe_gateway import StripeRefused, StripeUnavailable
 
 logger = logging.getLogger(__name__)
 
 
-def _idempotency_key(creator) -> str:
-    """One Express account per creator: asking again (a double click, a retried request, a
-    crash before our row was saved) gets the same account back from Stripe."""
-    return f"assent-connect-account-{creator.id}"
-
-
 def _stripe(call, *, doing: str):
-    """Run a Stripe call; its failures become errors a creator can act on."""
+    """Run a gateway call; its failures become errors a creator can act on."""
     try:
         return call()
-    except stripe.APIConnectionError as exc:
-        logger.warning("Stripe unreachable while %s: %s", doing, exc)
-        raise ApplicationError(
-            "We could not reach Stripe just now. Nothing was changed; try again in a minute.",
-            code="stripe_unavailable",
-            status=503,
-        ) from exc
-    except stripe.StripeError as exc:
-        logger.warning("Stripe refused while %s: %s", doing, exc)
+    except (StripeUnavailable, StripeRefused) as exc:
+        if isinstance(exc, StripeUnavailable) and exc.is_unreachable:
+            logger.warning("Stripe unreachable while %s: %s", doing, exc.extra.get("detail"))
+            raise ApplicationError(
+                "We could not reach Stripe just now. Nothing was changed; try again in a minute.",
+                code="stripe_unavailable",
+                status=503,
+            ) from exc
+        logger.warning("Stripe refused while %s: %s", doing, exc.message)
         raise ApplicationError(
             "Stripe could not complete this step. Try again in a minute; if it keeps "
             "happening, contact us.",
             code="stripe_error",
             status=502,
         ) from exc
-
-
-def _as_dict(account) -> dict:
-    return account.to_dict() if hasattr(account, "to_dict") else dict(account)
 
 
 # --- services ---------------------------------------------------------------------------------
@@ -65,26 +55,17 @@ def payout_account_get_or_create(*, creator) -> PayoutAccount:
     existing = PayoutAccount.objects.filter(creator=creator).first()
     if existing is not None:
         return existing
-    client = stripe_gateway.client()
     account = _stripe(
-        lambda: client.v1.accounts.create(
-            params={
-                "type": "express",
-                "email": creator.email,
-                "capabilities": {"transfers": {"requested": True}},
-                "metadata": {"assent_creator_id": str(creator.id)},
-            },
-            options={"idempotency_key": _idempotency_key(creator)},
-        ),
+        lambda: stripe_gateway.account_create(creator=creator),
         doing="creating a Connect account",
     )
     try:
         with transaction.atomic():
-            row = PayoutAccount.objects.create(creator=creator, stripe_account_id=account.id)
+            row = PayoutAccount.objects.create(creator=creator, stripe_account_id=account["id"])
     except IntegrityError:
         # Two requests at once: both got the same account from Stripe; the other saved it.
         return PayoutAccount.objects.get(creator=creator)
-    _apply(row, _as_dict(account))
+    _apply(row, account)
     row.save()
     return row
 
@@ -92,29 +73,21 @@ def payout_account_get_or_create(*, creator) -> PayoutAccount:
 def payout_account_onboarding_link(*, creator, refresh_url: str, return_url: str) -> str:
     """A fresh, single-use link to Stripe's hosted onboarding for this creator's account."""
     payout_account = payout_account_get_or_create(creator=creator)
-    client = stripe_gateway.client()
-    link = _stripe(
-        lambda: client.v1.account_links.create(
-            params={
-                "account": payout_account.stripe_account_id,
-                "type": "account_onboarding",
-                "refresh_url": refresh_url,
-                "return_url": return_url,
-            }
+    return _stripe(
+        lambda: stripe_gateway.account_link_create(
+            payout_account=payout_account, refresh_url=refresh_url, return_url=return_url
         ),
         doing="creating an account link",
     )
-    return link.url
 
 
 def payout_account_refresh(*, payout_account: PayoutAccount) -> PayoutAccount:
     """Ask Stripe for the account as it is now and store it (the return page does this)."""
-    client = stripe_gateway.client()
     account = _stripe(
-        lambda: client.v1.accounts.retrieve(payout_account.stripe_account_id),
+        lambda: stripe_gateway.account_retrieve(payout_account=payout_account),
         doing="reading a Connect account",
     )
-    return payout_account_sync(_as_dict(account)) or payout_account
+    return payout_account_sync(account) or payout_account
 
 
 def payout_account_sync(account: dict, *, event: dict | None = None) -> PayoutAccount | None:

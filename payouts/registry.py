@@ -1,6 +1,7 @@
-"""Hooks for higher apps. The ledger knows a sale only by its item reference ("order_item:42");
-the marketplace, which knows the work, the team, the license and its terms, registers a
-describer here in its AppConfig.ready() so the earnings page and export can name them."""
+"""Hooks for higher apps. The ledger knows a sale only by its item reference ("order_item:42")
+and a work only by its id; the marketplace, which knows the work, the team, the license and its
+terms, registers describers here in its AppConfig.ready() so the earnings page and export can
+name them, and a creator's freezes can include those on their works."""
 
 from __future__ import annotations
 
@@ -32,3 +33,26 @@ def sales_describe(item_refs: Iterable[str]) -> dict[str, SaleDescription]:
         for describer in sale_describers:
             found.update(describer(refs))
     return found
+
+
+# Each is called as hook(work_ids=..., owner=...) and returns {work id: title} for those of the
+# works that exist (and are the owner's, when an owner is given).
+work_describers: list[Callable[..., dict[int, str]]] = []
+
+# Each is called as hook(owner=creator) and returns the ids of the creator's works (a lazy
+# query is welcome: the caller filters on it as a subquery).
+creator_work_finders: list[Callable[..., Iterable[int]]] = []
+
+
+def work_titles(work_ids: Iterable[int], *, owner=None) -> dict[int, str]:
+    ids = sorted({i for i in work_ids if i})
+    found: dict[int, str] = {}
+    if ids:
+        for describer in work_describers:
+            found.update(describer(work_ids=ids, owner=owner))
+    return found
+
+
+def creator_work_ids(creator) -> list[Iterable[int]]:
+    """One collection of work ids per finder (each may be a lazy query)."""
+    return [finder(owner=creator) for finder in creator_work_finders]

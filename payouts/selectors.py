@@ -20,6 +20,7 @@ from .models import (
     PayoutRun,
     PayoutStatus,
 )
+from .registry import creator_work_ids
 
 DEFAULT_CURRENCY = "USD"
 
@@ -231,14 +232,10 @@ def creator_payouts(*, creator) -> QuerySet[Payout]:
 
 def creator_freezes(*, creator) -> list[Freeze]:
     """Active freezes on the creator or on one of their works, so their page can say why."""
-    from uploads.models import Work
-
-    work_ids = Work.objects.filter(owner=creator).values_list("id", flat=True)
-    return list(
-        Freeze.objects.filter(
-            Q(creator=creator) | Q(work_id__in=work_ids), lifted_at__isnull=True
-        ).order_by("-created_at")
-    )
+    on_them = Q(creator=creator)
+    for work_ids in creator_work_ids(creator):
+        on_them |= Q(work_id__in=work_ids)
+    return list(Freeze.objects.filter(on_them, lifted_at__isnull=True).order_by("-created_at"))
 
 
 # --- a team's credit ------------------------------------------------------------------------

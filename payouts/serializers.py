@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from licensing.money import format_money
+from common.money import format_money
 
 from .models import Payout, PayoutStatus
 from .selectors import AccountStatus

@@ -1,11 +1,11 @@
 """Worker side of payouts. Money-moving tasks are acks_late with reject-on-worker-lost, and
 idempotent by database uniqueness and Stripe idempotency keys: a redelivery changes nothing."""
 
-import stripe
 from celery import shared_task
 
 from .models import Payout, PayoutStatus
 from .services import holds_release_due, payout_run_create, payout_send
+from .stripe_gateway import StripeUnavailable
 
 
 @shared_task(name="payouts.tasks.holds_release_due_task", time_limit=600, soft_time_limit=590)
@@ -35,14 +35,10 @@ def payout_run_task() -> int:
     soft_time_limit=110,
     acks_late=True,
     reject_on_worker_lost=True,
-    # Network trouble and Stripe's own 5xx/rate limits are worth retrying: the transfer's
-    # idempotency key makes a retry safe. A refusal (InvalidRequestError) is handled inside.
-    autoretry_for=(
-        ConnectionError,
-        stripe.APIConnectionError,
-        stripe.APIError,
-        stripe.RateLimitError,
-    ),
+    # Network trouble, Stripe's own 5xx/rate limits and a send of the same payout still in
+    # flight are worth retrying: the transfer's idempotency key makes a retry safe. A refusal
+    # (StripeRefused) is handled inside: the payout fails and its money is available again.
+    autoretry_for=(ConnectionError, StripeUnavailable),
     retry_backoff=True,
     max_retries=5,
 )

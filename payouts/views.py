@@ -4,7 +4,6 @@ freezes and payout runs. Writes go through services; these views only route."""
 from __future__ import annotations
 
 import csv
-import logging
 from dataclasses import replace
 
 from django import forms
@@ -20,13 +19,20 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role, User
 from accounts.permissions import creator_required, staff_required
+from common.money import (
+    format_major,
+    format_money,
+    is_supported,
+    normalise_currency,
+    to_minor_units,
+    unsupported_currency,
+)
 from config.errors import ApplicationError
 from config.input_fields import BIGINT_MAX
-from licensing.money import format_money
 
 from .connect import payout_account_onboarding_link, payout_account_refresh
 from .models import Freeze, PayoutAccount
-from .registry import sales_describe
+from .registry import sales_describe, work_titles
 from .selectors import (
     AccountStatus,
     creator_balances_all,
@@ -48,23 +54,12 @@ from .selectors import (
     trial_balances,
 )
 
-logger = logging.getLogger(__name__)
-
 LINES_PER_PAGE = 25
 PAYOUTS_PER_PAGE = 10
 TRANSACTIONS_PER_PAGE = 20
 
 
 # --- a creator's earnings ---------------------------------------------------------------------
-
-
-def _work_titles(creator, work_ids) -> dict[int, str]:
-    from uploads.models import Work
-
-    ids = {i for i in work_ids if i}
-    if not ids:
-        return {}
-    return dict(Work.objects.filter(id__in=ids, owner=creator).values_list("id", "title"))
 
 
 @creator_required
@@ -74,7 +69,7 @@ def earnings(request):
         request.GET.get("page")
     )
     events = [event for journal in lines_page.object_list for event in earnings_events(journal)]
-    titles = _work_titles(creator, [w for e in events for _, w in e.items])
+    titles = work_titles((w for e in events for _, w in e.items), owner=creator)
     sales = sales_describe(ref for e in events for ref, _ in e.items)
     events = [
         replace(
@@ -179,15 +174,14 @@ def _chunks(iterable, size: int):
         yield chunk
 
 
-def _csv_row(entry, sale, exponents) -> list:
+def _csv_row(entry, sale) -> list:
     line = ledger_line(entry)
-    exponent = exponents.get(line.currency, 2)
     return [
         timezone.localtime(line.at).isoformat(timespec="seconds"),
         entry.transaction_id,
         _cell(line.label),
         _cell(line.account),
-        f"{line.amount / 10**exponent:.{exponent}f}",
+        format_major(line.amount, line.currency),
         line.amount,
         line.currency,
         _cell(line.item_ref),
@@ -204,8 +198,6 @@ def _csv_row(entry, sale, exponents) -> list:
 def earnings_csv(request):
     """Every entry on the creator's accounts, newest first; amounts as the creator reads them
     (positive is money to them), in minor units and in the currency's major unit."""
-    from licensing.money import CURRENCY_EXPONENTS
-
     writer = csv.writer(_Echo())
 
     def rows():
@@ -231,9 +223,7 @@ def earnings_csv(request):
         for chunk in _chunks(entries, 2000):
             sales = sales_describe(e.item_ref for e in chunk)
             for entry in chunk:
-                yield writer.writerow(
-                    _csv_row(entry, sales.get(entry.item_ref), CURRENCY_EXPONENTS)
-                )
+                yield writer.writerow(_csv_row(entry, sales.get(entry.item_ref)))
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localdate().isoformat()
@@ -256,8 +246,6 @@ class FreezeForm(forms.Form):
     )
 
     def clean(self):
-        from uploads.models import Work
-
         data = super().clean()
         email, work_id = data.get("creator_email"), data.get("work_id")
         if not email and not work_id:
@@ -267,7 +255,7 @@ class FreezeForm(forms.Form):
             if creator is None:
                 self.add_error("creator_email", "No creator has this email.")
             data["creator"] = creator
-        if work_id and not Work.objects.filter(id=work_id).exists():
+        if work_id and work_id not in work_titles([work_id]):
             self.add_error("work_id", f"There is no work #{work_id}.")
         return data
 
@@ -288,13 +276,6 @@ class TeamCreditPaymentForm(forms.Form):
     note = forms.CharField(label="Note", max_length=300, required=False)
 
     def clean(self):
-        from licensing.money import (
-            is_supported,
-            normalise_currency,
-            to_minor_units,
-            unsupported_currency,
-        )
-
         data = super().clean()
         # The currency is a hidden field: its error is the form's, where the page shows it.
         currency = normalise_currency(data.get("currency"))
@@ -308,16 +289,6 @@ class TeamCreditPaymentForm(forms.Form):
             except ValueError as exc:
                 self.add_error("amount", str(exc))
         return data
-
-
-def _major_units(amount: int, currency: str) -> str:
-    """12.50 for 1250 USD, as a staff member types it (the form's suggested amount)."""
-    from decimal import Decimal
-
-    from licensing.money import CURRENCY_EXPONENTS
-
-    exponent = CURRENCY_EXPONENTS.get(currency, 2)
-    return f"{Decimal(amount).scaleb(-exponent):.{exponent}f}"
 
 
 def _staff_ledger_context(request, freeze_form=None, credit_form=None) -> dict:
@@ -341,7 +312,7 @@ def _staff_ledger_context(request, freeze_form=None, credit_form=None) -> dict:
         "team_credits": [
             {
                 **row,
-                "amount_major": _major_units(row["amount"], row["currency"]),
+                "amount_major": format_major(row["amount"], row["currency"]),
                 # The row whose payment came back with an error: shows it, and what was typed.
                 "posted": credit_form is not None
                 and (str(row["organization_id"]), row["currency"])
@@ -455,8 +426,7 @@ def staff_freeze_lift(request, freeze_id: int):
 def staff_payout_run(request):
     """Today's payout run, now: payout rows (and their ledger postings) are made here; each
     transfer is sent by a worker, queued once those rows are committed."""
-    from .services import payout_run_create
-    from .tasks import payout_send_task
+    from .services import payout_run_create, payout_send_enqueue
 
     try:
         run = payout_run_create(started_by=request.user)
@@ -467,18 +437,12 @@ def staff_payout_run(request):
     day = f"{run.scheduled_for:%-d %b %Y}"
 
     def enqueue():
-        failed = 0
-        for payout_id in pending:
-            try:
-                payout_send_task.delay(payout_id)
-            except Exception:  # e.g. the broker is down: pressing again re-queues today's
-                logger.exception("could not queue payout %s", payout_id)
-                failed += 1
-        if failed:
+        failed = payout_send_enqueue(payout_ids=pending)
+        if failed:  # e.g. the broker is down: pressing again re-queues today's
             messages.error(
                 request,
-                f"{failed} of {len(pending)} payout(s) could not be queued for sending; they "
-                "stay pending. Press “Run payouts now” again to queue them.",
+                f"{len(failed)} of {len(pending)} payout(s) could not be queued for sending; "
+                "they stay pending. Press “Run payouts now” again to queue them.",
             )
 
     transaction.on_commit(enqueue)

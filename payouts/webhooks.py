@@ -20,12 +20,10 @@ register theirs in their AppConfig.ready():
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -177,14 +175,13 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
     if not header:
         return _answer(400, "Missing Stripe-Signature header.")
     try:
-        stripe_gateway.construct_event(request.body, header)
-        event = json.loads(request.body)
-    except stripe.SignatureVerificationError:
-        return _answer(400, "Invalid signature.")
+        event = stripe_gateway.webhook_event(request.body, header)
     except (ValueError, TypeError, AttributeError, KeyError):
         # Not JSON (the library raises ValueError), or JSON the library cannot make an event
         # of (`[1,2,3]`): it is never a Stripe event, signed or not.
         return _answer(400, "Invalid payload.")
+    if event is None:
+        return _answer(400, "Invalid signature.")
     problem = event_shape_problem(event)
     if problem:
         # Refused before it is stored: a body that is not an event never becomes a failed

@@ -18,8 +18,11 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from tests.accounts.factories import BuyerFactory, CreatorFactory, StaffFactory
+from tests.factories import BuyerFactory, CreatorFactory, StaffFactory
 from tests.helpers import totp_enable
+
+# Fixtures every app's tests share, in one place each (not copied between conftests).
+pytest_plugins = ["tests.fixtures.stripe"]
 
 REQUIRE_SERVICES = os.environ.get("ASSENT_REQUIRE_SERVICES") == "1"
 

@@ -22,17 +22,17 @@ from . import errors
 from . import serializers as s
 from .errors import UploadRefused
 from .file_access import work_file_response
-from .models import UploadBatch, UploadRefusal, Work
+from .models import UploadBatch, Work
 from .selectors import batch_progress, work_for_viewer, works_for_owner
 from .services import (
     batch_create,
     batch_report_not_received,
+    upload_refusal_record,
     work_delete,
     work_retry,
     work_submit,
     work_update,
 )
-from .services.intake import display_filename
 
 # Room for the form fields around the file in a multipart body.
 _MULTIPART_OVERHEAD = 1024 * 1024
@@ -132,12 +132,11 @@ def _record_door_refusal(request, exc: UploadRefused) -> None:
         return
     batch = UploadBatch.objects.filter(id=batch_id, owner=request.user).first()
     if batch is not None:
-        filename = unquote(request.headers.get("X-Upload-Filename", ""))
-        UploadRefusal.objects.create(
+        upload_refusal_record(
             batch=batch,
-            filename=display_filename(filename),
+            filenames=[unquote(request.headers.get("X-Upload-Filename", ""))],
             code=exc.code,
-            message=exc.message[:500],
+            message=exc.message,
         )
 
 

@@ -35,6 +35,22 @@ def status_counts(*, owner) -> dict[str, int]:
     return {row["status"]: row["n"] for row in rows}
 
 
+def work_ids_for_owner(*, owner) -> QuerySet:
+    """The ids of the owner's works, as a lazy query (a filter on it runs as a subquery)."""
+    return Work.objects.filter(owner=owner).values_list("id", flat=True)
+
+
+def work_titles(*, work_ids, owner=None) -> dict[int, str]:
+    """{id: title} of those of the works that exist (and are the owner's, when one is given)."""
+    ids = {i for i in work_ids if i}
+    if not ids:
+        return {}
+    works = Work.objects.filter(id__in=ids)
+    if owner is not None:
+        works = works.filter(owner=owner)
+    return dict(works.values_list("id", "title"))
+
+
 def batch_progress(*, batch: UploadBatch) -> dict:
     works = list(
         batch.works.order_by("id").only(

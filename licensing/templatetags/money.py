@@ -2,7 +2,7 @@
 
 from django import template
 
-from licensing.money import format_money
+from common.money import format_money
 
 register = template.Library()
 

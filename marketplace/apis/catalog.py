@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from licensing.money import CURRENCY_EXPONENTS, format_money
+from common.money import CURRENCY_EXPONENTS, format_money
 from licensing.serializers import TermsOutput
 from licensing.terms import MAX_TERM_MONTHS, Use
 

@@ -28,16 +28,16 @@ from django.db.models import (
 from django.db.models.functions import Cast
 
 from accounts.models import CreatorProfile
-from config.errors import ApplicationError
-from config.input_fields import canonical_choice, not_one_of
-from licensing.models import Offer, OfferStatus
-from licensing.money import (
+from common.money import (
     DEFAULT_CURRENCY,
     is_supported,
     normalise_currency,
     to_minor_units,
     unsupported_currency,
 )
+from config.errors import ApplicationError
+from config.input_fields import canonical_choice, not_one_of
+from licensing.models import Offer, OfferStatus
 from licensing.selectors import compatible_offers, sellable_offers
 from licensing.terms import (
     MAX_TERM_MONTHS,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 
-import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -15,6 +14,7 @@ from config.errors import ApplicationError
 from licensing.money import format_money
 from payouts import stripe_gateway
 from payouts.services import split_amount
+from payouts.stripe_gateway import StripeRefused, StripeUnavailable
 
 from ..models import Dataset, DatasetStatus, Order, OrderItem, OrderStatus
 from ..selectors.datasets import dataset_duties
@@ -137,38 +137,17 @@ def _order_create(*, dataset: Dataset, user) -> Order:
 def _session_open(*, order: Order) -> Order:
     count = order.items.count()
     try:
-        session = stripe_gateway.client().v1.checkout.sessions.create(
-            params={
-                "mode": "payment",
-                "client_reference_id": str(order.uuid),
-                "metadata": {"order": str(order.uuid), "assent_reference": order.reference},
-                "payment_intent_data": {
-                    "metadata": {"order": str(order.uuid), "assent_reference": order.reference},
-                    "description": f"Assent order {order.number}",
-                },
-                "customer_email": order.placed_by.email,
-                "line_items": [
-                    {
-                        "quantity": 1,
-                        "price_data": {
-                            "currency": order.currency.lower(),
-                            "unit_amount": order.total_amount,
-                            "product_data": {
-                                "name": f"AI training license: {order.dataset.name}"[:250],
-                                "description": (
-                                    f"{count} work{'s' if count != 1 else ''}, order "
-                                    f"{order.number}; total {format_money(order.total_amount, order.currency)}"
-                                ),
-                            },
-                        },
-                    }
-                ],
-                "success_url": _site(f"/orders/{order.uuid}/?checkout=done"),
-                "cancel_url": _site(f"/datasets/{order.dataset.uuid}/?checkout=cancelled"),
-            },
-            options={"idempotency_key": f"assent-order-{order.id}-checkout"},
+        session = stripe_gateway.checkout_session_create(
+            order=order,
+            product_name=f"AI training license: {order.dataset.name}",
+            product_description=(
+                f"{count} work{'s' if count != 1 else ''}, order "
+                f"{order.number}; total {format_money(order.total_amount, order.currency)}"
+            ),
+            success_url=_site(f"/orders/{order.uuid}/?checkout=done"),
+            cancel_url=_site(f"/datasets/{order.dataset.uuid}/?checkout=cancelled"),
         )
-    except stripe.StripeError as exc:
+    except (StripeUnavailable, StripeRefused) as exc:
         logger.warning("Checkout for order %s failed at Stripe: %s", order.id, exc)
         _order_close(order=order, status=OrderStatus.FAILED, reason="Stripe refused the checkout.")
         raise ApplicationError(
@@ -177,7 +156,7 @@ def _session_open(*, order: Order) -> Order:
             status=502,
         ) from exc
     Order.objects.filter(id=order.id).update(
-        stripe_checkout_session_id=session.id, checkout_url=session.url or ""
+        stripe_checkout_session_id=session["id"], checkout_url=session.get("url") or ""
     )
     order.refresh_from_db()
     return order
@@ -204,19 +183,8 @@ def order_checkout_cancel(*, order: Order) -> Order:
         return order
     if order.stripe_checkout_session_id:
         try:
-            stripe_gateway.client().v1.checkout.sessions.expire(order.stripe_checkout_session_id)
-        except stripe.InvalidRequestError as exc:
-            session = stripe_gateway.client().v1.checkout.sessions.retrieve(
-                order.stripe_checkout_session_id
-            )
-            if session.status != "expired":
-                raise ApplicationError(
-                    "This checkout was completed and cannot be cancelled; the payment is "
-                    "being confirmed.",
-                    code="checkout_completed",
-                    status=409,
-                ) from exc
-        except stripe.StripeError as exc:
+            _session_expire(order)
+        except (StripeUnavailable, StripeRefused) as exc:
             raise ApplicationError(
                 "Payments are unavailable right now; try again shortly.",
                 code="payments_unavailable",
@@ -225,6 +193,22 @@ def order_checkout_cancel(*, order: Order) -> Order:
     _order_close(order=order, status=OrderStatus.EXPIRED, reason="Checkout cancelled.")
     order.refresh_from_db()
     return order
+
+
+def _session_expire(order: Order) -> None:
+    """Expire the order's session; refused when it is no longer open, which is fine only if
+    it expired already (anything else: it was paid)."""
+    try:
+        stripe_gateway.checkout_session_expire(order=order)
+    except StripeRefused as exc:
+        session = stripe_gateway.checkout_session_retrieve(order=order)
+        if session.get("status") != "expired":
+            raise ApplicationError(
+                "This checkout was completed and cannot be cancelled; the payment is "
+                "being confirmed.",
+                code="checkout_completed",
+                status=409,
+            ) from exc
 
 
 def order_checkout_expired(*, order: Order) -> bool:

@@ -10,9 +10,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from common.money import is_supported, normalise_currency, unsupported_currency
 from config.errors import ApplicationError
 from config.input_fields import BIGINT_MAX, canonical_choice
-from licensing.money import is_supported, normalise_currency, unsupported_currency
 from licensing.selectors import cheapest_compatible_offers
 from licensing.terms import IntendedUse, TermsError, Use
 

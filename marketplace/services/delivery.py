@@ -9,27 +9,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
 from config.errors import ApplicationError
 from licensing.models import GrantStatus, LicenseGrantItem
 
-from ..models import (
-    DownloadLog,
-    Order,
-    Package,
-    PackageFile,
-    PackageFileKind,
-    PackageItem,
-    PackageStatus,
-)
+from ..models import DownloadLog, Order, Package, PackageFile, PackageStatus
+from ..selectors.licenses import file_state, license_ended_message
 from .restrictions import team_restriction_check
 
 
@@ -110,84 +102,6 @@ def download_url(*, package_file: PackageFile, user, now: float | None = None) -
         }
     )
     return f"{settings.SITE_URL.rstrip('/')}/downloads/{package_file.id}/?{query}"
-
-
-@dataclass(frozen=True)
-class FileState:
-    file: PackageFile
-    is_available: bool
-    reason: str = ""
-
-
-def _not_running(grant_id: int, now: datetime):
-    """The grant's items no longer licensed now: ended by the lifecycle sweep or a refund, or
-    past their expiry already (the hourly sweep may not have marked them yet)."""
-    return LicenseGrantItem.objects.filter(grant_id=grant_id).filter(
-        ~Q(status=GrantStatus.ACTIVE) | Q(expires_at__lte=now)
-    )
-
-
-@dataclass(frozen=True)
-class PackageLicenseState:
-    """What of a package's license still runs, and whether a newer version replaced the
-    package: computed once per package, not per file."""
-
-    has_running_items: bool
-    last_expiry: datetime | None  # when the last item ended (all ended) or ends
-    blocked_shard_ids: frozenset[int]
-    blocked_expired: bool  # the blocked shards hold items that expired (not only refunds)
-    is_replaced: bool  # a newer version of the package is ready
-
-
-def package_license_state(package: Package, *, now: datetime | None = None):
-    now = now or timezone.now()
-    grant_id = package.order.license_grant_id
-    items = LicenseGrantItem.objects.filter(grant_id=grant_id)
-    ended = _not_running(grant_id, now)
-    refs = {ref: status for ref, status in ended.values_list("item_ref", "status")}
-    order_item_ids = [int(ref.split(":", 1)[1]) for ref in refs if ref.startswith("order_item:")]
-    blocked = PackageItem.objects.filter(package=package, order_item_id__in=order_item_ids)
-    return PackageLicenseState(
-        has_running_items=items.exclude(id__in=ended.values("id")).exists(),
-        last_expiry=items.exclude(status=GrantStatus.REVOKED).aggregate(m=Max("expires_at"))["m"],
-        blocked_shard_ids=frozenset(blocked.values_list("shard_id", flat=True)),
-        blocked_expired=any(s != GrantStatus.REVOKED for s in refs.values()),
-        is_replaced=package.order.packages.filter(
-            status=PackageStatus.READY, version__gt=package.version
-        ).exists(),
-    )
-
-
-def license_ended_message(last_expiry: datetime | None) -> str:
-    if last_expiry is None:
-        return "This license was revoked: nothing in it may be downloaded."
-    return (
-        f"This license expired on {timezone.localtime(last_expiry):%-d %b %Y}; renew to "
-        "download again."
-    )
-
-
-def file_state(package_file: PackageFile, *, license_state=None) -> FileState:
-    """Whether one file may be downloaded now. Once no item of the license runs, the whole
-    package stops; before that, a shard holding an item whose license ended stops, and a rebuild
-    delivers what is still licensed."""
-    package = package_file.package
-    if package.status != PackageStatus.READY:
-        return FileState(package_file, False, "The package is still being built.")
-    state = license_state or package_license_state(package)
-    if not state.has_running_items:
-        return FileState(package_file, False, license_ended_message(state.last_expiry))
-    if package_file.kind == PackageFileKind.SHARD and package_file.id in state.blocked_shard_ids:
-        renew = " or renew the license to get them back" if state.blocked_expired else ""
-        return FileState(
-            package_file,
-            False,
-            "Some items in this shard are no longer licensed (expired or refunded): rebuild "
-            f"the package to download what is still licensed{renew}.",
-        )
-    if state.is_replaced:
-        return FileState(package_file, False, "A newer version of this package replaced it.")
-    return FileState(package_file, True)
 
 
 def download_authorize(*, file_id: int, params, request_user=None) -> tuple[PackageFile, object]:

@@ -13,8 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.services import notify
+from common.money import format_money
 from licensing.grants import GrantItemSpec, license_grant_create
-from licensing.money import format_money
 from licensing.terms import OnExpiry
 from payouts.services import SaleItem, sale_post
 from uploads.models import WorkStatus

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-import stripe
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -25,6 +24,7 @@ from payouts.services import (
     refund_post,
     transfer_reversal_recover,
 )
+from payouts.stripe_gateway import StripeRefused, StripeUnavailable
 
 from ..models import Order, OrderItem, OrderStatus, Refund, RefundStatus
 from .holdbacks import holdbacks_settle_after_dispute
@@ -46,7 +46,8 @@ def order_refund(*, order: Order, actor, reason: str, item_ids: list[int] | None
         raise ApplicationError(
             "Say why, for the team and the creators.", fields={"reason": ["Required."]}
         )
-    with transaction.atomic():
+    # Durable: the Stripe call that follows must never run inside a caller's transaction.
+    with transaction.atomic(durable=True):
         order = Order.objects.select_for_update().get(id=order.id)
         if order.status not in REFUNDABLE:
             raise ApplicationError(
@@ -78,38 +79,24 @@ def order_refund(*, order: Order, actor, reason: str, item_ids: list[int] | None
 def refund_send(*, refund: Refund) -> Refund:
     """Ask Stripe for the refund (again, if a first attempt's answer was lost: the idempotency
     key makes it the same refund) and complete it."""
-    order = refund.order
     try:
-        stripe_refund = stripe_gateway.client().v1.refunds.create(
-            params={
-                "payment_intent": order.stripe_payment_intent_id,
-                "amount": refund.amount,
-                "reason": "requested_by_customer",
-                "metadata": {
-                    "assent_reference": f"refund:{refund.id}",
-                    "order": str(order.uuid),
-                },
-            },
-            options={"idempotency_key": refund.idempotency_key},
-        )
-    except stripe.InvalidRequestError as exc:
-        Refund.objects.filter(id=refund.id, status=RefundStatus.PENDING).update(
-            status=RefundStatus.FAILED, failure_reason=(exc.user_message or str(exc))[:500]
-        )
-        raise ApplicationError(
-            f"Stripe refused the refund: {exc.user_message or exc}",
-            code="refund_refused",
-            status=409,
-        ) from exc
-    except stripe.StripeError as exc:
-        # The refund stays pending: the same key is sent on the next try, or Stripe's
-        # charge.refunded event completes it.
+        stripe_refund = stripe_gateway.refund_create(refund=refund)
+    except (StripeRefused, StripeUnavailable) as exc:
+        if isinstance(exc, StripeRefused) and not exc.is_key_refused:
+            Refund.objects.filter(id=refund.id, status=RefundStatus.PENDING).update(
+                status=RefundStatus.FAILED, failure_reason=exc.reason[:500]
+            )
+            raise ApplicationError(
+                f"Stripe refused the refund: {exc.reason}", code="refund_refused", status=409
+            ) from exc
+        # Stripe did not answer, or refused our key rather than the refund: it stays pending,
+        # the same key is sent on the next try, or Stripe's charge.refunded event completes it.
         raise ApplicationError(
             "Stripe did not answer; the refund is pending and will be completed.",
             code="payments_unavailable",
             status=502,
         ) from exc
-    return refund_complete(refund_id=refund.id, stripe_refund_id=stripe_refund.id)
+    return refund_complete(refund_id=refund.id, stripe_refund_id=stripe_refund["id"])
 
 
 def refunds_retry_pending(*, older_than_minutes: int = 10, limit: int = 100) -> int:
@@ -162,7 +149,7 @@ def refund_complete(*, refund_id: int, stripe_refund_id: str) -> Refund:
 def _recover(*, creator, currency: str, reason_ref: str) -> None:
     try:
         transfer_reversal_recover(creator=creator, currency=currency, reason_ref=reason_ref)
-    except stripe.StripeError:
+    except (StripeUnavailable, StripeRefused):
         # The debt stays on the ledger and later earnings pay it first; staff see it there.
         logger.exception("Could not recover %s from creator %s", reason_ref, creator.id)
 
@@ -212,38 +199,37 @@ def charge_refunded(*, charge: dict) -> None:
     if order is None:
         logger.info("charge.refunded for %s: not one of our orders", charge.get("id"))
         return
-    refunds = stripe_gateway.client().v1.refunds.list(params={"charge": charge["id"], "limit": 100})
-    for stripe_refund in refunds.auto_paging_iter():
-        if stripe_refund.status != "succeeded":
+    for stripe_refund in stripe_gateway.refunds_of_charge(charge["id"]):
+        if stripe_refund["status"] != "succeeded":
             continue
-        metadata = stripe_refund.metadata.to_dict() if stripe_refund.metadata else {}
-        reference = metadata.get("assent_reference", "")
+        reference = (stripe_refund.get("metadata") or {}).get("assent_reference", "")
         if reference.startswith("refund:"):
             ours = Refund.objects.filter(id=reference.split(":", 1)[1]).first()
             if ours is not None:
-                refund_complete(refund_id=ours.id, stripe_refund_id=stripe_refund.id)
+                refund_complete(refund_id=ours.id, stripe_refund_id=stripe_refund["id"])
                 continue
-        if not Refund.objects.filter(stripe_refund_id=stripe_refund.id).exists():
+        if not Refund.objects.filter(stripe_refund_id=stripe_refund["id"]).exists():
             _dashboard_refund(order=order, stripe_refund=stripe_refund)
 
 
-def _dashboard_refund(*, order: Order, stripe_refund) -> None:
+def _dashboard_refund(*, order: Order, stripe_refund: dict) -> None:
     with transaction.atomic():
         order = Order.objects.select_for_update().get(id=order.id)
         remaining = list(_refundable_items(order))
         covered, total = [], 0
         for item in remaining:  # the first items whose prices add up to the refund exactly
-            if total >= stripe_refund.amount:
+            if total >= stripe_refund["amount"]:
                 break
             covered.append(item)
             total += item.price_amount
-        if total != stripe_refund.amount:
+        if total != stripe_refund["amount"]:
             order.status_reason = (
-                f"A refund of {format_money(stripe_refund.amount, order.currency)} was made in "
-                f"Stripe ({stripe_refund.id}) that matches no set of items: staff must reconcile."
+                f"A refund of {format_money(stripe_refund['amount'], order.currency)} was made "
+                f"in Stripe ({stripe_refund['id']}) that matches no set of items: staff must "
+                "reconcile."
             )[:300]
             order.save(update_fields=["status_reason"])
-            logger.warning("Order %s: unmatched refund %s", order.id, stripe_refund.id)
+            logger.warning("Order %s: unmatched refund %s", order.id, stripe_refund["id"])
             return
         refund = Refund.objects.create(
             order=order,
@@ -252,24 +238,16 @@ def _dashboard_refund(*, order: Order, stripe_refund) -> None:
             reason="Refunded in Stripe's dashboard",
         )
         refund.items.set(covered)
-    refund_complete(refund_id=refund.id, stripe_refund_id=stripe_refund.id)
-    _name_in_stripe(stripe_refund.id, refund)
+    refund_complete(refund_id=refund.id, stripe_refund_id=stripe_refund["id"])
+    _name_in_stripe(stripe_refund["id"], refund)
 
 
 def _name_in_stripe(stripe_refund_id: str, refund: Refund) -> None:
     """Write our reference onto a refund made in Stripe's dashboard, so reconciliation pairs it
     with its ledger postings like any other. Best effort: without it the report lists it."""
     try:
-        stripe_gateway.client().v1.refunds.update(
-            stripe_refund_id,
-            params={
-                "metadata": {
-                    "assent_reference": f"refund:{refund.id}",
-                    "order": str(refund.order.uuid),
-                }
-            },
-        )
-    except stripe.StripeError:
+        stripe_gateway.refund_reference_update(refund=refund, stripe_refund_id=stripe_refund_id)
+    except (StripeUnavailable, StripeRefused):
         logger.warning(
             "Could not label Stripe refund %s with refund:%s", stripe_refund_id, refund.id
         )

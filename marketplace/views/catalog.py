@@ -3,14 +3,12 @@ pagination, each work with the offers that fit the chosen use, priced."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path
 
+from common.money import CURRENCY_EXPONENTS, format_major, format_money
 from config.errors import ApplicationError
-from licensing.money import CURRENCY_EXPONENTS, format_money
 from licensing.terms import MAX_TERM_MONTHS, USE_LABELS, Use
 from uploads import storage
 from uploads.renditions import RENDITION_MEDIA_TYPE
@@ -98,8 +96,7 @@ def _typed_price(params, query: CatalogQuery | None, typed: str, minor: str) -> 
     amount = getattr(query, minor)
     if amount is None:
         return ""
-    exponent = CURRENCY_EXPONENTS.get(query.currency, 2)
-    return f"{Decimal(amount).scaleb(-exponent):f}"
+    return format_major(amount, query.currency)
 
 
 def _without(request, name: str, value: str | None = None, *also: str) -> str:

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import buyer_required
 from accounts.selectors import organization_for_member
+from common.money import CURRENCY_EXPONENTS, format_money
 from config.errors import ApplicationError
-from licensing.money import CURRENCY_EXPONENTS, format_money
 from licensing.terms import MAX_TERM_MONTHS, USE_LABELS, Use
 
 from ..models import Order, OrderStatus

@@ -21,13 +21,14 @@ from ..selectors.datasets import license_for_member, licenses_for_member
 from ..selectors.licenses import (
     license_declared_models,
     license_end,
+    package_downloads,
     renewal_opens_at,
     team_credit,
     with_status,
 )
 from ..serializers import package_data
 from ..services.checkout import order_checkout_start
-from ..services.delivery import current_package, license_package_rebuild
+from ..services.delivery import current_package, download_url, license_package_rebuild
 from ..services.renewals import renewal_quote, renewal_start
 from ..services.restrictions import team_restriction, teams_restrictions
 from .datasets import _is_htmx
@@ -134,8 +135,9 @@ def license_package_urls(request, grant_uuid):
     line (text/uri-list): "download all" for `wget -i` or `curl --remote-name-all`."""
     grant = _grant(request, grant_uuid)
     order = getattr(grant, "order", None)
-    package = _package_context(request, order)["package"]
-    urls = [f["url"] for f in (package or {}).get("files", []) if f["url"]]
+    package = current_package(order) if order else None
+    files = package_downloads(package=package).downloadable_files if package else []
+    urls = [download_url(package_file=f, user=request.user) for f in files]
     response = HttpResponse(
         "".join(f"{url}\r\n" for url in urls), content_type="text/uri-list; charset=utf-8"
     )

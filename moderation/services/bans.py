@@ -80,7 +80,6 @@ def account_ban(*, user, actor, reason: str) -> AccountBan:
                 actor=actor,
                 reason="Removed: the account was banned.",
             )
-            work.save(update_fields=["status", "status_reason", "updated_at"])
         _close_screening_cases(user=user, actor=actor, reason=reason, batch=batch)
         _open_licensee_cases(works=works, reason=reason)
         if user.role == Role.CREATOR:

@@ -19,9 +19,9 @@ from django.utils import timezone
 
 from accounts.models import Membership, Role, User
 from accounts.services import notify
+from common.money import format_money
 from config.errors import ApplicationError
 from licensing.grants import license_items_revoke
-from licensing.money import format_money
 from marketplace.models import OrderItem, OrderStatus, Refund, RefundStatus
 from marketplace.services.refunds import REFUNDABLE, order_refund, refund_send
 from payouts.models import Freeze
@@ -193,7 +193,6 @@ def claim_file(
             reason="Someone claims this work is theirs. It is not for sale, and its earnings are "
             "held, until our staff decide. You can answer the claim once, below.",
         )
-        work.save(update_fields=["status", "status_reason", "updated_at"])
         freeze_create(
             actor=moderation_system_actor(), work_id=work.id, reason=_freeze_reason(claim)
         )
@@ -348,7 +347,6 @@ def claim_uphold(*, claim: RightsClaim, actor, reason: str) -> tuple[RightsClaim
             reason="Removed: a rights claim on this work was upheld. "
             f"Its licenses are refunded and its earnings taken back. Reason: {reason}",
         )
-        work.save(update_fields=["status", "status_reason", "updated_at"])
         stolen = stolen_work_register(work=work, claim=claim)
         _close(claim, status=ClaimStatus.UPHELD, actor=actor, reason=reason)
         decision_record(
@@ -479,7 +477,6 @@ def claim_dismiss(*, claim: RightsClaim, actor, reason: str) -> RightsClaim:
                 actor=actor,
                 reason="Listed again: the rights claim on it was dismissed.",
             )
-            work.save(update_fields=["status", "status_reason", "updated_at"])
         for freeze in Freeze.objects.filter(
             work_id=work.id, lifted_at__isnull=True, reason=_freeze_reason(claim)
         ):

@@ -100,7 +100,6 @@ def _apply(work: Work, judgement: Judgement) -> None:
                 status=WorkStatus.LISTED,
                 reason="Checked on upload; nothing needed a person to look.",
             )
-            work.save()
         return
     if work.status in (WorkStatus.REJECTED, WorkStatus.REMOVED):
         return  # already off sale; the new evidence is on record for staff
@@ -112,7 +111,6 @@ def _apply(work: Work, judgement: Judgement) -> None:
             status=WorkStatus.REJECTED,
             reason=f"Rejected on upload because: {_plain(judgement.reasons)}",
         )
-        work.save()
         _tell_creator(work, Outcome.REJECT)
         return
     _open_case(work, judgement)
@@ -124,7 +122,6 @@ def _apply(work: Work, judgement: Judgement) -> None:
     )
     if work.status == WorkStatus.LISTED or work.status_reason != reason:
         work_status_set(work=work, status=WorkStatus.PENDING_REVIEW, reason=reason)
-        work.save()
         _tell_creator(work, Outcome.HOLD)
 
 

@@ -14,7 +14,7 @@ from .events import (
 )
 from .freezes import freeze_create, freeze_lift, is_frozen
 from .holdback import holdback_forfeit, holdback_release
-from .payout_runs import payout_run_create, payout_send
+from .payout_runs import payout_run_create, payout_send, payout_send_enqueue
 from .recovery import transfer_reversal_recover
 from .team_credit import team_credit_pay_out
 
@@ -33,6 +33,7 @@ __all__ = [
     "is_frozen",
     "payout_run_create",
     "payout_send",
+    "payout_send_enqueue",
     "refund_post",
     "sale_post",
     "split_amount",

@@ -15,9 +15,9 @@ Recovering a creator's debt from their transfers lives in services/recovery.py."
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import date
 
-import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
@@ -65,6 +65,17 @@ def payout_run_create(
     for creator_id in _creators_to_pay(run, currency):
         _payout_start(run=run, creator_id=creator_id, currency=currency)
     return run
+
+
+def payout_send_enqueue(*, payout_ids: Iterable[int]) -> list[int]:
+    """Hand each payout's transfer to a worker, once its rows are committed. A broker that is
+    down leaves a payout pending, not failed: the next run (or pressing "Run payouts now" again)
+    queues it. Returns the ids that could not be queued."""
+    from config.celery import enqueue_or_log
+
+    from ..tasks import payout_send_task
+
+    return [pid for pid in payout_ids if not enqueue_or_log(payout_send_task, pid)]
 
 
 def _creators_to_pay(run: PayoutRun, currency: str) -> list[int]:
@@ -129,25 +140,19 @@ def _payout_start(*, run: PayoutRun, creator_id: int, currency: str) -> Payout |
 
 
 def payout_send(*, payout_id: int) -> Payout:
-    """Send one payout's transfer. Safe to run any number of times."""
+    """Send one payout's transfer. Safe to run any number of times. When Stripe does not
+    answer (StripeUnavailable, also a key conflict while another send of it is in flight)
+    the payout stays pending and the error leaves: the task retries under the same key."""
     payout = Payout.objects.select_related("creator__payout_account").get(id=payout_id)
     if payout.status != PayoutStatus.PENDING:
         return payout
-    destination = payout.creator.payout_account.stripe_account_id
     try:
-        transfer = stripe_gateway.client().v1.transfers.create(
-            params={
-                "amount": payout.amount,
-                "currency": payout.currency.lower(),
-                "destination": destination,
-                "transfer_group": f"payout-run-{payout.run_id}",
-                "metadata": {"payout_id": str(payout.id), "creator_id": str(payout.creator_id)},
-            },
-            options={"idempotency_key": payout.idempotency_key},
-        )
-    except stripe.InvalidRequestError as exc:  # refused by Stripe: nothing was sent
-        return _payout_failed(payout, reason=exc.user_message or str(exc))
-    return _payout_paid(payout, transfer_id=transfer.id)
+        transfer = stripe_gateway.transfer_create(payout=payout)
+    except stripe_gateway.StripeRefused as exc:
+        if exc.is_key_refused:
+            raise  # our key, not this payout: it stays pending for the next run
+        return _payout_failed(payout, reason=exc.reason)  # refused by Stripe: nothing was sent
+    return _payout_paid(payout, transfer_id=transfer["id"])
 
 
 def _payout_paid(payout: Payout, *, transfer_id: str) -> Payout:
@@ -157,7 +162,8 @@ def _payout_paid(payout: Payout, *, transfer_id: str) -> Payout:
         (K.CREATOR_IN_TRANSIT, K.CREATOR_PAID),
         platform=(K.PLATFORM_CASH, K.TRANSFERS_OUT),
     )
-    with transaction.atomic():
+    # Durable: recorded at once, never inside a caller's transaction that could roll it back.
+    with transaction.atomic(durable=True):
         locked = Payout.objects.select_for_update().get(id=payout.id)
         if locked.status != PayoutStatus.PENDING:
             return locked
@@ -182,7 +188,7 @@ def _payout_paid(payout: Payout, *, transfer_id: str) -> Payout:
 def _payout_failed(payout: Payout, *, reason: str) -> Payout:
     c, cur, a = payout.creator_id, payout.currency, payout.amount
     accounts = ledger_accounts(c, (K.CREATOR_IN_TRANSIT, K.CREATOR_AVAILABLE, K.CREATOR_DEBT))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = Payout.objects.select_for_update().get(id=payout.id)
         if locked.status != PayoutStatus.PENDING:
             return locked

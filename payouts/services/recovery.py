@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 
-import stripe
 from django.db import transaction
 
 from .. import stripe_gateway
@@ -52,18 +51,17 @@ class _Recovery:
         self.creator_id, self.currency, self.reason_ref = creator_id, currency, reason_ref
         self.debt = debt  # what is still owed, as we go
         self.recovered = 0
-        self.client = stripe_gateway.client()
         self._on_account: int | None = None  # the connected account's available, read once
 
     def run(self, payouts: list[Payout]) -> int:
         for payout in payouts:
             if self.debt <= 0:
                 break
-            key = f"reversal:{self.reason_ref}:{payout.id}"
+            key = stripe_gateway.reversal_key(payout=payout, reason_ref=self.reason_ref)
             reversals = self._reversals_of(payout)
             if any(_key_of(r) == key for r in reversals):
                 continue  # this cause already took what it could from this transfer
-            amount = min(self.debt, payout.amount - sum(r.amount for r in reversals))
+            amount = min(self.debt, payout.amount - sum(r["amount"] for r in reversals))
             if amount <= 0:
                 continue
             amount = min(amount, self._left_on_account())
@@ -72,13 +70,10 @@ class _Recovery:
             self._reverse(payout, amount, key=key)
         return self.recovered
 
-    def _reversals_of(self, payout: Payout) -> list:
+    def _reversals_of(self, payout: Payout) -> list[dict]:
         """The transfer's reversals on Stripe. One of ours that the ledger lacks (the worker
         died between Stripe's answer and our commit) is recorded now, under its own key."""
-        listing = self.client.v1.transfers.reversals.list(
-            payout.stripe_transfer_id, params={"limit": 100}
-        )
-        reversals = list(listing.auto_paging_iter())
+        reversals = stripe_gateway.transfer_reversals_list(payout.stripe_transfer_id)
         keys = [_key_of(r) for r in reversals if _key_of(r)]
         recorded = set(
             JournalTransaction.objects.filter(idempotency_key__in=keys).values_list(
@@ -89,49 +84,39 @@ class _Recovery:
             if _key_of(reversal) and _key_of(reversal) not in recorded:
                 self._record(reversal, key=_key_of(reversal))
                 if self._on_account is not None:
-                    self._on_account -= reversal.amount
+                    self._on_account -= reversal["amount"]
         return reversals
 
     def _left_on_account(self) -> int:
         if self._on_account is None:
-            account = (
-                PayoutAccount.objects.filter(creator_id=self.creator_id)
-                .values_list("stripe_account_id", flat=True)
-                .first()
-            )
-            balance = self.client.v1.balance.retrieve(options={"stripe_account": account})
-            self._on_account = sum(
-                b.amount for b in balance.available if b.currency == self.currency.lower()
-            )
+            account = PayoutAccount.objects.filter(creator_id=self.creator_id).first()
+            self._on_account = 0  # without a connected account there is nothing to take from
+            if account is not None:
+                self._on_account = stripe_gateway.balance_available(
+                    payout_account=account, currency=self.currency
+                )
         return self._on_account
 
     def _reverse(self, payout: Payout, amount: int, *, key: str) -> None:
         try:
-            reversal = self.client.v1.transfers.reversals.create(
-                payout.stripe_transfer_id,
-                params={
-                    "amount": amount,
-                    "metadata": {
-                        "reason": self.reason_ref,
-                        "payout_id": str(payout.id),
-                        "assent_key": key,
-                    },
-                },
-                options={"idempotency_key": key},
+            reversal = stripe_gateway.transfer_reversal_create(
+                payout=payout, amount=amount, reason_ref=self.reason_ref
             )
-        except (stripe.InvalidRequestError, stripe.IdempotencyError) as exc:
+        except stripe_gateway.StripeRefused as exc:
+            if exc.is_key_refused:
+                raise
             # Refused (the account's balance moved since we read it), or this cause already
             # asked this of this transfer: it stays owed; later earnings pay it first.
-            logger.info("reversal of %s refused: %s", payout.stripe_transfer_id, exc)
+            logger.info("reversal of %s refused: %s", payout.stripe_transfer_id, exc.reason)
             return
         self._record(reversal, key=key)
-        self._on_account = max(0, self._left_on_account() - reversal.amount)
+        self._on_account = max(0, self._left_on_account() - reversal["amount"])
 
-    def _record(self, reversal, *, key: str) -> None:
+    def _record(self, reversal: dict, *, key: str) -> None:
         """Post a reversal: the money is back on the platform's balance and no longer paid to
         the creator; it pays their debt, and anything beyond the debt (only a reversal found
         late, after later earnings paid part of the debt) is theirs again: available."""
-        c, cur, a = self.creator_id, self.currency, reversal.amount
+        c, cur, a = self.creator_id, self.currency, reversal["amount"]
         to_debt = min(a, max(0, self.debt))
         accounts = ledger_accounts(
             c,
@@ -149,13 +134,12 @@ class _Recovery:
                 Line(accounts[K.CREATOR_AVAILABLE], -(a - to_debt), cur),
             ],
             reference_type="transfer_reversal",
-            reference_id=reversal.id,
+            reference_id=reversal["id"],
         )
         self.debt -= to_debt
         self.recovered += a
 
 
-def _key_of(reversal) -> str:
+def _key_of(reversal: dict) -> str:
     """Our idempotency key, kept in the reversal's metadata ("" for one we did not make)."""
-    metadata = getattr(reversal, "metadata", None)
-    return (metadata.to_dict() if metadata else {}).get("assent_key", "")
+    return (reversal.get("metadata") or {}).get("assent_key", "")

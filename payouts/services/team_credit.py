@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from common.money import format_money, is_supported, normalise_currency, unsupported_currency
 from config.errors import ApplicationError
-from licensing.money import format_money, is_supported, normalise_currency, unsupported_currency
 
 from ..ledger import Line, account_lock, ledger_accounts, post, raw_balance, shown, team_account
 from ..models import AccountKind, JournalTransaction, LedgerEntry

@@ -3,7 +3,7 @@ and trial balances, where the sign is the point."""
 
 from django import template
 
-from licensing.money import format_money
+from common.money import format_money
 
 register = template.Library()
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Invitation, Membership, MembershipRole
 from accounts.services import invitation_create
-from tests.accounts.factories import BuyerFactory, MembershipFactory
+from tests.factories import BuyerFactory, MembershipFactory
 from tests.helpers import DEFAULT_PASSWORD, links_in_last_email, path_of
 
 pytestmark = pytest.mark.django_db

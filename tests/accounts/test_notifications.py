@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import Notification
-from tests.accounts.factories import UserFactory
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

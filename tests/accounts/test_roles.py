@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.accounts.factories import BuyerFactory
+from tests.factories import BuyerFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from accounts.models import ApiToken
-from tests.accounts.factories import CreatorFactory
+from tests.factories import CreatorFactory
 from tests.helpers import DEFAULT_PASSWORD, totp_code
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,7 @@ from schemathesis import checks
 
 from accounts.models import MembershipRole, Role
 from accounts.services import api_token_create
-from tests.accounts.factories import BuyerFactory, CreatorFactory, MembershipFactory, UserFactory
-from tests.devtools.conftest import stripe_server  # noqa: F401
+from tests.factories import BuyerFactory, CreatorFactory, MembershipFactory, UserFactory
 from tests.helpers import totp_enable
 from tests.payouts.factories import use_local_stripe
 
@@ -52,7 +51,7 @@ def _token(user) -> dict:
 
 
 @pytest.fixture(params=ROLES)
-def role_headers(request, db, media_root, settings, stripe_server):  # noqa: F811
+def role_headers(request, db, media_root, settings, stripe_server):
     use_local_stripe(settings, stripe_server)  # payments configured, as in every deployment
     if request.param == "anonymous":
         return {}

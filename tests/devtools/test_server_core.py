@@ -13,8 +13,8 @@ import stripe
 from devtools.stripe_local.server import DEFAULT_SECRET_KEY, StripeLocal
 from devtools.stripe_local.store import Store
 from devtools.stripe_local.wire import parse_params
+from tests.fixtures.stripe import WebhookSink
 
-from .conftest import WebhookSink
 from .helpers import control, control_get, fetch
 
 

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from licensing.consent import ConsentContext
 from licensing.services import offer_create
 from licensing.terms import PRESETS
-from tests.accounts.factories import CreatorFactory, StaffFactory
+from tests.factories import CreatorFactory, StaffFactory
 from tests.uploads.images import jpeg_bytes, photo
 from tests.uploads.works import upload_work
 from uploads.services import work_review_decide

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from accounts.models import ApiToken
 from accounts.services import api_token_create
 from moderation.models import CaseKind, ReviewCase
-from tests.accounts.factories import StaffFactory
+from tests.factories import StaffFactory
 from tests.helpers import DEFAULT_PASSWORD, signed_in_tab
 from tests.marketplace.factories import listed_work
 from tests.marketplace.lifecycle import paid_order
@@ -88,16 +88,28 @@ def _with_thumbnail(work, seed: int):
 
 
 @pytest.fixture
-def world(creator, buyer, media_root):
+def work(creator, media_root):
+    """Two listed works (with thumbnails); the first one."""
     work = _with_thumbnail(listed_work(creator, title="Harbour at dawn"), 1)
     _with_thumbnail(listed_work(creator, title="Salt marsh", price=900), 2)
-    order = paid_order(buyer, [work], build=False)
+    return work
+
+
+@pytest.fixture
+def order(buyer, work):
+    """The team's paid order of the first work (package not built)."""
+    return paid_order(buyer, [work], build=False)
+
+
+@pytest.fixture
+def held(creator, order):
+    """A third work, held for review (a case on the staff queue)."""
     held = _with_thumbnail(listed_work(creator, title="Dunes", status=WorkStatus.PENDING_REVIEW), 3)
     ReviewCase.objects.create(work=held, kind=CaseKind.SCREENING, risk_score=60, reason="Held")
-    return {"work": work, "order": order, "grant": order.license_grant}
+    return held
 
 
-def test_anonymous_pages_render_without_a_violation(browser, live_server, world):
+def test_anonymous_pages_render_without_a_violation(browser, live_server, work, order, held):
     w = watch(browser, live_server)
     for url in [
         "/",
@@ -105,7 +117,7 @@ def test_anonymous_pages_render_without_a_violation(browser, live_server, world)
         "/verify/",
         "/accounts/login/",
         "/accounts/signup/",
-        f"/public/licenses/{world['grant'].uuid}/",
+        f"/public/licenses/{order.license_grant.uuid}/",
     ]:
         w.visit(url)
 
@@ -126,7 +138,7 @@ def test_anonymous_pages_render_without_a_violation(browser, live_server, world)
 
 
 def test_a_creators_pages_render_without_a_violation_and_confirm_still_asks(
-    browser, live_server, world, creator
+    browser, live_server, work, order, held, creator
 ):
     token, _ = api_token_create(user=creator, name="Render farm")
     w = watch(browser, live_server, creator)
@@ -134,7 +146,7 @@ def test_a_creators_pages_render_without_a_violation_and_confirm_still_asks(
         "/studio/",
         "/studio/works/",
         "/studio/works/upload/",
-        f"/studio/works/{world['work'].id}/",
+        f"/studio/works/{work.id}/",
         "/studio/consents/",
         "/studio/sales/",
         "/studio/earnings/",
@@ -183,8 +195,10 @@ def test_a_creators_pages_render_without_a_violation_and_confirm_still_asks(
     w.close()
 
 
-def test_a_team_owners_pages_render_without_a_violation(browser, live_server, world, buyer):
-    order, grant = world["order"], world["grant"]
+def test_a_team_owners_pages_render_without_a_violation(
+    browser, live_server, work, order, held, buyer
+):
+    grant = order.license_grant
     w = watch(browser, live_server, buyer)
     for url in [
         "/catalog/",
@@ -214,14 +228,16 @@ def test_a_team_owners_pages_render_without_a_violation(browser, live_server, wo
     w.close()
 
 
-def test_staff_pages_render_without_a_violation(browser, live_server, world, staff_with_totp):
+def test_staff_pages_render_without_a_violation(
+    browser, live_server, work, order, held, staff_with_totp
+):
     w = watch(browser, live_server, staff_with_totp)
     for url in [
         "/staff/",
         "/staff/review/log/",
         "/staff/ledger/",
         "/staff/orders/",
-        f"/staff/orders/{world['order'].uuid}/",
+        f"/staff/orders/{order.uuid}/",
         "/staff/webhooks/",
         "/admin/",
     ]:

@@ -16,9 +16,9 @@ from licensing.models import GrantStatus, LicenseGrantItem
 from licensing.tasks import license_lifecycle_sweep_task
 from moderation.models import ReviewCase
 from payouts.selectors import team_credit_balances
-from tests.accounts.factories import CreatorFactory
+from tests.factories import CreatorFactory, team_of
 from tests.marketplace.factories import listed_work, make_dataset
-from tests.marketplace.lifecycle import DESTROY, paid_order, team_of
+from tests.marketplace.lifecycle import DESTROY, paid_order
 
 pytestmark = pytest.mark.django_db(transaction=True)  # on-commit hooks run as in production
 

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from licensing.models import BulkOfferJob, ConsentRecord, Offer
 from licensing.terms import PRESETS
-from tests.accounts.factories import CreatorFactory, StaffFactory
+from tests.factories import CreatorFactory, StaffFactory
 from tests.helpers import DEFAULT_PASSWORD
 from tests.uploads.images import jpeg_bytes, photo
 from tests.uploads.works import upload_work

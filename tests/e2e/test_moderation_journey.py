@@ -14,7 +14,7 @@ from PIL import ImageOps
 from playwright.sync_api import expect
 
 from moderation.models import CaseKind, CaseStatus, ReviewCase, ScreeningSignal, SignalKind
-from tests.accounts.factories import CreatorFactory
+from tests.factories import CreatorFactory
 from tests.helpers import signed_in_tab
 from tests.uploads.images import jpeg_bytes, photo
 from tests.uploads.works import upload_work

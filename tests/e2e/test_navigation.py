@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.accounts.factories import BuyerFactory, CreatorFactory
+from tests.factories import BuyerFactory, CreatorFactory
 from tests.helpers import signed_in_tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

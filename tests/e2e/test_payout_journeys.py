@@ -17,9 +17,9 @@ from devtools.stripe_local.server import DEFAULT_SECRET_KEY, StripeLocal
 from payouts.models import Freeze, LedgerEntry, PayoutAccount
 from payouts.services import hold_release, payout_run_create
 from payouts.services.payout_runs import _payout_failed, _payout_paid
-from tests.accounts.factories import CreatorFactory, StaffFactory
+from tests.factories import CreatorFactory, PayoutAccountFactory, StaffFactory
 from tests.helpers import DEFAULT_PASSWORD, totp_code, totp_enable
-from tests.payouts.factories import PayoutAccountFactory, sell
+from tests.payouts.factories import sell
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -20,9 +20,8 @@ from licensing.models import LicenseGrantItem
 from marketplace.models import Order, OrderStatus
 from marketplace.services.checkout import order_checkout_start
 from payouts.webhooks import event_process, event_record, handlers
-from tests.accounts.factories import BuyerFactory, CreatorFactory, StaffFactory
-from tests.devtools.conftest import stripe_client, stripe_server  # noqa: F401
 from tests.devtools.helpers import control
+from tests.factories import BuyerFactory, CreatorFactory, StaffFactory
 from tests.helpers import DEFAULT_PASSWORD, totp_code, totp_enable
 from tests.marketplace.factories import deliver_all, listed_work, make_dataset, pay
 from tests.payouts.factories import use_local_stripe
@@ -34,7 +33,7 @@ SECRET = "whsec_purchase_journey"
 
 
 @pytest.fixture
-def shop(settings, live_server, stripe_server, media_root):  # noqa: F811
+def shop(settings, live_server, stripe_server, media_root):
     """The app paying through the local Stripe server, which signs its events and delivers them
     to the live server's /webhooks/stripe/; Stripe sends the buyer back to the live server."""
     use_local_stripe(settings, stripe_server)
@@ -171,8 +170,8 @@ def test_staff_refund_an_item_and_replay_a_failed_event(
     live_server,
     screenshot,
     settings,
-    stripe_server,  # noqa: F811
-    stripe_client,  # noqa: F811
+    stripe_server,
+    stripe_client,
     client,
     monkeypatch,
 ):
@@ -252,7 +251,7 @@ def test_renews_a_license_and_sees_the_restriction_when_a_model_is_overdue(
     overdue for a destruction attestation: the team's pages say it is restricted, which models,
     and how to lift it."""
     from licensing.services import work_consent_withdraw
-    from tests.marketplace.factories import CONTEXT
+    from tests.factories import CONTEXT
     from tests.marketplace.lifecycle import declare, expire, overdue_expiry_days, paid_order
 
     ada = CreatorFactory(email="ada@example.com", profile__display_name="Ada Okafor")

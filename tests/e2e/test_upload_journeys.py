@@ -14,7 +14,7 @@ from django.db import connection
 from PIL import Image, ImageDraw, PngImagePlugin
 from playwright.sync_api import expect
 
-from tests.accounts.factories import CreatorFactory, StaffFactory
+from tests.factories import CreatorFactory, StaffFactory
 from tests.helpers import DEFAULT_PASSWORD
 from uploads.models import UploadBatch, UploadRefusal, Work, WorkStatus
 from uploads.services import work_review_decide, work_submit

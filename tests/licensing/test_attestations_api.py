@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from accounts.models import MembershipRole
 from licensing.models import DestructionAttestation, GrantStatus
-from tests.accounts.factories import BuyerFactory
+from tests.factories import BuyerFactory, member_of, team_of
 from tests.helpers import signed_in_tab
-from tests.licensing.lifecycle_helpers import DESTROY, declare, grant_for, member_of, team_of
+from tests.licensing.lifecycle_helpers import DESTROY, declare, grant_for
 from tests.marketplace.factories import listed_work
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from licensing.consent import ConsentContext
 from licensing.models import BulkOfferJob, ConsentRecord, Offer
 from licensing.services import bulk_offer_job_run
 from licensing.terms import PRESETS
-from tests.accounts.factories import CreatorFactory, StaffFactory
+from tests.factories import CreatorFactory, StaffFactory
 from tests.uploads.images import jpeg_bytes, photo
 from tests.uploads.works import upload_work
 from uploads.models import UploadBatch, Work

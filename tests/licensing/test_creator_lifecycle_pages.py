@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from accounts.models import MembershipRole
 from licensing.models import DestructionAttestation, ModelDeclaration
-from tests.accounts.factories import BuyerFactory, CreatorFactory
+from tests.factories import BuyerFactory, CreatorFactory, member_of, team_of
 from tests.helpers import signed_in_tab
 from tests.marketplace.factories import listed_work
 
-from .lifecycle_helpers import declare, grant_for, member_of, team_of
+from .lifecycle_helpers import declare, grant_for
 
 pytestmark = pytest.mark.django_db
 

@@ -16,10 +16,10 @@ from licensing.lifecycle.declarations import model_declare
 from licensing.lifecycle.notices import declaration_notices_send
 from licensing.models import ModelDeclaration, ModelDeclarationItem
 from licensing.terms import LicenseTerms, OnExpiry, Use
-from tests.accounts.factories import BuyerFactory, CreatorFactory
+from tests.factories import BuyerFactory, CreatorFactory, member_of, team_of
 from tests.marketplace.factories import listed_work
 
-from .lifecycle_helpers import grant_for, member_of, team_of
+from .lifecycle_helpers import grant_for
 
 pytestmark = pytest.mark.django_db
 

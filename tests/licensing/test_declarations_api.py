@@ -11,12 +11,21 @@ from rest_framework.test import APIClient
 
 from accounts.models import MembershipRole, Notification, Role
 from accounts.services import api_token_create
-from licensing.models import DestructionAttestation, ModelDeclaration
-from tests.accounts.factories import BuyerFactory, CreatorFactory, MembershipFactory, UserFactory
+from licensing.models import ModelDeclaration
+from tests.factories import (
+    BuyerFactory,
+    CreatorFactory,
+    DestructionAttestationFactory,
+    MembershipFactory,
+    ModelDeclarationFactory,
+    UserFactory,
+    member_of,
+    team_of,
+)
 from tests.helpers import DEFAULT_PASSWORD, totp_code
 from tests.marketplace.factories import listed_work
 
-from .lifecycle_helpers import grant_for, member_of, team_of
+from .lifecycle_helpers import grant_for
 
 pytestmark = pytest.mark.django_db
 
@@ -62,15 +71,43 @@ def body(**overrides) -> dict:
 
 
 @pytest.fixture
-def world():
-    creator = CreatorFactory()
-    owner, other = BuyerFactory(), BuyerFactory()
-    grant = grant_for(owner, [listed_work(creator), listed_work(creator)], starts_at=START)
-    other_grant = grant_for(other, [listed_work(creator)], starts_at=START)
-    member = member_of(team_of(owner), role=MembershipRole.MEMBER)
-    declaration = ModelDeclaration.objects.create(
-        organization=team_of(owner),
+def creator():
+    return CreatorFactory()
+
+
+@pytest.fixture
+def owner():
+    return BuyerFactory()
+
+
+@pytest.fixture
+def other():
+    """The owner of another team, with a license of its own."""
+    return BuyerFactory()
+
+
+@pytest.fixture
+def grant(owner, creator):
+    return grant_for(owner, [listed_work(creator), listed_work(creator)], starts_at=START)
+
+
+@pytest.fixture
+def other_grant(other, creator):
+    return grant_for(other, [listed_work(creator)], starts_at=START)
+
+
+@pytest.fixture
+def member(owner):
+    return member_of(team_of(owner), role=MembershipRole.MEMBER)
+
+
+@pytest.fixture
+def declaration(owner, grant, member, other_grant):
+    """The team's one declaration, on the whole license (every fixture above is made first, in
+    the order the tests have always had them)."""
+    return ModelDeclarationFactory(
         declared_by=owner,
+        items=grant.items.all(),
         name="Existing",
         version="1",
         purpose="Classifier",
@@ -79,56 +116,42 @@ def world():
         training_started_on=START.date(),
         training_ended_on=START.date(),
     )
-    declaration.items.set(grant.items.all())
-    return {
-        "creator": creator,
-        "owner": owner,
-        "member": member,
-        "other": other,
-        "grant": grant,
-        "other_grant": other_grant,
-        "declaration": declaration,
-    }
 
 
-def test_owner_declares_on_a_whole_license_and_reads_it_back(world):
-    api = token_client(world["owner"])
-    response = api.post("/api/v1/models/", body(grants=[str(world["grant"].uuid)]), format="json")
+def test_owner_declares_on_a_whole_license_and_reads_it_back(declaration, owner, grant):
+    api = token_client(owner)
+    response = api.post("/api/v1/models/", body(grants=[str(grant.uuid)]), format="json")
     assert response.status_code == 201, response.json()
     data = response.json()
     assert data["status"] == "active" and data["deadline"] is None
-    assert data["organization"] == team_of(world["owner"]).slug
-    assert {i["id"] for i in data["items"]} == set(
-        world["grant"].items.values_list("id", flat=True)
-    )
+    assert data["organization"] == team_of(owner).slug
+    assert {i["id"] for i in data["items"]} == set(grant.items.values_list("id", flat=True))
     assert data["attestations"] == [] and data["item_count"] == 2
 
     detail = api.get(f"/api/v1/models/{data['uuid']}/")
     assert detail.status_code == 200 and detail.json() == data
 
 
-def test_member_declares_on_item_ids(world):
-    item = world["grant"].items.first()
-    response = token_client(world["member"]).post(
-        "/api/v1/models/", body(items=[item.id]), format="json"
-    )
+def test_member_declares_on_item_ids(declaration, member, grant):
+    item = grant.items.first()
+    response = token_client(member).post("/api/v1/models/", body(items=[item.id]), format="json")
     assert response.status_code == 201, response.json()
     assert [i["id"] for i in response.json()["items"]] == [item.id]
-    assert response.json()["declared_by"] == world["member"].email
+    assert response.json()["declared_by"] == member.email
 
 
-def test_terms_mismatch_lists_every_offending_item(world):
+def test_terms_mismatch_lists_every_offending_item(declaration, owner, grant):
     before = ModelDeclaration.objects.count()
-    response = token_client(world["owner"]).post(
+    response = token_client(owner).post(
         "/api/v1/models/",
-        body(grants=[str(world["grant"].uuid)], training_ended_on="2031-01-01"),
+        body(grants=[str(grant.uuid)], training_ended_on="2031-01-01"),
         format="json",
     )
     assert response.status_code == 400
     data = response.json()
     assert data["code"] == "terms_mismatch"
     assert {p["id"] for p in data["offending_items"]} == set(
-        world["grant"].items.values_list("id", flat=True)
+        grant.items.values_list("id", flat=True)
     )
     assert all(
         p["reasons"] == ["Training ends after the license expires on 10 Jan 2030."]
@@ -149,22 +172,22 @@ def test_terms_mismatch_lists_every_offending_item(world):
         (body(items=[987654]), "unknown_items"),
     ],
 )
-def test_bad_input_answers_400_never_500(world, payload, code):
-    response = token_client(world["owner"]).post("/api/v1/models/", payload, format="json")
+def test_bad_input_answers_400_never_500(declaration, owner, payload, code):
+    response = token_client(owner).post("/api/v1/models/", payload, format="json")
     assert response.status_code == 400, response.content
     assert response.json()["code"] == code
 
 
-def test_non_json_body_is_a_clean_400(world):
-    response = token_client(world["owner"]).post(
+def test_non_json_body_is_a_clean_400(declaration, owner):
+    response = token_client(owner).post(
         "/api/v1/models/", "{not json", content_type="application/json"
     )
     assert response.status_code == 400 and response.json()["code"] == "parse_error"
 
 
-def test_duplicate_version_is_409(world):
-    item = world["grant"].items.first()
-    response = token_client(world["owner"]).post(
+def test_duplicate_version_is_409(declaration, owner, grant):
+    item = grant.items.first()
+    response = token_client(owner).post(
         "/api/v1/models/",
         body(name="Existing", version="1", items=[item.id], commercial=False, generative=False),
         format="json",
@@ -172,62 +195,61 @@ def test_duplicate_version_is_409(world):
     assert response.status_code == 409 and response.json()["code"] == "duplicate_model"
 
 
-def test_other_teams_items_are_not_theirs(world):
-    response = token_client(world["other"]).post(
-        "/api/v1/models/", body(grants=[str(world["grant"].uuid)]), format="json"
+def test_other_teams_items_are_not_theirs(declaration, other, grant):
+    response = token_client(other).post(
+        "/api/v1/models/", body(grants=[str(grant.uuid)]), format="json"
     )
     assert response.status_code == 400
     assert response.json()["code"] == "unknown_items"
-    assert response.json()["unknown_licenses"] == [str(world["grant"].uuid)]
+    assert response.json()["unknown_licenses"] == [str(grant.uuid)]
 
 
-def test_several_teams_must_name_one(world):
-    owner = world["owner"]
+def test_several_teams_must_name_one(declaration, owner, grant):
+    owner = owner
     second = MembershipFactory(user=owner, role=MembershipRole.OWNER).organization
-    item = world["grant"].items.first()
+    item = grant.items.first()
     api = token_client(owner)
 
     response = api.post("/api/v1/models/", body(items=[item.id]), format="json")
     assert response.status_code == 400 and response.json()["code"] == "team_required"
-    assert set(response.json()["teams"]) == {second.slug, world["grant"].organization.slug}
+    assert set(response.json()["teams"]) == {second.slug, grant.organization.slug}
 
     wrong = api.post("/api/v1/models/", body(items=[item.id], organization="nope"), format="json")
     assert wrong.status_code == 404
 
     response = api.post(
         "/api/v1/models/",
-        body(items=[item.id], organization=world["grant"].organization.slug),
+        body(items=[item.id], organization=grant.organization.slug),
         format="json",
     )
     assert response.status_code == 201
 
 
-def test_buyer_without_a_team_is_told_to_make_one(world):
+def test_buyer_without_a_team_is_told_to_make_one(declaration):
     lone = UserFactory(role=Role.BUYER)
     response = token_client(lone).post("/api/v1/models/", body(items=[1]), format="json")
     assert response.status_code == 409 and response.json()["code"] == "no_team"
 
 
-def test_list_shows_only_the_callers_teams(world):
-    mine = token_client(world["member"]).get("/api/v1/models/")
+def test_list_shows_only_the_callers_teams(declaration, member, other):
+    mine = token_client(member).get("/api/v1/models/")
     assert mine.status_code == 200
-    assert [d["uuid"] for d in mine.json()["results"]] == [str(world["declaration"].uuid)]
+    assert [d["uuid"] for d in mine.json()["results"]] == [str(declaration.uuid)]
     assert mine.json()["results"][0]["status"] == "active"
-    theirs = token_client(world["other"]).get("/api/v1/models/")
+    theirs = token_client(other).get("/api/v1/models/")
     assert theirs.json()["results"] == []
 
 
-def test_detail_lists_attestations_and_status(world):
-    declaration = world["declaration"]
-    DestructionAttestation.objects.create(
+def test_detail_lists_attestations_and_status(declaration, owner):
+    declaration = declaration
+    DestructionAttestationFactory(
         declaration=declaration,
-        attested_by=world["owner"],
+        attested_by=owner,
         destroyed_on=START.date(),
         method="Deleted weights and checkpoints",
         statement="s",
-        signature="0" * 64,
     )
-    data = token_client(world["owner"]).get(f"/api/v1/models/{declaration.uuid}/").json()
+    data = token_client(owner).get(f"/api/v1/models/{declaration.uuid}/").json()
     assert data["status"] == "destroyed"
     assert [a["method"] for a in data["attestations"]] == ["Deleted weights and checkpoints"]
 
@@ -236,23 +258,25 @@ CALLERS = ["anonymous", "creator", "other-team", "member", "owner", "staff"]
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-def test_each_caller_gets_only_what_is_theirs(world, caller, staff_with_totp):
+def test_each_caller_gets_only_what_is_theirs(
+    declaration, creator, owner, member, other, grant, caller, staff_with_totp
+):
     user = {
         "anonymous": None,
-        "creator": world["creator"],
-        "other-team": world["other"],
-        "member": world["member"],
-        "owner": world["owner"],
+        "creator": creator,
+        "other-team": other,
+        "member": member,
+        "owner": owner,
     }.get(caller)
     api = staff_client(staff_with_totp) if caller == "staff" else token_client(user)
-    declaration = world["declaration"]
+    declaration = declaration
     count, notices = ModelDeclaration.objects.count(), Notification.objects.count()
 
     listing = api.get("/api/v1/models/")
     detail = api.get(f"/api/v1/models/{declaration.uuid}/")
     create = api.post(
         "/api/v1/models/",
-        body(items=[world["grant"].items.first().id], version="9"),
+        body(items=[grant.items.first().id], version="9"),
         format="json",
     )
 

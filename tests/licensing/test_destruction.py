@@ -23,15 +23,8 @@ from licensing.lifecycle.destruction import (
 from licensing.lifecycle.expiry import license_items_expire
 from licensing.lifecycle.status import team_is_restricted
 from licensing.models import DestructionAttestation, GrantStatus, ModelDeclaration
-from tests.accounts.factories import BuyerFactory
-from tests.licensing.lifecycle_helpers import (
-    DESTROY,
-    declare,
-    grant_for,
-    member_of,
-    recording_hooks,
-    team_of,
-)
+from tests.factories import BuyerFactory, member_of, team_of
+from tests.licensing.lifecycle_helpers import DESTROY, declare, grant_for, recording_hooks
 from tests.marketplace.factories import listed_work
 from tests.uploads.images import jpeg_bytes, photo
 

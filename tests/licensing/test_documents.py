@@ -22,7 +22,7 @@ from licensing.consent import ConsentContext
 from licensing.models import Offer
 from licensing.services import offer_create, offer_withdraw
 from licensing.terms import PRESETS, LicenseTerms, OnExpiry, Use
-from tests.accounts.factories import BuyerFactory, CreatorFactory, StaffFactory
+from tests.factories import BuyerFactory, CreatorFactory, StaffFactory
 from tests.uploads.images import jpeg_bytes, photo, png_bytes
 from tests.uploads.works import upload_work
 from uploads.metadata.extract import extract_metadata

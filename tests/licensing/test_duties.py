@@ -16,6 +16,7 @@ from licensing.lifecycle.status import ModelStatus, declaration_state, team_is_r
 from licensing.models import DutyOutcome, GrantStatus
 from licensing.tasks import license_lifecycle_sweep_task
 from licensing.terms import PRESETS, LicenseTerms, OnExpiry, Use
+from tests.factories import team_of
 from tests.licensing.lifecycle_helpers import (
     DESTROY,
     STOP,
@@ -23,7 +24,6 @@ from tests.licensing.lifecycle_helpers import (
     grant_for,
     license_on,
     recording_hooks,
-    team_of,
 )
 from tests.marketplace.factories import listed_work
 

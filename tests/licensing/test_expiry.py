@@ -11,15 +11,14 @@ from accounts.models import Notification
 from licensing.lifecycle.expiry import license_items_expire, license_reminders_send
 from licensing.models import GrantStatus, LicenseGrant
 from licensing.terms import PRESETS
+from tests.factories import member_of, team_of
 from tests.licensing.lifecycle_helpers import (
     DESTROY,
     STOP,
     declare,
     grant_for,
     license_on,
-    member_of,
     recording_hooks,
-    team_of,
 )
 from tests.marketplace.factories import listed_work
 

@@ -18,7 +18,7 @@ from licensing.models import (
     GrantStatus,
     LicenseGrantItem,
 )
-from tests.accounts.factories import BuyerFactory
+from tests.factories import BuyerFactory
 from tests.licensing.lifecycle_helpers import DESTROY, STOP, declare, grant_for
 from tests.marketplace.factories import listed_work
 

@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 
 from licensing.documents import odrl_policy
-from tests.licensing.lifecycle_helpers import DESTROY, STOP, grant_for, team_of
+from tests.factories import team_of
+from tests.licensing.lifecycle_helpers import DESTROY, STOP, grant_for
 from tests.marketplace.factories import listed_work
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from licensing import documents
 from licensing.models import ConsentAction, ConsentRecord, Offer, OfferStatus
 from licensing.selectors import sellable_offers
 from licensing.terms import PRESETS, LicenseTerms
-from tests.accounts.factories import BuyerFactory, CreatorFactory, StaffFactory
+from tests.factories import BuyerFactory, CreatorFactory, StaffFactory
 from tests.uploads.images import jpeg_bytes, photo
 from tests.uploads.works import upload_work
 from uploads.models import Work, WorkStatus

@@ -1,7 +1,5 @@
 import pytest
 
-from tests.devtools.conftest import stripe_client, stripe_server, webhook_sink  # noqa: F401
-
 
 @pytest.fixture(autouse=True)
 def _files_in_tmp(media_root):

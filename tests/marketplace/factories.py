@@ -1,31 +1,19 @@
-"""Listed works with consented offers, datasets and paid orders, made through the real services
-(offer_create records consent; checkout and payment go through the local Stripe server)."""
+"""Marketplace helpers: `listed_work` and `make_dataset` (thin wrappers over tests/factories),
+and the local Stripe server's payment page and events (checkout and payment go through it)."""
 
 from __future__ import annotations
 
-import hashlib
-import io
-import itertools
 import json
 import time
 import urllib.parse
 import urllib.request
 
 from django.conf import settings
-from PIL import Image
 
 from devtools.stripe_local.webhooks import sign
-from licensing.consent import ConsentContext
-from licensing.services import offer_create
-from licensing.terms import PRESETS, LicenseTerms
-from marketplace.services.datasets import dataset_create, intended_use_parse
-from tests.accounts.factories import CreatorFactory
-from tests.uploads.images import jpeg_bytes, photo
-from uploads import storage
-from uploads.models import Work, WorkStatus
-
-_n = itertools.count(1)
-CONTEXT = ConsentContext(ip_address="127.0.0.1", user_agent="tests")
+from licensing.terms import LicenseTerms
+from tests.factories import DatasetFactory, ListedWorkFactory
+from uploads.models import Work
 
 
 def listed_work(
@@ -36,63 +24,22 @@ def listed_work(
     terms: LicenseTerms | None = None,
     currency: str = "USD",
     title: str | None = None,
-    status: str = WorkStatus.LISTED,
-    data: bytes | None = None,
-    media_type: str = "image/jpeg",
     **fields,
 ) -> Work:
-    """A listed work with one offer (consent recorded), its original stored as given (a small
-    JPEG by default). Intake itself is tested in tests/uploads; here it is only the input."""
-    creator = creator or CreatorFactory()
-    n = next(_n)
-    data = data or jpeg_bytes(photo(64, 48, seed=n))
-    extension = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}[media_type]
-    key = storage.store(f"originals/test/{n}.{extension}", data)
-    with Image.open(io.BytesIO(data)) as image:
-        width, height = image.size
-    work = Work.objects.create(
-        owner=creator,
-        declared_by=creator,
-        title=title or f"Work {n}",
-        rights_holder=creator.email,
-        ai_involvement="none",
-        original=key,
-        media_type=media_type,
-        byte_size=len(data),
-        width=width,
-        height=height,
-        sha256=hashlib.sha256(data).hexdigest(),
-        status=status,
-        **fields,
-    )
-    offer_create(
-        work=work,
-        actor=creator,
-        terms=terms or PRESETS[preset].terms,
-        preset="" if terms else preset,
-        price_amount=price,
-        currency=currency,
-        consent=True,
-        context=CONTEXT,
-    )
-    return work
-
-
-def generative_use(months: int = 12, commercial: bool = True):
-    return intended_use_parse(
-        uses=["ai-train-generative"], commercial=commercial, months_needed=months
-    )
+    """A listed work with one offer (consent recorded). A thin wrapper over ListedWorkFactory
+    kept for its ~250 callers; `data=`/`media_type=`/`status=`/`title=` pass through."""
+    if creator is not None:
+        fields["owner"] = creator
+    if title is not None:
+        fields["title"] = title
+    return ListedWorkFactory(price=price, preset=preset, terms=terms, currency=currency, **fields)
 
 
 def make_dataset(buyer, works, *, intended=None, name="Test set"):
-    dataset, _ = dataset_create(
-        organization=buyer.memberships.first().organization,
-        user=buyer,
-        name=name,
-        intended=intended or generative_use(),
-        work_ids=[w.id for w in works],
+    """A thin wrapper over DatasetFactory."""
+    return DatasetFactory(
+        user=buyer, works=works, name=name, **({"intended": intended} if intended else {})
     )
-    return dataset
 
 
 # --- the local Stripe server's payment page and events ---------------------------------------

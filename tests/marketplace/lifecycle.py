@@ -4,29 +4,18 @@ rows (the declaration and attestation services are tested in tests/licensing).""
 
 from __future__ import annotations
 
-import itertools
-from datetime import date, timedelta
+from datetime import timedelta
 from urllib.parse import urlparse
 
 from django.conf import settings
-from django.test import TestCase
 from django.utils import timezone
 
-from licensing.models import (
-    DestructionAttestation,
-    LicenseGrantItem,
-    ModelDeclaration,
-    ModelDeclarationItem,
-)
-from marketplace.services.checkout import order_freeze
+from licensing.models import LicenseGrantItem
 from marketplace.services.datasets import intended_use_parse
-from marketplace.services.fulfilment import order_paid
-
-from .factories import make_dataset
+from tests.factories import DestructionAttestationFactory, ModelDeclarationFactory, OrderFactory
 
 DESTROY = "generative-commercial-3y"  # 36 months, destroy-models
 STOP = "nongenerative-research-5y"  # 60 months, stop-training
-_n = itertools.count(1)
 
 
 def research_use(months: int = 12):
@@ -36,18 +25,10 @@ def research_use(months: int = 12):
     )
 
 
-def team_of(user):
-    return user.memberships.get().organization
-
-
 def paid_order(buyer, works, *, intended=None, build: bool = True):
     """A dataset checked out and paid (as the verified webhook does); its package built by the
-    eager task when `build`."""
-    order = order_freeze(dataset=make_dataset(buyer, works, intended=intended), user=buyer)
-    with TestCase.captureOnCommitCallbacks(execute=build):
-        order_paid(order_id=order.id)
-    order.refresh_from_db()
-    return order
+    eager task when `build`. A thin wrapper over OrderFactory."""
+    return OrderFactory(user=buyer, works=works, intended=intended, paid=True, build=build)
 
 
 def expire(grant, *, days_ago: float = 0, minutes_ago: float = 1) -> None:
@@ -64,31 +45,13 @@ def overdue_expiry_days() -> int:
 
 
 def declare(buyer, items, *, name: str | None = None):
-    declaration = ModelDeclaration.objects.create(
-        organization=team_of(buyer),
-        declared_by=buyer,
-        name=name or f"model-{next(_n)}",
-        version="1.0",
-        purpose="Image generation",
-        is_commercial=True,
-        is_generative=True,
-        training_started_on=date(2026, 1, 1),
-        training_ended_on=date(2026, 2, 1),
+    return ModelDeclarationFactory(
+        declared_by=buyer, items=items, **({"name": name} if name else {})
     )
-    for item in items:
-        ModelDeclarationItem.objects.create(declaration=declaration, grant_item=item)
-    return declaration
 
 
 def attest(declaration, user):
-    return DestructionAttestation.objects.create(
-        declaration=declaration,
-        attested_by=user,
-        destroyed_on=timezone.localdate(),
-        method="Weights and checkpoints deleted from every store.",
-        statement="We destroyed the model.",
-        signature="0" * 64,
-    )
+    return DestructionAttestationFactory(declaration=declaration, attested_by=user)
 
 
 def get_path(client, url: str):

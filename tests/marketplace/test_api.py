@@ -12,10 +12,10 @@ from accounts.services import api_token_create
 from licensing.services import offer_withdraw
 from marketplace.models import Dataset, DatasetItem, DatasetStatus, Order, OrderStatus
 from payouts.services import split_amount
-from tests.accounts.factories import CreatorFactory, UserFactory
+from tests.factories import CONTEXT, CreatorFactory, UserFactory
 from tests.payouts.factories import use_local_stripe
 
-from .factories import CONTEXT, deliver_all, listed_work, pay
+from .factories import deliver_all, listed_work, pay
 
 pytestmark = pytest.mark.django_db
 

@@ -10,13 +10,18 @@ from dataclasses import dataclass
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.models import MembershipRole, Role
+from accounts.models import MembershipRole
 from accounts.services import api_token_create
 from licensing.models import LicenseGrantItem
 from marketplace.models import Dataset, DatasetItem, Order, OrderStatus, Package, Refund
 from marketplace.services.checkout import order_checkout_start
 from payouts.models import JournalTransaction
-from tests.accounts.factories import BuyerFactory, CreatorFactory, MembershipFactory, UserFactory
+from tests.factories import (
+    BuyerFactory,
+    CreatorFactory,
+    member_of,
+    team_of,
+)
 from tests.helpers import DEFAULT_PASSWORD, totp_code
 from tests.payouts.factories import use_local_stripe
 
@@ -56,17 +61,27 @@ def _team(client, stripe_server, stripe_client, creator, owner) -> Team:
 
 
 @pytest.fixture
-def world(client, stripe_server, stripe_client):
-    """Team A (an owner and a plain member) and team B, each with a paid order (and so a
-    license) and a draft dataset."""
-    creator = CreatorFactory()
-    a = _team(client, stripe_server, stripe_client, creator, BuyerFactory())
-    b = _team(client, stripe_server, stripe_client, creator, BuyerFactory())
-    member = UserFactory(role=Role.BUYER)
-    MembershipFactory(
-        user=member, organization=a.owner.memberships.get().organization, role=MembershipRole.MEMBER
-    )
-    return {"a": a, "b": b, "member": member, "creator": creator}
+def creator():
+    """Whose works both teams buy."""
+    return CreatorFactory()
+
+
+@pytest.fixture
+def team_a(client, stripe_server, stripe_client, creator) -> Team:
+    """Team A: a paid order (and so a license) and a draft dataset."""
+    return _team(client, stripe_server, stripe_client, creator, BuyerFactory())
+
+
+@pytest.fixture
+def team_b(client, stripe_server, stripe_client, creator, team_a) -> Team:
+    """Team B, the same (made after team A, as it always was)."""
+    return _team(client, stripe_server, stripe_client, creator, BuyerFactory())
+
+
+@pytest.fixture
+def member(team_a, team_b):
+    """A plain member of team A."""
+    return member_of(team_of(team_a.owner), role=MembershipRole.MEMBER)
 
 
 def token_client(user) -> APIClient:
@@ -170,14 +185,14 @@ def snapshot() -> dict:
 @pytest.mark.parametrize("caller", CALLERS)
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: f"{e.method}-{e.name}")
 def test_every_endpoint_answers_each_caller_only_for_its_own_team(
-    world, endpoint, caller, staff_with_totp
+    team_a, team_b, creator, member, endpoint, caller, staff_with_totp
 ):
-    a, b = world["a"], world["b"]
+    a, b = team_a, team_b
     user = {
         "anonymous": None,
-        "creator": world["creator"],
+        "creator": creator,
         "other-team": b.owner,
-        "member": world["member"],
+        "member": member,
         "owner": a.owner,
     }.get(caller)
     api = staff_client(staff_with_totp) if caller == "staff" else token_client(user)
@@ -232,8 +247,8 @@ def _team_a_state(state: dict, a: Team) -> dict:
     }
 
 
-def test_another_team_cannot_create_a_dataset_in_our_team_by_naming_it(world):
-    a, b = world["a"], world["b"]
+def test_another_team_cannot_create_a_dataset_in_our_team_by_naming_it(team_a, team_b, member):
+    a, b = team_a, team_b
     before = snapshot()
     response = token_client(b.owner).post(
         "/api/v1/datasets/",
@@ -249,8 +264,8 @@ def test_another_team_cannot_create_a_dataset_in_our_team_by_naming_it(world):
     assert snapshot() == before
 
 
-def test_methods_an_endpoint_does_not_have_are_refused_and_change_nothing(world):
-    a = world["a"]
+def test_methods_an_endpoint_does_not_have_are_refused_and_change_nothing(team_a, team_b, member):
+    a = team_a
     api = token_client(a.owner)
     supported: dict[str, set[str]] = {}
     for endpoint in ENDPOINTS:

@@ -33,7 +33,7 @@ from marketplace.selectors.catalog import (
     catalog_works,
     search_document,
 )
-from tests.accounts.factories import BuyerFactory, CreatorFactory, StaffFactory
+from tests.factories import BuyerFactory, CreatorFactory, StaffFactory
 from tests.uploads.images import jpeg_bytes, photo
 from tests.uploads.works import upload_work
 from uploads.models import Work, WorkStatus

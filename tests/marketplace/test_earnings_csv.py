@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from tests.accounts.factories import BuyerFactory, CreatorFactory
+from tests.factories import BuyerFactory, CreatorFactory
 
 from .factories import listed_work
 from .lifecycle import paid_order

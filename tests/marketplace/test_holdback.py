@@ -16,10 +16,10 @@ from licensing.terms import LicenseTerms, OnExpiry, Use
 from payouts.ledger import creator_balances, trial_balance
 from payouts.models import AccountKind, LedgerEntry
 from payouts.selectors import team_credit_balances
-from tests.accounts.factories import BuyerFactory, CreatorFactory
+from tests.factories import BuyerFactory, CreatorFactory, team_of
 
 from .factories import listed_work
-from .lifecycle import DESTROY, paid_order, team_of
+from .lifecycle import DESTROY, paid_order
 
 pytestmark = pytest.mark.django_db
 K = AccountKind

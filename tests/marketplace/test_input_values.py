@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from config.input_fields import BIGINT_MAX
 from marketplace.models import Dataset, DatasetItem, Refund
-from tests.accounts.factories import CreatorFactory, StaffFactory
+from tests.factories import CreatorFactory, StaffFactory
 
 from .factories import listed_work, make_dataset
 from .test_pages import _paid

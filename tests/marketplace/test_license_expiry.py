@@ -19,7 +19,7 @@ from licensing.models import GrantStatus, LicenseGrantItem
 from marketplace.models import DownloadLog, PackageItem
 from marketplace.serializers import package_data
 from marketplace.services.delivery import current_package, download_url, package_request
-from tests.accounts.factories import BuyerFactory, CreatorFactory
+from tests.factories import BuyerFactory, CreatorFactory
 
 from .factories import listed_work
 from .lifecycle import declare, expire, get_path, paid_order
@@ -206,7 +206,7 @@ def test_a_package_replaced_by_a_newer_ready_version_is_no_longer_offered(buyer,
 def test_the_team_page_says_which_models_must_be_attested_destroyed_and_by_when(client, buyer):
     """Issue 21: nothing on the team page said a destruction attestation was due."""
     from accounts.models import MembershipRole
-    from tests.accounts.factories import MembershipFactory, UserFactory
+    from tests.factories import MembershipFactory, UserFactory
 
     from .factories import listed_work
     from .lifecycle import declare, expire, paid_order

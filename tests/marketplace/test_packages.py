@@ -35,7 +35,7 @@ from marketplace.packages import builder
 from marketplace.services.checkout import order_freeze
 from marketplace.services.delivery import download_url, package_request
 from marketplace.services.fulfilment import order_paid
-from tests.accounts.factories import BuyerFactory, CreatorFactory, MembershipFactory
+from tests.factories import BuyerFactory, CreatorFactory, MembershipFactory
 from tests.uploads.images import jpeg_bytes, photo, png_bytes
 from uploads.metadata.xmp_iptc import read_xmp_iptc
 

@@ -27,7 +27,7 @@ from marketplace.packages.forked import WorkerFailed, run_forked
 from marketplace.packages.marking import jpeg_spliced, license_marked, license_marked_pieces
 from marketplace.services.checkout import order_freeze
 from marketplace.services.fulfilment import order_paid
-from tests.accounts.factories import BuyerFactory, CreatorFactory
+from tests.factories import BuyerFactory, CreatorFactory
 from tests.uploads.images import jpeg_bytes, photo, png_bytes
 
 from .factories import listed_work, make_dataset

@@ -16,7 +16,7 @@ from marketplace.models import Dataset, DatasetStatus, Order, OrderStatus, Packa
 from marketplace.services.checkout import order_checkout_start
 from payouts.models import StripeEvent
 from payouts.webhooks import event_process, event_record, handlers
-from tests.accounts.factories import BuyerFactory, CreatorFactory, MembershipFactory
+from tests.factories import BuyerFactory, CreatorFactory, MembershipFactory
 from tests.payouts.factories import use_local_stripe
 
 from .factories import deliver_all, listed_work, make_dataset, pay

@@ -15,11 +15,11 @@ from marketplace.services.checkout import order_checkout_cancel, order_checkout_
 from marketplace.services.refunds import order_refund
 from payouts.ledger import creator_balances, trial_balance
 from payouts.models import JournalTransaction, StripeEvent
-from tests.accounts.factories import BuyerFactory, CreatorFactory, StaffFactory
 from tests.devtools.helpers import control
+from tests.factories import CONTEXT, BuyerFactory, CreatorFactory, StaffFactory
 from tests.payouts.factories import use_local_stripe
 
-from .factories import CONTEXT, deliver_all, listed_work, make_dataset, pay, stripe_events
+from .factories import deliver_all, listed_work, make_dataset, pay, stripe_events
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -17,11 +17,11 @@ from licensing.services import offer_create, offer_withdraw, work_consent_withdr
 from licensing.terms import PRESETS, LicenseTerms, OnExpiry, Use
 from marketplace.models import Dataset, DatasetStatus, OrderStatus
 from marketplace.services.renewals import renewal_quote, renewal_start
-from tests.accounts.factories import BuyerFactory, CreatorFactory
+from tests.factories import CONTEXT, BuyerFactory, CreatorFactory
 from tests.payouts.factories import use_local_stripe
 from uploads.models import Work, WorkStatus
 
-from .factories import CONTEXT, deliver_all, listed_work, pay
+from .factories import deliver_all, listed_work, pay
 from .lifecycle import DESTROY, attest, declare, expire, overdue_expiry_days, paid_order
 
 pytestmark = pytest.mark.django_db

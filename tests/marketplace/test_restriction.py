@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from accounts.models import MembershipRole
 from marketplace.models import DownloadLog, Order
 from marketplace.services.delivery import download_url
-from tests.accounts.factories import BuyerFactory, CreatorFactory, MembershipFactory, StaffFactory
+from tests.factories import BuyerFactory, CreatorFactory, MembershipFactory, StaffFactory, team_of
 from tests.payouts.factories import use_local_stripe
 
 from .factories import listed_work, make_dataset
@@ -24,7 +24,6 @@ from .lifecycle import (
     overdue_expiry_days,
     paid_order,
     research_use,
-    team_of,
 )
 
 pytestmark = pytest.mark.django_db

@@ -32,7 +32,7 @@ from marketplace.models import DatasetStatus, Order, OrderItem, OrderStatus
 from marketplace.services.checkout import order_checkout_start
 from payouts.ledger import creator_balances, trial_balance
 from payouts.models import JournalTransaction, StripeEvent
-from tests.accounts.factories import BuyerFactory, CreatorFactory
+from tests.factories import BuyerFactory, CreatorFactory
 from tests.payouts.factories import use_local_stripe
 
 from .factories import listed_work, make_dataset, pay, stripe_events

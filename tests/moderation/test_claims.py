@@ -5,7 +5,6 @@ creator's share taken back or owed, the fingerprints registered as stolen) or di
 (everything restored). Also: bad input is a clear 400, staff pages and decisions are staff-only,
 and filing is throttled."""
 
-# ruff: noqa: F811  (the local Stripe server fixtures are imported, then requested by name)
 from __future__ import annotations
 
 from datetime import timedelta
@@ -31,8 +30,7 @@ from moderation.services.claims import claim_answer, claim_file
 from payouts.ledger import creator_balances, trial_balance
 from payouts.models import Freeze, JournalTransaction
 from payouts.services import holds_release_due, is_frozen, payout_run_create, payout_send
-from tests.accounts.factories import BuyerFactory, CreatorFactory, StaffFactory
-from tests.devtools.conftest import stripe_client, stripe_server  # noqa: F401
+from tests.factories import BuyerFactory, CreatorFactory, StaffFactory
 from tests.marketplace.factories import deliver_all, listed_work, make_dataset, pay
 from tests.payouts.factories import connected_creator, fund_platform, use_local_stripe
 from uploads.models import Work, WorkStatus

@@ -27,8 +27,7 @@ from moderation.models import (
 from moderation.services.bans import account_ban, account_unban, ban_upload_guard
 from moderation.services.decisions import case_answer, case_decide, cases_decide_bulk
 from payouts.services import freeze_create, is_frozen
-from tests.accounts.factories import BuyerFactory, CreatorFactory
-from tests.devtools.conftest import stripe_client, stripe_server  # noqa: F401
+from tests.factories import BuyerFactory, CreatorFactory
 from tests.marketplace.factories import deliver_all, listed_work, make_dataset, pay
 from tests.payouts.factories import use_local_stripe
 from tests.uploads.works import upload_work
@@ -247,13 +246,13 @@ def test_the_creator_answers_once_while_the_case_is_open(staff, creator):
 
 
 @pytest.fixture
-def local_stripe(settings, stripe_server):  # noqa: F811
+def local_stripe(settings, stripe_server):
     use_local_stripe(settings, stripe_server)
     settings.STRIPE_WEBHOOK_SECRET = "whsec_moderation_tests"
     return stripe_server
 
 
-def licensed(client, stripe_server, stripe_client, work):  # noqa: F811
+def licensed(client, stripe_server, stripe_client, work):
     """A team buys the work through Checkout on the local Stripe server; returns the order."""
     buyer = BuyerFactory()
     order = order_checkout_start(
@@ -267,7 +266,7 @@ def licensed(client, stripe_server, stripe_client, work):  # noqa: F811
 
 
 @pytest.fixture
-def scammer(client, local_stripe, stripe_client):  # noqa: F811
+def scammer(client, local_stripe, stripe_client):
     """A creator with a licensed listed work, an unlicensed listed work, a held work with an
     open case, and a rejected work."""
     creator = CreatorFactory()

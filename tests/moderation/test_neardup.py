@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from moderation.models import KnownStolenWork
 from moderation.neardup import Match, near_index_reset, near_matches
 from moderation.neardup.mih import MultiIndexHash, hex_to_rows, scan
-from tests.accounts.factories import CreatorFactory
+from tests.factories import CreatorFactory
 from uploads.models import Work, WorkStatus
 
 _serial = itertools.count()

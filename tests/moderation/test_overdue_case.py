@@ -10,8 +10,9 @@ from django.utils import timezone
 from licensing.lifecycle.destruction import destruction_attest, destruction_overdue_sweep
 from licensing.lifecycle.expiry import license_items_expire
 from moderation.models import CaseKind, CaseStatus, Decision, DecisionAction, ReviewCase
+from tests.factories import team_of
 from tests.helpers import signed_in_tab
-from tests.licensing.lifecycle_helpers import DESTROY, declare, grant_for, team_of
+from tests.licensing.lifecycle_helpers import DESTROY, declare, grant_for
 from tests.marketplace.factories import listed_work
 
 pytestmark = pytest.mark.django_db

@@ -25,8 +25,7 @@ from moderation.models import (
 )
 from moderation.policy import POLICY_VERSION
 from moderation.services.screening import known_stolen_rescreen, work_screen, works_rescreen
-from tests.accounts.factories import CreatorFactory, StaffFactory
-from tests.marketplace.factories import CONTEXT
+from tests.factories import CONTEXT, CreatorFactory, StaffFactory
 from tests.uploads.images import jpeg_bytes, photo
 from tests.uploads.works import upload_work
 from uploads.models import Work, WorkStatus

@@ -18,8 +18,7 @@ from moderation.models import AccountBan, KnownStolenWork, ScreeningSignal, Sign
 from moderation.signals import ScreeningContext, signals_compute, signals_store
 from moderation.signals.near import dihedral_hashes
 from moderation.signals.rights import name_tokens
-from tests.accounts.factories import CreatorFactory, StaffFactory
-from tests.marketplace.factories import CONTEXT
+from tests.factories import CONTEXT, CreatorFactory, StaffFactory
 from tests.uploads.c2pa_signing import sign_image
 from tests.uploads.images import jpeg_bytes, photo, png_bytes
 from tests.uploads.works import upload_work

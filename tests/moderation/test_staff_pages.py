@@ -20,7 +20,7 @@ from moderation.models import (
     ScreeningSignal,
     SignalKind,
 )
-from tests.accounts.factories import CreatorFactory
+from tests.factories import CreatorFactory
 from tests.helpers import DEFAULT_PASSWORD, totp_code
 from tests.marketplace.factories import listed_work
 from uploads import registry

@@ -1,42 +1,18 @@
-"""Factories and small helpers for the money tests: payout accounts, freezes, and sales posted
-through the real service (there is no factory for ledger rows: the ledger is written only by
-`payouts.ledger.post`, and tests go through it too)."""
+"""Small helpers for the money tests: sales posted through the real service (there is no
+factory for ledger rows: the ledger is written only by `payouts.ledger.post`, and tests go
+through it too) and the local Stripe server's accounts and balances. The payout account and
+freeze factories are in tests/factories/payouts.py."""
 
 from __future__ import annotations
 
 import itertools
 
-import factory
-
 from devtools.stripe_local.server import DEFAULT_SECRET_KEY
-from payouts.models import Freeze, PayoutAccount
 from payouts.services import SaleItem, sale_post
-from tests.accounts.factories import CreatorFactory, StaffFactory
 from tests.devtools.helpers import control
+from tests.factories import CreatorFactory, PayoutAccountFactory
 
 _refs = itertools.count(1)
-
-
-class PayoutAccountFactory(factory.django.DjangoModelFactory):
-    """A creator's Connect account as our database knows it. Tests that send money give it a
-    real account id from the local Stripe server (`stripe_account_id=...`)."""
-
-    class Meta:
-        model = PayoutAccount
-
-    creator = factory.SubFactory(CreatorFactory)
-    stripe_account_id = factory.Sequence(lambda n: f"acct_test{n:012d}")
-    details_submitted = True
-    charges_enabled = True
-    payouts_enabled = True
-
-
-class FreezeFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Freeze
-
-    reason = "Rights claim under review"
-    frozen_by = factory.SubFactory(StaffFactory)
 
 
 def next_ref(prefix: str) -> str:

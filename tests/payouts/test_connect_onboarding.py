@@ -20,9 +20,9 @@ from payouts.connect import (
 )
 from payouts.models import PayoutAccount, StripeEvent
 from payouts.selectors import AccountStatus, payout_account_state
-from tests.accounts.factories import CreatorFactory
 from tests.devtools.helpers import control, fetch
-from tests.payouts.factories import PayoutAccountFactory, use_local_stripe
+from tests.factories import CreatorFactory, PayoutAccountFactory
+from tests.payouts.factories import use_local_stripe
 
 pytestmark = pytest.mark.django_db
 

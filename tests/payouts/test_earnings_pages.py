@@ -13,15 +13,9 @@ from payouts import selectors
 from payouts.ledger import creator_balances
 from payouts.models import Freeze, Payout, PayoutRun, PayoutStatus
 from payouts.services import freeze_create, hold_release
-from tests.accounts.factories import CreatorFactory
 from tests.devtools.helpers import control
-from tests.payouts.factories import (
-    PayoutAccountFactory,
-    connected_creator,
-    fund_platform,
-    sell,
-    use_local_stripe,
-)
+from tests.factories import CreatorFactory, PayoutAccountFactory
+from tests.payouts.factories import connected_creator, fund_platform, sell, use_local_stripe
 
 pytestmark = pytest.mark.django_db
 

@@ -42,7 +42,7 @@ from payouts.services import (
     refund_post,
     sale_post,
 )
-from tests.accounts.factories import CreatorFactory, OrganizationFactory
+from tests.factories import CreatorFactory, OrganizationFactory
 from tests.payouts.factories import next_ref, sell
 
 pytestmark = pytest.mark.django_db

@@ -44,14 +44,8 @@ from payouts.services import (
     split_amount,
 )
 from payouts.tasks import holds_release_due_task
-from tests.accounts.factories import CreatorFactory
-from tests.payouts.factories import (
-    PayoutAccountFactory,
-    connected_creator,
-    fund_platform,
-    sell,
-    use_local_stripe,
-)
+from tests.factories import CreatorFactory, PayoutAccountFactory
+from tests.payouts.factories import connected_creator, fund_platform, sell, use_local_stripe
 
 K = AccountKind
 

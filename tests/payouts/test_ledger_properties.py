@@ -59,8 +59,8 @@ and a savepoint around every posting, account lookups one by one, and rows rolle
 earlier examples that PostgreSQL's scans keep reading (see teardown).
 
 Database isolation: the test is a django.test.TestCase (one transaction around the test
-method, rolled back at the end). Each example opens its own savepoint (`transaction.atomic()`
-entered in the machine's __init__) and rolls back to it in teardown() (which hypothesis always
+method, rolled back at the end). Each example opens its own savepoint (`transaction.savepoint()`
+in the machine's __init__) and rolls back to it in teardown() (which hypothesis always
 calls, also after a failure), so every example, and every shrinking attempt, starts from an
 empty ledger.
 
@@ -118,8 +118,7 @@ from payouts.services import (
     split_amount,
     transfer_reversal_recover,
 )
-from tests.accounts.factories import CreatorFactory, OrganizationFactory, StaffFactory
-from tests.payouts.factories import PayoutAccountFactory
+from tests.factories import CreatorFactory, OrganizationFactory, PayoutAccountFactory, StaffFactory
 
 K = AccountKind
 CURRENCIES = ("USD", "EUR")
@@ -235,8 +234,9 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self._atomic = transaction.atomic()
-        self._atomic.__enter__()
+        # A bare savepoint, not an atomic block: the payout and refund services open durable
+        # blocks, which may nest only in the test's own transaction.
+        self._savepoint = transaction.savepoint()
         self.env.server.store.restore(self.env.stripe_state)
         LedgerMachine.examples += 1
         self.items: dict[str, Item] = {}
@@ -248,8 +248,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.day = date(2030, 1, 1)
 
     def teardown(self) -> None:
-        transaction.set_rollback(True)
-        self._atomic.__exit__(None, None, None)
+        transaction.savepoint_rollback(self._savepoint)
         if connection.vendor == "postgresql" and LedgerMachine.examples % EMPTY_EVERY == 0:
             # A rolled-back row is still in the table, dead, until VACUUM (which cannot run in
             # a transaction), and every scan reads it: over thousands of examples each step

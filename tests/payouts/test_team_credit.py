@@ -15,7 +15,7 @@ from payouts.ledger import trial_balance
 from payouts.models import JournalTransaction
 from payouts.selectors import team_credit_balances
 from payouts.services import holdback_release, refund_post, team_credit_pay_out
-from tests.accounts.factories import BuyerFactory, CreatorFactory, MembershipFactory
+from tests.factories import BuyerFactory, CreatorFactory, MembershipFactory
 from tests.helpers import DEFAULT_PASSWORD, signed_in_tab, totp_code
 from tests.payouts.factories import sell
 

@@ -17,7 +17,7 @@ from django.db import connection
 from devtools.stripe_local.webhooks import sign
 from payouts import webhooks
 from payouts.models import PayoutAccount, StripeEvent
-from tests.payouts.factories import PayoutAccountFactory
+from tests.factories import PayoutAccountFactory
 
 pytestmark = pytest.mark.django_db
 

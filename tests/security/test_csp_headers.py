@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import path
 
 import config.urls
-from tests.accounts.factories import StaffFactory
+from tests.factories import StaffFactory
 from tests.helpers import DEFAULT_PASSWORD
 from tests.marketplace.factories import listed_work
 from tests.marketplace.lifecycle import paid_order
@@ -53,11 +53,15 @@ def assert_strict(response) -> dict[str, list[str]]:
 
 
 @pytest.fixture
-def world(creator, buyer, media_root):
-    """A creator's listed work and a team's paid order of it (package not built)."""
-    work = listed_work(creator, title="Harbour at dawn")
-    order = paid_order(buyer, [work], build=False)
-    return {"work": work, "order": order, "grant": order.license_grant}
+def work(creator, media_root):
+    """A creator's listed work."""
+    return listed_work(creator, title="Harbour at dawn")
+
+
+@pytest.fixture
+def order(buyer, work):
+    """A team's paid order of the work (package not built)."""
+    return paid_order(buyer, [work], build=False)
 
 
 PAGES = {
@@ -111,7 +115,7 @@ PAGES = {
     ("role", "url"), [(role, url) for role, urls in PAGES.items() for url in urls]
 )
 def test_every_page_of_every_role_carries_the_strict_policy(
-    role, url, client, world, creator, buyer, staff_with_totp
+    role, url, client, work, order, creator, buyer, staff_with_totp
 ):
     user = {"creator": creator, "buyer": buyer, "staff": staff_with_totp}.get(role)
     if role == "staff":
@@ -120,7 +124,7 @@ def test_every_page_of_every_role_carries_the_strict_policy(
     if user:
         client.force_login(user)
     response = client.get(
-        url.format(work=world["work"].id, order=world["order"].uuid, grant=world["grant"].uuid)
+        url.format(work=work.id, order=order.uuid, grant=order.license_grant.uuid)
     )
     assert response.status_code == 200, url
     assert response["Content-Type"].startswith("text/html")
@@ -228,7 +232,7 @@ def test_form_action_allows_the_stripe_pages_checkout_and_onboarding_redirect_to
 
 
 def test_with_s3_img_src_allows_the_endpoint_presigned_previews_redirect_to(
-    client, settings, world
+    client, settings, order
 ):
     settings.STORAGES = {
         **settings.STORAGES,

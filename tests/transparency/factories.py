@@ -5,24 +5,17 @@ and license grants made by the licensing service a paid order uses."""
 from __future__ import annotations
 
 import io
-import itertools
 from datetime import datetime
 
 from PIL import Image
 
 from accounts.models import CreatorProfile
-from licensing.grants import GrantItemSpec, license_grant_create
 from licensing.models import Offer
-from licensing.services import offer_create
-from licensing.terms import PRESETS
 from moderation.services.screening import work_screen
-from tests.accounts.factories import CreatorFactory
-from tests.marketplace.factories import CONTEXT
+from tests.factories import CreatorFactory, LicenseGrantFactory, OfferFactory
 from tests.uploads.images import jpeg_bytes, photo
 from tests.uploads.works import upload_work
 from uploads.models import Work
-
-_refs = itertools.count(1)
 
 
 def creator(*, named: bool, name: str | None = None):
@@ -35,16 +28,7 @@ def creator(*, named: bool, name: str | None = None):
 
 
 def offer_on(work: Work, preset: str = "generative-commercial-3y") -> Offer:
-    return offer_create(
-        work=work,
-        actor=work.owner,
-        terms=PRESETS[preset].terms,
-        preset=preset,
-        price_amount=1234,
-        currency="USD",
-        consent=True,
-        context=CONTEXT,
-    )
+    return OfferFactory(work=work, preset=preset, price_amount=1234)
 
 
 def picture(seed: int) -> Image.Image:
@@ -72,29 +56,7 @@ def uploaded_work(
 
 def grant(organization, works, *, starts_at: datetime | None = None):
     """A license grant on each work's active offer, as a paid order makes it."""
-    specs = []
-    for work in works:
-        offer = Offer.objects.filter(work=work, status="active").latest("id")
-        specs.append(
-            GrantItemSpec(
-                work_id=work.id,
-                offer_id=offer.id,
-                creator_id=work.owner_id,
-                work_title=work.title,
-                terms=offer.terms.canonical(),
-                terms_hash=offer.terms_hash,
-                price_amount=offer.price_amount,
-                currency=offer.currency,
-                item_ref=f"test_item:{next(_refs)}",
-            )
-        )
-    license_grant, _ = license_grant_create(
-        organization=organization,
-        source_reference=f"test:{next(_refs)}",
-        items=specs,
-        starts_at=starts_at,
-    )
-    return license_grant
+    return LicenseGrantFactory(organization=organization, works=works, starts_at=starts_at)
 
 
 def jpeg(image: Image.Image, quality: int = 90) -> bytes:

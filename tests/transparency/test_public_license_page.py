@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from licensing.grants import license_items_revoke
-from licensing.models import DestructionAttestation, ModelDeclaration, ModelDeclarationItem
-from tests.accounts.factories import BuyerFactory
+from licensing.models import DestructionAttestation
+from tests.factories import BuyerFactory, ModelDeclarationFactory
 from tests.marketplace.factories import listed_work
 from uploads.models import WorkStatus
 
@@ -26,20 +26,14 @@ def team(name: str = "Orbit Lab"):
 
 
 def declare(owner, organization, items, *, name: str, version: str = "1.0"):
-    declaration = ModelDeclaration.objects.create(
-        organization=organization,
+    return ModelDeclarationFactory(
         declared_by=owner,
+        organization=organization,
+        items=items,
         name=name,
         version=version,
         purpose="Internal purpose text, not for the public page.",
-        is_commercial=True,
-        is_generative=True,
-        training_started_on=date(2026, 1, 1),
-        training_ended_on=date(2026, 2, 1),
     )
-    for item in items:
-        ModelDeclarationItem.objects.create(declaration=declaration, grant_item=item)
-    return declaration
 
 
 def page(client, license_grant):

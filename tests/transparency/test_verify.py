@@ -14,8 +14,7 @@ from PIL import Image
 
 from licensing.services import offer_withdraw
 from licensing.terms import PRESETS
-from tests.accounts.factories import BuyerFactory, CreatorFactory, StaffFactory
-from tests.marketplace.factories import CONTEXT
+from tests.factories import CONTEXT, BuyerFactory, CreatorFactory, StaffFactory
 from transparency.selectors import verified_works
 from uploads.models import Work, WorkStatus
 from uploads.services.history import work_status_set

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.accounts.factories import BuyerFactory, CreatorFactory
+from tests.factories import BuyerFactory, CreatorFactory
 
 from .works import upload_work
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 
-from tests.accounts.factories import CreatorFactory
+from tests.factories import CreatorFactory
 from uploads.models import UploadBatch, UploadRefusal
 
 from .images import jpeg_bytes, photo

@@ -16,7 +16,7 @@ import uuid
 import pytest
 from django.core.files.storage import default_storage
 
-from tests.accounts.factories import BuyerFactory
+from tests.factories import BuyerFactory
 from tests.uploads import corpus
 from tests.uploads.corpus import ACCEPTED, CORPUS, Case
 from uploads.models import Work, WorkStatus, WorkStatusChange

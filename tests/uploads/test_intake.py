@@ -83,7 +83,7 @@ def test_same_bytes_again_return_the_existing_work(api_client, creator, media_ro
 
 
 def test_another_creator_uploading_the_same_bytes_gets_their_own_work(creator, media_root):
-    from tests.accounts.factories import CreatorFactory
+    from tests.factories import CreatorFactory
 
     data = jpeg_bytes(photo(seed=12))
     mine = upload_work(creator, data)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import unicodedata
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -126,22 +127,36 @@ def work_submit(
         )
     except ApplicationError as exc:
         if batch is not None:
-            UploadRefusal.objects.create(
+            upload_refusal_record(
                 batch=batch,
-                filename=display_filename(getattr(upload, "name", "")),
+                filenames=[getattr(upload, "name", "")],
                 code=exc.code,
-                message=exc.message[:500],
+                message=exc.message,
             )
         raise
     if batch is not None and not result.created:
         # The batch counts this file as done, and its page says where the work already is.
-        UploadRefusal.objects.create(
+        upload_refusal_record(
             batch=batch,
-            filename=display_filename(getattr(upload, "name", "")),
+            filenames=[getattr(upload, "name", "")],
             code=errors.DUPLICATE,
             message=f"Already in your works as “{result.work.title}”; nothing new was added.",
         )
     return result
+
+
+def upload_refusal_record(
+    *, batch: UploadBatch, filenames: Sequence[str | None], code: str, message: str
+) -> list[UploadRefusal]:
+    """Record files of the batch that were refused (or found to be duplicates, or never
+    arrived), one line per file under a displayable name, so the batch counts them as done and
+    its page says why. Every path that refuses a file of a batch records it here."""
+    return UploadRefusal.objects.bulk_create(
+        UploadRefusal(
+            batch=batch, filename=display_filename(name), code=code, message=message[:500]
+        )
+        for name in filenames
+    )
 
 
 def batch_report_not_received(*, batch: UploadBatch, filenames: list[str]) -> int:
@@ -151,16 +166,14 @@ def batch_report_not_received(*, batch: UploadBatch, filenames: list[str]) -> in
     with transaction.atomic():
         UploadBatch.objects.select_for_update().filter(id=batch.id).first()
         room = batch.expected_files - batch.works.count() - batch.refusals.count()
-        names = [display_filename(name) for name in filenames][: max(0, room)]
-        message = (
-            "This file did not reach us: the connection closed or our server failed before "
-            "answering. Nothing was kept; upload it again."
+        lines = upload_refusal_record(
+            batch=batch,
+            filenames=filenames[: max(0, room)],
+            code=errors.NOT_RECEIVED,
+            message="This file did not reach us: the connection closed or our server failed "
+            "before answering. Nothing was kept; upload it again.",
         )
-        UploadRefusal.objects.bulk_create(
-            UploadRefusal(batch=batch, filename=name, code=errors.NOT_RECEIVED, message=message)
-            for name in names
-        )
-    return len(names)
+    return len(lines)
 
 
 def _work_submit(

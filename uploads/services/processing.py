@@ -125,7 +125,6 @@ def work_retry(*, work: Work, actor) -> Work:
         work_status_set(
             work=work, status=WorkStatus.PROCESSING, reason="Retry requested", actor=actor
         )
-        work.save()
         from .intake import _enqueue_processing
 
         transaction.on_commit(lambda: _enqueue_processing(work.id))

@@ -72,5 +72,4 @@ def work_review_decide(*, work: Work, approve: bool, reason: str, actor) -> Work
         locked = Work.objects.select_for_update().get(id=work.id)
         status = WorkStatus.LISTED if approve else WorkStatus.REJECTED
         work_status_set(work=locked, status=status, reason=reason or "Approved", actor=actor)
-        locked.save()
     return locked

@@ -1,3 +1,5 @@
+"""Users (creator, buyer with their team, staff), creator profiles, organizations and memberships."""
+
 import factory
 from allauth.account.models import EmailAddress
 
@@ -26,7 +28,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 class CreatorFactory(UserFactory):
     role = Role.CREATOR
     profile = factory.RelatedFactory(
-        "tests.accounts.factories.CreatorProfileFactory", factory_related_name="user"
+        "tests.factories.accounts.CreatorProfileFactory", factory_related_name="user"
     )
 
 
@@ -48,7 +50,7 @@ class OrganizationFactory(factory.django.DjangoModelFactory):
 class BuyerFactory(UserFactory):
     role = Role.BUYER
     membership = factory.RelatedFactory(
-        "tests.accounts.factories.MembershipFactory",
+        "tests.factories.accounts.MembershipFactory",
         factory_related_name="user",
         role=MembershipRole.OWNER,
     )
@@ -60,6 +62,18 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
     organization = factory.SubFactory(OrganizationFactory)
     role = MembershipRole.MEMBER
+
+
+def team_of(user):
+    """The one team a buyer made with BuyerFactory belongs to."""
+    return user.memberships.get().organization
+
+
+def member_of(team, role=MembershipRole.MEMBER):
+    """Another buyer on `team`, in `role`."""
+    user = BuyerFactory(membership=None)
+    MembershipFactory(user=user, organization=team, role=role)
+    return user
 
 
 class StaffFactory(UserFactory):
