@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from common.money import format_money
 from config.input_fields import CanonicalMultipleChoiceField, CurrencyField, id_list
-from licensing.money import format_money
 from licensing.terms import MAX_TERM_MONTHS, MIN_TERM_MONTHS, Use
 
 

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from common.money import format_money
 from config.errors import ApplicationError
-from licensing.money import format_money
 from payouts import stripe_gateway
 from payouts.services import split_amount
 from payouts.stripe_gateway import StripeRefused, StripeUnavailable

@@ -13,9 +13,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.services import notify
+from common.money import format_money
 from config.errors import ApplicationError
 from licensing.grants import license_items_revoke
-from licensing.money import format_money
 from payouts import stripe_gateway
 from payouts.services import (
     dispute_lost_post,

@@ -19,7 +19,7 @@ from config.input_fields import (
     id_list,
     parse_id,
 )
-from licensing.money import CURRENCY_EXPONENTS
+from common.money import CURRENCY_EXPONENTS
 from licensing.terms import Use
 
 USES = [u.value for u in Use]

@@ -8,15 +8,15 @@ from django.conf import settings as django_settings
 from hypothesis import given
 from hypothesis import strategies as st
 
-from licensing.money import (
+from common.money import (
     CURRENCY_EXPONENTS,
     Money,
     format_money,
     is_supported,
     normalise_currency,
-    price_floor,
     to_minor_units,
 )
+from licensing.money import price_floor
 
 
 def test_every_supported_currency_has_its_own_floor_in_settings():
