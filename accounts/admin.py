@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .models import ApiToken, CreatorProfile, Invitation, Membership, Organization, User
+from accounts.models import ApiToken, CreatorProfile, Invitation, Membership, Organization, User
 
 
 @admin.register(User)

@@ -1,16 +1,18 @@
 from django.urls import path
 
-from . import apis
+from accounts.apis.teams import InvitationCreateApi, OrganizationListApi
+from accounts.apis.tokens import TokenListCreateApi, TokenObtainApi, TokenRevokeApi
+from accounts.apis.users import MeApi
 
 urlpatterns = [
-    path("auth/token/", apis.TokenObtainApi.as_view(), name="api-token-obtain"),
-    path("auth/tokens/", apis.TokenListCreateApi.as_view(), name="api-tokens"),
-    path("auth/tokens/<int:token_id>/", apis.TokenRevokeApi.as_view(), name="api-token-revoke"),
-    path("me/", apis.MeApi.as_view(), name="api-me"),
-    path("organizations/", apis.OrganizationListApi.as_view(), name="api-organizations"),
+    path("auth/token/", TokenObtainApi.as_view(), name="api-token-obtain"),
+    path("auth/tokens/", TokenListCreateApi.as_view(), name="api-tokens"),
+    path("auth/tokens/<int:token_id>/", TokenRevokeApi.as_view(), name="api-token-revoke"),
+    path("me/", MeApi.as_view(), name="api-me"),
+    path("organizations/", OrganizationListApi.as_view(), name="api-organizations"),
     path(
         "organizations/<slug:slug>/invitations/",
-        apis.InvitationCreateApi.as_view(),
+        InvitationCreateApi.as_view(),
         name="api-organization-invitations",
     ),
 ]

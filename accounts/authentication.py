@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rest_framework import authentication, exceptions
 
-from .selectors import api_token_for_key
-from .services import api_token_touch
+from accounts.selectors.tokens import api_token_for_key
+from accounts.services.tokens import api_token_touch
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):

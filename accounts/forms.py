@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from django import forms
 
+from accounts.models import MembershipRole, Role
+from accounts.services.users import user_role_setup
 from config.input_fields import CanonicalChoiceFormField
-
-from .models import MembershipRole, Role
-from .services import user_role_setup
 
 
 class RoleSignupForm(forms.Form):

@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from .selectors import user_has_totp
+from accounts.selectors.users import user_has_totp
 
 _ALLOWED_PREFIXES = ("/accounts/", "/static/", "/healthz")
 

@@ -8,7 +8,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
-from .models import Role
+from accounts.models import Role
+from accounts.selectors.users import user_has_totp
 
 
 def has_role(user, role: str) -> bool:
@@ -43,8 +44,6 @@ class IsStaffWithTwoFactor(IsStaffRole):
     message = "Only Assent staff with two-factor authentication can do this."
 
     def has_permission(self, request, view):
-        from .selectors import user_has_totp
-
         return super().has_permission(request, view) and user_has_totp(request.user)
 
 

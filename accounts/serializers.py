@@ -2,9 +2,9 @@
 
 from rest_framework import serializers
 
+from accounts.models import ApiToken, Membership, MembershipRole, Organization, User
+from accounts.selectors.users import user_has_totp
 from config.input_fields import CanonicalChoiceField
-
-from .models import ApiToken, Membership, MembershipRole, Organization, User
 
 
 class TokenObtainInput(serializers.Serializer):
@@ -63,8 +63,6 @@ class MeOutput(serializers.ModelSerializer):
         return profile.display_name if profile else None
 
     def get_two_factor_enabled(self, user) -> bool:
-        from .selectors import user_has_totp
-
         return user_has_totp(user)
 
 

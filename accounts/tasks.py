@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from .services import invitations_purge_expired as purge
+from accounts.services.teams import invitations_purge_expired as purge
 
 
 @shared_task(name="accounts.tasks.invitations_purge_expired", time_limit=120, soft_time_limit=110)

@@ -74,7 +74,8 @@ def seed(count: int) -> int:
     from django.core.management import call_command
     from django.test import TestCase
 
-    from accounts.services import organization_create, user_create
+    from accounts.services.teams import organization_create
+    from accounts.services.users import user_create
     from licensing.consent import ConsentContext
     from licensing.models import Offer
     from licensing.terms import PRESETS

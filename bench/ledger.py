@@ -45,8 +45,8 @@ def seed(entries: int, creators: int) -> list:
     """Sales spread over the creators, written with COPY-speed bulk inserts (the posting
     service's checks are not what is measured here; its triggers still run)."""
     from accounts.models import User
-    from payouts.ledger import creator_account, platform_account
     from payouts.models import AccountKind, JournalTransaction, LedgerEntry
+    from payouts.services.ledger import creator_account, platform_account
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -96,8 +96,8 @@ def seed(entries: int, creators: int) -> list:
 
 
 def bench_queries(users) -> dict:
-    from payouts.ledger import creator_balances, trial_balance
     from payouts.models import LedgerEntry
+    from payouts.selectors.ledger import creator_balances, trial_balance
 
     creator = users[len(users) // 2]
     fast_ms, balances = timed(lambda: creator_balances(creator))
@@ -152,9 +152,9 @@ def bench_payout_run(users, payouts: int) -> dict:
     from django.db.models import Sum
 
     from devtools.stripe_local.server import DEFAULT_SECRET_KEY, StripeLocal
-    from payouts.ledger import Line, creator_accounts, post
     from payouts.models import AccountKind, LedgerEntry, Payout, PayoutAccount
-    from payouts.services import payout_run_create, payout_send
+    from payouts.services.ledger import Line, creator_accounts, post
+    from payouts.services.payout_runs import payout_run_create, payout_send
 
     server = StripeLocal()
     server.serve(0)

@@ -5,6 +5,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -82,7 +83,6 @@ def enqueue_or_log(task, *args) -> bool:
 
 def _prepare_filesystem_broker() -> None:
     """The filesystem transport needs its folders to exist before web or worker touch it."""
-    from django.conf import settings
 
     if str(getattr(settings, "CELERY_BROKER_URL", "")).startswith("filesystem"):
         for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):

@@ -19,6 +19,8 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from config.celery import app
+
 
 def check_database() -> None:
     with connection.cursor() as cursor:
@@ -26,8 +28,6 @@ def check_database() -> None:
 
 
 def check_broker() -> None:
-    from config.celery import app
-
     timeout = settings.HEALTHCHECK_TIMEOUT_SECONDS
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)

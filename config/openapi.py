@@ -5,6 +5,9 @@ what the operation takes and who may call it."""
 
 from __future__ import annotations
 
+from drf_spectacular.utils import inline_serializer
+from rest_framework import serializers
+
 ERROR_SCHEMA = {
     "type": "object",
     "description": "Every API error: a stable machine `code`, a human `message`, and the "
@@ -73,8 +76,6 @@ def document_error_responses(result, generator, request, public):
 
 def paginated(serializer_class, name: str | None = None):
     """The page an APIView answers with DRF's PageNumberPagination, for `extend_schema`."""
-    from drf_spectacular.utils import inline_serializer
-    from rest_framework import serializers
 
     return inline_serializer(
         name=name or f"Paginated{serializer_class.__name__.removesuffix('Output')}List",

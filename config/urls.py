@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from accounts.views import dashboard
+from accounts.views.home import dashboard
 from payouts.webhooks import stripe_webhook
 
 from . import views
@@ -18,12 +18,9 @@ api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("uploads.api_urls")),
     path("", include("licensing.api_urls")),
-    path("", include("licensing.api_urls_models")),
-    path("", include("licensing.api_urls_attestations")),
     path("", include("payouts.api_urls")),
     path("", include("marketplace.api_urls")),
     path("", include("moderation.api_urls")),
-    path("", include("moderation.api_urls_claims")),
     path("", include("transparency.api_urls")),
     # Anything else under /api/ answers a JSON 404, not an HTML page.
     re_path(r"^.*$", views.api_not_found),
@@ -35,12 +32,9 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("uploads.urls")),
     path("", include("licensing.urls")),
-    path("", include("licensing.urls_models")),
-    path("", include("licensing.urls_attestations")),
     path("", include("payouts.urls")),
     path("", include("marketplace.urls")),
     path("", include("moderation.urls")),
-    path("", include("moderation.urls_claims")),
     path("", include("transparency.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

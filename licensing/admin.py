@@ -3,7 +3,7 @@ edits a consent record or an attestation, here or anywhere."""
 
 from django.contrib import admin
 
-from .models import (
+from licensing.models import (
     BulkOfferJob,
     ConsentRecord,
     DestructionAttestation,

@@ -5,9 +5,8 @@ class LicensingConfig(AppConfig):
     name = "licensing"
 
     def ready(self) -> None:
+        from licensing.selectors.offers import live_licenses_for_work
         from uploads import registry
-
-        from .selectors import live_licenses_for_work
 
         def licensed_work_guard(work) -> str | None:
             if live_licenses_for_work(work=work):
@@ -16,13 +15,12 @@ class LicensingConfig(AppConfig):
 
         registry.deletion_guards.append(licensed_work_guard)
 
-        from .views import offers_panel
+        from licensing.views.offers import offers_panel
 
         registry.work_page_sections.append(offers_panel)
 
         from accounts import registry as accounts_registry
-
-        from .views_models import team_destruction_alert
+        from licensing.views.declarations import team_destruction_alert
 
         if team_destruction_alert not in accounts_registry.team_page_sections:
             # The team page says when a model must be attested destroyed, and by when.

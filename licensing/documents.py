@@ -19,8 +19,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from common.money import format_major, format_money
-
-from .terms import USE_LABELS, LicenseTerms, Use
+from licensing.terms import USE_LABELS, LicenseTerms, Use
 
 RSL_NS = "https://rslstandard.org/rsl"
 PLUS_NS = "http://ns.useplus.org/ldf/xmp/1.0/"

@@ -1,3 +1,10 @@
+"""The model declaration form: what the team says about its model, and which of its licenses
+(whole, or item by item) it trained on. The rules are checked by `model_declare`.
+
+The destruction attestation form: the facts the owner states and their explicit signature."""
+
+from __future__ import annotations
+
 from django import forms
 
 from common.money import DEFAULT_CURRENCY, format_money, to_minor_units
@@ -5,10 +12,11 @@ from config.input_fields import (
     CanonicalChoiceFormField,
     CanonicalMultipleChoiceFormField,
     CurrencyFormField,
+    parse_id,
 )
-
-from .money import price_floor
-from .terms import PRESETS, USE_LABELS, LicenseTerms, OnExpiry, TermsError, Use
+from licensing.money import price_floor
+from licensing.services.destruction import EVIDENCE_MAX_BYTES, METHOD_MAX
+from licensing.terms import PRESETS, USE_LABELS, LicenseTerms, OnExpiry, TermsError, Use
 
 CUSTOM = "custom"
 
@@ -84,3 +92,78 @@ class BulkSelectionForm(forms.Form):
     def __init__(self, *args, work_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["works"].choices = list(work_choices)
+
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class _ItemIds(forms.TypedMultipleChoiceField):
+    """License item ids. The page lists only some of a large license's works, so any id is
+    taken here; `model_declare` refuses ids that are not the team's."""
+
+    def __init__(self, **kwargs):
+        super().__init__(coerce=int, **kwargs)
+
+    def valid_value(self, value) -> bool:
+        return parse_id(value) is not None
+
+
+class ModelDeclarationForm(forms.Form):
+    name = forms.CharField(max_length=120, label="Model name")
+    version = forms.CharField(max_length=60, help_text="A new version is a new declaration.")
+    purpose = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What the model is for, in a sentence or two. Creators read this.",
+    )
+    is_commercial = forms.BooleanField(required=False, label="Used commercially")
+    is_generative = forms.BooleanField(
+        required=False,
+        label="Generative model",
+        help_text="It produces images, text or audio (not a classifier, embedding or detector).",
+    )
+    training_started_on = forms.DateField(widget=DATE, label="Training started")
+    training_ended_on = forms.DateField(
+        widget=DATE, label="Training ended", help_text="Planned end date if it is still running."
+    )
+    grants = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    items = _ItemIds(required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, licenses=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grants"].choices = [(str(g.uuid), str(g.uuid)) for g in licenses]
+
+    def clean(self):
+        data = super().clean()
+        started, ended = data.get("training_started_on"), data.get("training_ended_on")
+        if started and ended and ended < started:
+            self.add_error("training_ended_on", "Training cannot end before it started.")
+        if not data.get("grants") and not data.get("items"):
+            raise forms.ValidationError("Choose whole licenses or single works the model used.")
+        return data
+
+
+class AttestationForm(forms.Form):
+    destroyed_on = forms.DateField(
+        label="Destroyed on", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    method = forms.CharField(
+        label="How it was destroyed",
+        max_length=METHOD_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Say what was deleted (weights, checkpoints, copies, derived models) and how.",
+    )
+    evidence = forms.FileField(
+        label="Evidence (optional)",
+        required=False,
+        help_text=f"PDF, PNG, JPEG or plain text, up to {EVIDENCE_MAX_BYTES // 2**20} MB: a "
+        "deletion log, a storage provider's confirmation. Kept privately; its SHA-256 goes into "
+        "the statement.",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "application/pdf,image/png,image/jpeg,text/plain"}
+        ),
+    )
+    confirm = forms.BooleanField(
+        label="I sign this statement as an owner of the team; it is kept permanently.",
+        required=True,
+    )

@@ -10,10 +10,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from licensing.terms import LicenseTerms, OnExpiry
+from licensing.terms import uses_mask as mask_of_uses
 from uploads.models import Work
-
-from .terms import LicenseTerms, OnExpiry
-from .terms import uses_mask as mask_of_uses
 
 
 class OfferStatus(models.TextChoices):

@@ -7,7 +7,15 @@ from celery import shared_task
 from django.conf import settings
 from django.db import DatabaseError
 
-from .services import bulk_offer_job_run, bulk_offer_jobs_resume_queued
+from licensing.services.destruction import destruction_forfeit_sweep, destruction_overdue_sweep
+from licensing.services.duties import duties_settle
+from licensing.services.expiry import (
+    license_items_expire,
+    license_items_superseded,
+    license_reminders_send,
+)
+from licensing.services.notices import declaration_notices_send, declaration_notices_unsent
+from licensing.services.offers import bulk_offer_job_run, bulk_offer_jobs_resume_queued
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +54,6 @@ def bulk_offer_jobs_resume_task() -> int:
 def declaration_notices_send_task(declaration_id: int) -> int:
     """Tell the creators of a new model declaration's works (one notice and email each), off
     the request that declared it."""
-    from .lifecycle.notices import declaration_notices_send
 
     return declaration_notices_send(declaration_id=declaration_id)
 
@@ -63,14 +70,6 @@ def license_lifecycle_sweep_task() -> dict:
     destruction, forfeits, and holdbacks still to settle. Each step
     is bounded and idempotent (dedupe keys, status guards), so a redelivered or overlapping run
     changes nothing twice; a step that fails is logged and the next steps still run."""
-    from .lifecycle.destruction import destruction_forfeit_sweep, destruction_overdue_sweep
-    from .lifecycle.duties import duties_settle
-    from .lifecycle.expiry import (
-        license_items_expire,
-        license_items_superseded,
-        license_reminders_send,
-    )
-    from .lifecycle.notices import declaration_notices_unsent
 
     counts: dict = {}
     steps = [

@@ -6,12 +6,11 @@ class MarketplaceConfig(AppConfig):
 
     def ready(self) -> None:
         from licensing import registry as licensing_registry
+        from marketplace import webhooks  # noqa: F401  (registers the Stripe event handlers)
+        from marketplace.describers import describe_order_items
+        from marketplace.services.holdbacks import holdbacks_forfeit, holdbacks_release
         from payouts import registry
-        from uploads.selectors import work_ids_for_owner, work_titles
-
-        from . import webhooks  # noqa: F401  (registers the Stripe event handlers)
-        from .describers import describe_order_items
-        from .services.holdbacks import holdbacks_forfeit, holdbacks_release
+        from uploads.selectors.works import work_ids_for_owner, work_titles
 
         if describe_order_items not in registry.sale_describers:
             registry.sale_describers.append(describe_order_items)

@@ -4,9 +4,8 @@ the team, the license and the terms of each sold item through this describer."""
 from __future__ import annotations
 
 from licensing.terms import LicenseTerms
+from marketplace.models import OrderItem
 from payouts.registry import SaleDescription
-
-from .models import OrderItem
 
 PREFIX = "order_item:"
 

@@ -12,10 +12,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import F
 
-from .models import Package, PackageStatus
-from .packages.builder import package_build_step, scratch_sweep
-from .services.delivery import packages_resume_stalled
-from .services.refunds import refunds_retry_pending
+from marketplace.models import Package, PackageStatus
+from marketplace.packages.builder import package_build_step, scratch_sweep
+from marketplace.services.delivery import packages_resume_stalled
+from marketplace.services.refunds import refunds_retry_pending
 
 logger = logging.getLogger(__name__)
 LOCK_SECONDS = 900

@@ -1,13 +1,65 @@
-"""Pages: each area's module keeps its own urlpatterns, gathered here."""
+"""Marketplace pages, in three URL namespaces: `datasets`, `orders` (orders and licenses) and
+`staff_market`; the catalog and downloads have none."""
 
 from django.urls import include, path
 
-from .views import catalog, datasets, downloads, licenses, orders, staff
+from marketplace.views import catalog, datasets, downloads, licenses, orders, staff
+
+catalog_patterns = [
+    path("catalog/", catalog.catalog, name="catalog"),
+    path(
+        "catalog/works/<int:work_id>/<str:kind>/",
+        catalog.catalog_work_file,
+        name="catalog_work_file",
+    ),
+    path("downloads/<int:file_id>/", downloads.package_file_download, name="package_download"),
+]
+
+dataset_patterns = [
+    path("datasets/", datasets.dataset_list, name="list"),
+    path("datasets/<uuid:dataset_uuid>/", datasets.dataset_detail, name="detail"),
+    path("datasets/<uuid:dataset_uuid>/add/", datasets.dataset_add, name="add"),
+    path("datasets/<uuid:dataset_uuid>/remove/", datasets.dataset_remove, name="remove"),
+    path(
+        "datasets/<uuid:dataset_uuid>/notices/dismiss/",
+        datasets.dataset_notices_dismiss,
+        name="notices_dismiss",
+    ),
+    path("datasets/<uuid:dataset_uuid>/checkout/", datasets.dataset_checkout, name="checkout"),
+    path(
+        "datasets/<uuid:dataset_uuid>/checkout/cancel/",
+        datasets.dataset_checkout_cancel,
+        name="checkout_cancel",
+    ),
+]
+
+order_patterns = [
+    path("orders/", orders.order_list, name="list"),
+    path("orders/<uuid:order_uuid>/", orders.order_detail, name="detail"),
+    path("orders/<uuid:order_uuid>/receipt/", orders.order_receipt, name="receipt"),
+    path("studio/sales/", orders.sales, name="sales"),
+    path("licenses/", licenses.license_list, name="license_list"),
+    path(
+        "licenses/<uuid:grant_uuid>/package/urls.txt",
+        licenses.license_package_urls,
+        name="license_package_urls",
+    ),
+    path("licenses/<uuid:grant_uuid>/", licenses.license_detail, name="license_detail"),
+    path("licenses/<uuid:grant_uuid>/package/", licenses.license_package, name="license_package"),
+    path("licenses/<uuid:grant_uuid>/renew/", licenses.license_renew, name="license_renew"),
+]
+
+staff_patterns = [
+    path("staff/orders/", staff.staff_orders, name="orders"),
+    path("staff/orders/<uuid:order_uuid>/", staff.staff_order_detail, name="order"),
+    path("staff/orders/<uuid:order_uuid>/refund/", staff.staff_order_refund, name="refund"),
+    path("staff/webhooks/", staff.staff_webhooks, name="webhooks"),
+    path("staff/webhooks/<str:event_id>/replay/", staff.staff_webhook_replay, name="replay"),
+]
 
 urlpatterns = [
-    *catalog.urlpatterns,
-    *downloads.urlpatterns,
-    path("", include((datasets.urlpatterns, "datasets"))),
-    path("", include(([*orders.urlpatterns, *licenses.urlpatterns], "orders"))),
-    path("", include((staff.urlpatterns, "staff_market"))),
+    *catalog_patterns,
+    path("", include((dataset_patterns, "datasets"))),
+    path("", include((order_patterns, "orders"))),
+    path("", include((staff_patterns, "staff_market"))),
 ]

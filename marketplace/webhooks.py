@@ -8,10 +8,9 @@ from __future__ import annotations
 import logging
 import uuid
 
+from marketplace.models import Order
+from marketplace.services import checkout, fulfilment, refunds
 from payouts.webhooks import register
-
-from .models import Order
-from .services import checkout, fulfilment, refunds
 
 logger = logging.getLogger(__name__)
 

@@ -6,13 +6,12 @@ class ModerationConfig(AppConfig):
 
     def ready(self) -> None:
         from licensing import registry as licensing_registry
+        from moderation.lifecycle import team_overdue_case_open
+        from moderation.services.bans import ban_upload_guard
+        from moderation.tasks import queue_screening
+        from moderation.views.cases import work_case_section
+        from moderation.views.claims import claim_panel
         from uploads import registry
-
-        from .lifecycle import team_overdue_case_open
-        from .services.bans import ban_upload_guard
-        from .tasks import queue_screening
-        from .views import work_case_section
-        from .views_claims import claim_panel
 
         def register(hooks: list, hook) -> None:
             if hook not in hooks:  # ready() may run twice (tests, autoreload)

@@ -10,8 +10,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import Organization
 from licensing.models import ModelDeclaration
-
-from .models import CaseKind, CaseStatus, ReviewCase
+from moderation.models import CaseKind, CaseStatus, ReviewCase
 
 logger = logging.getLogger(__name__)
 

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from .models import Outcome, SignalKind
+from moderation.models import Outcome, SignalKind
 
 # Bump whenever a weight, a rule or a threshold's meaning changes; stored on every Screening.
 POLICY_VERSION = "2026-11.1"

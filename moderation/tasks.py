@@ -7,8 +7,7 @@ from celery import shared_task
 from django.db import DatabaseError
 
 from config.celery import enqueue_or_log
-
-from .services.screening import work_screen, works_screen_unscreened
+from moderation.services.screening import work_screen, works_screen_unscreened
 
 
 @shared_task(

@@ -4,7 +4,7 @@ is told), payout rows move only through payout runs, and payout accounts follow 
 
 from django.contrib import admin, messages
 
-from .models import (
+from payouts.models import (
     Freeze,
     JournalTransaction,
     LedgerAccount,
@@ -14,6 +14,7 @@ from .models import (
     PayoutRun,
     StripeEvent,
 )
+from payouts.webhooks import Outcome, event_process
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -129,8 +130,6 @@ class StripeEventAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Process the selected unprocessed events again")
     def process_again(self, request, queryset):
-        from .webhooks import Outcome, event_process
-
         done = failed = 0
         for row in queryset.filter(processed_at__isnull=True):
             if event_process(row) == Outcome.FAILED:

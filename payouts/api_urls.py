@@ -1,14 +1,17 @@
 from django.urls import path
 
-from . import apis
+from payouts.apis.earnings import EarningsApi
+from payouts.apis.payout_runs import PayoutListApi
+from payouts.apis.reconciliation import StaffReconciliationApi
+from payouts.apis.team_credit import StaffTeamCreditPaymentApi
 
 urlpatterns = [
-    path("earnings/", apis.EarningsApi.as_view(), name="api-earnings"),
-    path("payouts/", apis.PayoutListApi.as_view(), name="api-payouts"),
-    path("staff/reconciliation/", apis.StaffReconciliationApi.as_view(), name="api-reconciliation"),
+    path("earnings/", EarningsApi.as_view(), name="api-earnings"),
+    path("payouts/", PayoutListApi.as_view(), name="api-payouts"),
+    path("staff/reconciliation/", StaffReconciliationApi.as_view(), name="api-reconciliation"),
     path(
         "staff/team-credit-payments/",
-        apis.StaffTeamCreditPaymentApi.as_view(),
+        StaffTeamCreditPaymentApi.as_view(),
         name="api-team-credit-payments",
     ),
 ]

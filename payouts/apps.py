@@ -8,7 +8,7 @@ class PayoutsConfig(AppConfig):
     def ready(self) -> None:
         # Registers this app's Stripe webhook handlers (account.updated); other apps register
         # theirs in their own ready() with payouts.webhooks.register.
-        from . import webhooks  # noqa: F401
-        from .checks import holdback_within_fee
+        from payouts import webhooks  # noqa: F401
+        from payouts.checks import holdback_within_fee
 
         checks.register(holdback_within_fee, "payouts")

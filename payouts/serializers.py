@@ -2,9 +2,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common.money import format_money
-
-from .models import Payout, PayoutStatus
-from .selectors import AccountStatus
+from payouts.models import Payout, PayoutStatus
+from payouts.selectors.connect import AccountStatus
 
 ACCOUNT_STATUSES = [
     AccountStatus.NOT_CONNECTED,

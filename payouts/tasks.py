@@ -3,9 +3,10 @@ idempotent by database uniqueness and Stripe idempotency keys: a redelivery chan
 
 from celery import shared_task
 
-from .models import Payout, PayoutStatus
-from .services import holds_release_due, payout_run_create, payout_send
-from .stripe_gateway import StripeUnavailable
+from payouts.models import Payout, PayoutStatus
+from payouts.services.events import holds_release_due
+from payouts.services.payout_runs import payout_run_create, payout_send
+from payouts.stripe_gateway import StripeUnavailable
 
 
 @shared_task(name="payouts.tasks.holds_release_due_task", time_limit=600, soft_time_limit=590)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .apis import VerifyApi
+from transparency.apis.verification import VerifyApi
 
 urlpatterns = [
     path("verify/", VerifyApi.as_view(), name="api-verify"),

@@ -18,13 +18,12 @@ from django.conf import settings
 
 from config.errors import ApplicationError
 from moderation.neardup import near_matches
+from transparency.selectors.verification import VerifiedWork, verified_works
 from uploads.errors import UploadRefused
 from uploads.fingerprints import hash_input
 from uploads.renditions import fit_preview, upright_rgb
 from uploads.services.processing import decode_for_processing
 from uploads.validation import check_size, validate_image
-
-from .selectors import VerifiedWork, verified_works
 
 # Meta's guidance: a PDQ hash of quality under 50 (flat or featureless pictures) matches too
 # much to mean anything, so such an image is only checked for an exact copy.

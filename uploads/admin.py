@@ -6,10 +6,9 @@ from django.shortcuts import render
 from django.utils.html import format_html
 
 from config.errors import ApplicationError
-
-from .forms import ReviewRejectForm
-from .models import UploadBatch, UploadRefusal, Work, WorkStatusChange
-from .services import work_review_decide
+from uploads.forms import ReviewRejectForm
+from uploads.models import UploadBatch, UploadRefusal, Work, WorkStatusChange
+from uploads.services.works import work_review_decide
 
 
 class StatusChangeInline(admin.TabularInline):

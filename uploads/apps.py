@@ -6,8 +6,7 @@ class UploadsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import registry as accounts_registry
-
-        from .selectors import status_counts
+        from uploads.selectors.works import status_counts
 
         # The creator's studio counts their works by status.
         if status_counts not in accounts_registry.studio_work_counts:

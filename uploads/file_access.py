@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from django.http import FileResponse, Http404, HttpResponseRedirect
 
-from . import storage
-from .renditions import RENDITION_MEDIA_TYPE
-from .selectors import work_for_viewer
+from uploads import storage
+from uploads.renditions import RENDITION_MEDIA_TYPE
+from uploads.selectors.works import work_for_viewer
 
 KINDS = ("original", "thumbnail", "preview")
 

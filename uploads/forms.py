@@ -1,8 +1,7 @@
 from django import forms
 
 from config.input_fields import CanonicalChoiceFormField
-
-from .models import AiInvolvement
+from uploads.models import AiInvolvement
 
 
 class WorkEditForm(forms.Form):

@@ -5,8 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.input_fields import CanonicalChoiceField, IdField
-
-from .models import AiInvolvement, UploadBatch, Work, WorkStatus, WorkStatusChange
+from uploads.models import AiInvolvement, UploadBatch, Work, WorkStatus, WorkStatusChange
 
 
 @extend_schema_field(

@@ -2,8 +2,8 @@
 
 from celery import shared_task
 
-from .services import work_process
-from .services.intake import works_process_stalled
+from uploads.services.intake import works_process_stalled
+from uploads.services.processing import work_process
 
 
 @shared_task(name="uploads.tasks.work_process_task", time_limit=180, soft_time_limit=170)

@@ -12,8 +12,8 @@ from typing import BinaryIO
 from django.conf import settings
 from PIL import Image, UnidentifiedImageError
 
-from . import errors
-from .errors import UploadRefused
+from uploads import errors
+from uploads.errors import UploadRefused
 
 # Belt and braces: Pillow's own bomb check raises above twice this, we refuse above it.
 Image.MAX_IMAGE_PIXELS = settings.UPLOAD_MAX_PIXELS

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path, reverse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -20,8 +20,7 @@ from rest_framework.views import APIView
 from common.money import CURRENCY_EXPONENTS, format_money
 from licensing.serializers import TermsOutput
 from licensing.terms import MAX_TERM_MONTHS, Use
-
-from ..selectors.catalog import (
+from marketplace.selectors.catalog import (
     COUNT_CAP,
     MAX_PER_PAGE,
     MEDIA_TYPES,
@@ -243,6 +242,3 @@ def _previous_url(url: str, page) -> str | None:
     return (
         remove_query_param(url, "page") if number == 1 else replace_query_param(url, "page", number)
     )
-
-
-urlpatterns = [path("catalog/", CatalogApi.as_view(), name="api-catalog")]

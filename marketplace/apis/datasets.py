@@ -3,7 +3,6 @@ quote, add and remove works, check out."""
 
 from __future__ import annotations
 
-from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
@@ -11,13 +10,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsBuyer
-from accounts.selectors import organization_for_member
+from accounts.selectors.teams import organization_for_member
 from config.errors import ApplicationError
-
-from .. import serializers as s
-from ..selectors.datasets import dataset_for_member, dataset_quote, datasets_for_member
-from ..services.checkout import order_checkout_start
-from ..services.datasets import (
+from marketplace.selectors.datasets import dataset_for_member, dataset_quote, datasets_for_member
+from marketplace.serializers.datasets import (
+    DatasetCreateInput,
+    DatasetOutput,
+    DatasetSummaryOutput,
+    DatasetWorksInput,
+    DatasetWorksRemoveInput,
+    dataset_data,
+)
+from marketplace.serializers.orders import CheckoutInput, OrderOutput
+from marketplace.services.checkout import order_checkout_start
+from marketplace.services.datasets import (
     dataset_create,
     dataset_works_add,
     dataset_works_remove,
@@ -47,21 +53,21 @@ def team_for(request, slug: str | None = None):
 
 def _dataset_response(dataset, *, skipped=None, status_code=200) -> Response:
     return Response(
-        s.dataset_data(dataset, dataset_quote(dataset=dataset), skipped=skipped),
+        dataset_data(dataset, dataset_quote(dataset=dataset), skipped=skipped),
         status=status_code,
     )
 
 
 class DatasetListCreateApi(ListAPIView):
     permission_classes = [IsBuyer]
-    serializer_class = s.DatasetSummaryOutput
+    serializer_class = DatasetSummaryOutput
 
     def get_queryset(self):
         return datasets_for_member(user=self.request.user)
 
-    @extend_schema(request=s.DatasetCreateInput, responses={201: s.DatasetOutput})
+    @extend_schema(request=DatasetCreateInput, responses={201: DatasetOutput})
     def post(self, request):
-        data = s.DatasetCreateInput(data=request.data)
+        data = DatasetCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         intended = intended_use_parse(
@@ -85,7 +91,7 @@ class DatasetListCreateApi(ListAPIView):
 class DatasetDetailApi(APIView):
     permission_classes = [IsBuyer]
 
-    @extend_schema(responses=s.DatasetOutput)
+    @extend_schema(responses=DatasetOutput)
     def get(self, request, dataset_uuid):
         return _dataset_response(dataset_for_member(user=request.user, dataset_uuid=dataset_uuid))
 
@@ -93,10 +99,10 @@ class DatasetDetailApi(APIView):
 class DatasetWorksApi(APIView):
     permission_classes = [IsBuyer]
 
-    @extend_schema(request=s.DatasetWorksInput, responses=s.DatasetOutput)
+    @extend_schema(request=DatasetWorksInput, responses=DatasetOutput)
     def post(self, request, dataset_uuid):
         dataset = dataset_for_member(user=request.user, dataset_uuid=dataset_uuid)
-        data = s.DatasetWorksInput(data=request.data)
+        data = DatasetWorksInput(data=request.data)
         data.is_valid(raise_exception=True)
         skipped = dataset_works_add(
             dataset=dataset,
@@ -106,10 +112,10 @@ class DatasetWorksApi(APIView):
         dataset.refresh_from_db()
         return _dataset_response(dataset, skipped=skipped)
 
-    @extend_schema(request=s.DatasetWorksRemoveInput, responses=s.DatasetOutput)
+    @extend_schema(request=DatasetWorksRemoveInput, responses=DatasetOutput)
     def delete(self, request, dataset_uuid):
         dataset = dataset_for_member(user=request.user, dataset_uuid=dataset_uuid)
-        data = s.DatasetWorksRemoveInput(data=request.data)
+        data = DatasetWorksRemoveInput(data=request.data)
         data.is_valid(raise_exception=True)
         dataset_works_remove(dataset=dataset, work_ids=data.validated_data["work_ids"])
         dataset.refresh_from_db()
@@ -119,30 +125,14 @@ class DatasetWorksApi(APIView):
 class DatasetCheckoutApi(APIView):
     permission_classes = [IsBuyer]
 
-    @extend_schema(request=s.CheckoutInput, responses={201: s.OrderOutput})
+    @extend_schema(request=CheckoutInput, responses={201: OrderOutput})
     def post(self, request, dataset_uuid):
         dataset = dataset_for_member(user=request.user, dataset_uuid=dataset_uuid)
-        data = s.CheckoutInput(data=request.data)
+        data = CheckoutInput(data=request.data)
         data.is_valid(raise_exception=True)
         order = order_checkout_start(
             dataset=dataset,
             user=request.user,
             destruction_acknowledged=data.validated_data["acknowledge_destruction"],
         )
-        return Response(s.OrderOutput(order).data, status=status.HTTP_201_CREATED)
-
-
-urlpatterns = [
-    path("datasets/", DatasetListCreateApi.as_view(), name="api-datasets"),
-    path("datasets/<uuid:dataset_uuid>/", DatasetDetailApi.as_view(), name="api-dataset"),
-    path(
-        "datasets/<uuid:dataset_uuid>/works/",
-        DatasetWorksApi.as_view(),
-        name="api-dataset-works",
-    ),
-    path(
-        "datasets/<uuid:dataset_uuid>/checkout/",
-        DatasetCheckoutApi.as_view(),
-        name="api-dataset-checkout",
-    ),
-]
+        return Response(OrderOutput(order).data, status=status.HTTP_201_CREATED)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
@@ -11,26 +10,33 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsBuyer, IsStaffRole
 from config.errors import ApplicationError
-
-from .. import serializers as s
-from .. import serializers_renewals as rs
-from ..selectors.datasets import (
+from marketplace.selectors.datasets import (
     license_for_member,
     licenses_for_member,
     order_for_member,
     order_for_staff,
     orders_for_member,
 )
-from ..selectors.licenses import license_declared_models
-from ..services.delivery import current_package, license_package_rebuild
-from ..services.refunds import order_refund
-from ..services.renewals import renewal_quote, renewal_start
-from ..services.restrictions import team_restriction
+from marketplace.selectors.licenses import license_declared_models
+from marketplace.serializers import renewals as rs
+from marketplace.serializers.licenses import (
+    LicenseDetailOutput,
+    LicenseOutput,
+    PackageOutput,
+    declared_models_data,
+    package_data,
+    restriction_data,
+)
+from marketplace.serializers.orders import OrderDetailOutput, OrderOutput, RefundInput, RefundOutput
+from marketplace.services.delivery import current_package, license_package_rebuild
+from marketplace.services.refunds import order_refund
+from marketplace.services.renewals import renewal_quote, renewal_start
+from marketplace.services.restrictions import team_restriction
 
 
 class OrderListApi(ListAPIView):
     permission_classes = [IsBuyer]
-    serializer_class = s.OrderOutput
+    serializer_class = OrderOutput
 
     def get_queryset(self):
         return orders_for_member(user=self.request.user).select_related("license_grant")
@@ -39,19 +45,19 @@ class OrderListApi(ListAPIView):
 class OrderDetailApi(APIView):
     permission_classes = [IsBuyer]
 
-    @extend_schema(responses=s.OrderDetailOutput)
+    @extend_schema(responses=OrderDetailOutput)
     def get(self, request, order_uuid):
         order = order_for_member(user=request.user, order_uuid=order_uuid)
-        return Response(s.OrderDetailOutput(order).data)
+        return Response(OrderDetailOutput(order).data)
 
 
 class OrderRefundApi(APIView):
     permission_classes = [IsStaffRole]
 
-    @extend_schema(request=s.RefundInput, responses={201: s.RefundOutput})
+    @extend_schema(request=RefundInput, responses={201: RefundOutput})
     def post(self, request, order_uuid):
         order = order_for_staff(order_uuid=order_uuid)
-        data = s.RefundInput(data=request.data)
+        data = RefundInput(data=request.data)
         data.is_valid(raise_exception=True)
         refund = order_refund(
             order=order,
@@ -59,12 +65,12 @@ class OrderRefundApi(APIView):
             reason=data.validated_data["reason"],
             item_ids=data.validated_data.get("item_ids"),
         )
-        return Response(s.RefundOutput(refund).data, status=status.HTTP_201_CREATED)
+        return Response(RefundOutput(refund).data, status=status.HTTP_201_CREATED)
 
 
 class LicenseListApi(ListAPIView):
     permission_classes = [IsBuyer]
-    serializer_class = s.LicenseOutput
+    serializer_class = LicenseOutput
 
     def get_queryset(self):
         return licenses_for_member(user=self.request.user)
@@ -73,14 +79,14 @@ class LicenseListApi(ListAPIView):
 class LicenseDetailApi(APIView):
     permission_classes = [IsBuyer]
 
-    @extend_schema(responses=s.LicenseDetailOutput)
+    @extend_schema(responses=LicenseDetailOutput)
     def get(self, request, license_uuid):
         grant = license_for_member(user=request.user, grant_uuid=license_uuid)
-        data = s.LicenseDetailOutput(grant).data
+        data = LicenseDetailOutput(grant).data
         order = getattr(grant, "order", None)
-        data["package"] = s.package_data(current_package(order), request.user) if order else None
-        data["restriction"] = s.restriction_data(team_restriction(organization=grant.organization))
-        data["declared_models"] = s.declared_models_data(license_declared_models(grant=grant))
+        data["package"] = package_data(current_package(order), request.user) if order else None
+        data["restriction"] = restriction_data(team_restriction(organization=grant.organization))
+        data["declared_models"] = declared_models_data(license_declared_models(grant=grant))
         data["odrl_url"] = f"/public/licenses/{grant.uuid}/odrl.json"
         return Response(data)
 
@@ -90,14 +96,14 @@ class LicensePackageApi(APIView):
 
     permission_classes = [IsBuyer]
 
-    @extend_schema(request=None, responses={202: s.PackageOutput})
+    @extend_schema(request=None, responses={202: PackageOutput})
     def post(self, request, license_uuid):
         grant = license_for_member(user=request.user, grant_uuid=license_uuid)
         order = getattr(grant, "order", None)
         if order is None:
             raise ApplicationError("This license has no package.", code="not_found", status=404)
         package = license_package_rebuild(order=order, user=request.user)
-        return Response(s.package_data(package, request.user), status=status.HTTP_202_ACCEPTED)
+        return Response(package_data(package, request.user), status=status.HTTP_202_ACCEPTED)
 
 
 class LicenseRenewApi(APIView):
@@ -117,20 +123,3 @@ class LicenseRenewApi(APIView):
         grant = license_for_member(user=request.user, grant_uuid=license_uuid)
         dataset, quote = renewal_start(grant=grant, user=request.user)
         return Response(rs.renewal_data(quote, dataset), status=status.HTTP_201_CREATED)
-
-
-urlpatterns = [
-    path("orders/", OrderListApi.as_view(), name="api-orders"),
-    path("orders/<uuid:order_uuid>/", OrderDetailApi.as_view(), name="api-order"),
-    path("orders/<uuid:order_uuid>/refunds/", OrderRefundApi.as_view(), name="api-order-refunds"),
-    path("licenses/", LicenseListApi.as_view(), name="api-licenses"),
-    path("licenses/<uuid:license_uuid>/", LicenseDetailApi.as_view(), name="api-license"),
-    path(
-        "licenses/<uuid:license_uuid>/package/",
-        LicensePackageApi.as_view(),
-        name="api-license-package",
-    ),
-    path(
-        "licenses/<uuid:license_uuid>/renew/", LicenseRenewApi.as_view(), name="api-license-renew"
-    ),
-]

@@ -28,26 +28,16 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage, storages
 from django.db import connection, transaction
-from django.db.models import (
-    CharField,
-    Count,
-    Exists,
-    OuterRef,
-    QuerySet,
-    Subquery,
-    Sum,
-    Value,
-)
+from django.db.models import CharField, Count, Exists, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from accounts.services import notify
+from accounts.services.notifications import notify
 from licensing import documents as license_documents
-from licensing.grants import months_after
 from licensing.models import GrantStatus, LicenseGrantItem
+from licensing.services.grants import months_after
 from licensing.terms import USE_LABELS, LicenseTerms
-
-from ..models import (
+from marketplace.models import (
     OrderItem,
     Package,
     PackageFile,
@@ -55,10 +45,10 @@ from ..models import (
     PackageItem,
     PackageStatus,
 )
-from . import documents
-from .forked import run_forked
-from .marking import license_marked_pieces
-from .shards import SCRATCH_PREFIX, FileRange, ShardWriter
+from marketplace.packages import documents
+from marketplace.packages.forked import run_forked
+from marketplace.packages.marking import license_marked_pieces
+from marketplace.packages.shards import SCRATCH_PREFIX, FileRange, ShardWriter
 
 logger = logging.getLogger(__name__)
 
@@ -214,7 +204,7 @@ class _Records:
     def record(self, row: dict, key: str, shard: str) -> dict:
         p = self.p
         terms = self.terms(row)
-        # As licensing.services.creator_display_name, from values rather than a user object.
+        # As licensing.services.offers.creator_display_name, from values rather than a user object.
         creator = row[p + "creator__creator_profile__display_name"] or row[p + "creator__email"]
         return {
             "key": key,

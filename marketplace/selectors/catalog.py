@@ -38,15 +38,8 @@ from common.money import (
 from config.errors import ApplicationError
 from config.input_fields import canonical_choice, not_one_of
 from licensing.models import Offer, OfferStatus
-from licensing.selectors import compatible_offers, sellable_offers
-from licensing.terms import (
-    MAX_TERM_MONTHS,
-    MIN_TERM_MONTHS,
-    IntendedUse,
-    OnExpiry,
-    Use,
-    uses_mask,
-)
+from licensing.selectors.offers import compatible_offers, sellable_offers
+from licensing.terms import MAX_TERM_MONTHS, MIN_TERM_MONTHS, IntendedUse, OnExpiry, Use, uses_mask
 from uploads.models import Work, WorkStatus
 from uploads.validation import JPEG, PNG, WEBP
 

@@ -11,11 +11,10 @@ from django.utils import timezone
 
 from config.errors import ApplicationError
 from licensing.models import LicenseGrant, LicenseGrantItem
-from licensing.services import creator_display_name
+from licensing.services.offers import creator_display_name
 from licensing.terms import OnExpiry
-from payouts.services import split_amount
-
-from ..models import Dataset, DatasetItem, Order, OrderItem, Refund
+from marketplace.models import Dataset, DatasetItem, Order, OrderItem, Refund
+from payouts.services.events import split_amount
 
 
 def _not_found(what: str) -> ApplicationError:

@@ -5,17 +5,17 @@ team's credit (released holdbacks), and what of the download package may be fetc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from licensing.lifecycle.status import DeclarationState, declaration_state
 from licensing.models import GrantStatus, LicenseGrant, LicenseGrantItem, ModelDeclaration
-from payouts.selectors import team_credit_balances
-
-from ..models import Package, PackageFile, PackageFileKind, PackageItem, PackageStatus
-from ..services.restrictions import team_restriction
+from licensing.selectors.status import DeclarationState, declaration_state
+from marketplace.models import Package, PackageFile, PackageFileKind, PackageItem, PackageStatus
+from marketplace.services.restrictions import team_restriction
+from payouts.selectors.team_credit import team_credit_balances
 
 
 def item_status(item: LicenseGrantItem, *, now: datetime | None = None) -> str:
@@ -60,9 +60,6 @@ def license_end(items: list[LicenseGrantItem], *, now: datetime | None = None) -
 def renewal_opens_at(items: list[LicenseGrantItem]) -> datetime | None:
     """Renewing opens with the first expiry reminder (the longest of LICENSE_REMINDER_DAYS)
     before the first live item ends: a license bought today has nothing to renew yet."""
-    from datetime import timedelta
-
-    from django.conf import settings
 
     live = [i.expires_at for i in items if i.status != GrantStatus.REVOKED and i.expires_at]
     if not live:

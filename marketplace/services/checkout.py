@@ -12,14 +12,13 @@ from django.utils import timezone
 
 from common.money import format_money
 from config.errors import ApplicationError
+from marketplace.models import Dataset, DatasetStatus, Order, OrderItem, OrderStatus
+from marketplace.selectors.datasets import dataset_duties
+from marketplace.services.datasets import dataset_refresh
+from marketplace.services.restrictions import team_restriction_check
 from payouts import stripe_gateway
-from payouts.services import split_amount
+from payouts.services.events import split_amount
 from payouts.stripe_gateway import StripeRefused, StripeUnavailable
-
-from ..models import Dataset, DatasetStatus, Order, OrderItem, OrderStatus
-from ..selectors.datasets import dataset_duties
-from .datasets import dataset_refresh
-from .restrictions import team_restriction_check
 
 logger = logging.getLogger(__name__)
 

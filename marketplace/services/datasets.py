@@ -13,10 +13,10 @@ from django.utils import timezone
 from common.money import is_supported, normalise_currency, unsupported_currency
 from config.errors import ApplicationError
 from config.input_fields import BIGINT_MAX, canonical_choice
-from licensing.selectors import cheapest_compatible_offers
+from licensing.selectors.offers import cheapest_compatible_offers
 from licensing.terms import IntendedUse, TermsError, Use
-
-from ..models import Dataset, DatasetItem, DatasetStatus
+from marketplace.models import Dataset, DatasetItem, DatasetStatus
+from marketplace.selectors.catalog import catalog_query_from_params, catalog_works
 
 
 @dataclass(frozen=True)
@@ -174,7 +174,6 @@ def dataset_works_add(
 def _matching_work_ids(dataset: Dataset, filters: dict) -> list[int]:
     """Everything the catalog shows for this filter, judged against the dataset's own use and
     currency (the filter cannot widen what the dataset is licensed for)."""
-    from ..selectors.catalog import catalog_query_from_params, catalog_works
 
     own = {"use", "commercial", "term_months", "can_destroy_models", "currency", "sort"}
     params = {k: v for k, v in filters.items() if k not in own}

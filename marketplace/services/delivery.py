@@ -17,12 +17,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from accounts.models import User
+from config.celery import enqueue_or_log
 from config.errors import ApplicationError
 from licensing.models import GrantStatus, LicenseGrantItem
-
-from ..models import DownloadLog, Order, Package, PackageFile, PackageStatus
-from ..selectors.licenses import file_state, license_ended_message
-from .restrictions import team_restriction_check
+from marketplace.models import DownloadLog, Order, Package, PackageFile, PackageStatus
+from marketplace.selectors.licenses import file_state, license_ended_message
+from marketplace.services.restrictions import team_restriction_check
 
 
 def package_request(*, order: Order, user=None) -> Package:
@@ -58,9 +59,8 @@ def _enqueue(package_id: int) -> None:
 def package_build_enqueue(package_id: int) -> None:
     """Hand the build to the worker. A broker that is down must not fail the payment that
     asked for it: the package stays queued and the beat task below picks it up."""
-    from config.celery import enqueue_or_log
-
-    from ..tasks import package_build_task
+    # marketplace/tasks.py imports this module at its top; importing the task here breaks the cycle.
+    from marketplace.tasks import package_build_task
 
     enqueue_or_log(package_build_task, package_id)
 
@@ -108,7 +108,6 @@ def download_authorize(*, file_id: int, params, request_user=None) -> tuple[Pack
     """Check a download link (signature, expiry), that its user is still in the licensed team,
     that the team is not restricted, and that the file may still be downloaded. Returns (file,
     user) or raises."""
-    from accounts.models import User
 
     try:
         user_id, expires = int(params.get("user", "")), int(params.get("expires", ""))

@@ -12,16 +12,16 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.services import notify
+from accounts.services.notifications import notify
 from common.money import format_money
-from licensing.grants import GrantItemSpec, license_grant_create
+from licensing.services.grants import GrantItemSpec, license_grant_create
 from licensing.terms import OnExpiry
-from payouts.services import SaleItem, sale_post
+from marketplace.models import Dataset, DatasetStatus, Order, OrderItem, OrderStatus
+from marketplace.services.delivery import package_request
+from marketplace.services.refunds import order_refund
+from marketplace.services.renewals import renewal_starts
+from payouts.services.events import SaleItem, sale_post
 from uploads.models import WorkStatus
-
-from ..models import Dataset, DatasetStatus, Order, OrderItem, OrderStatus
-from .delivery import package_request
-from .renewals import renewal_starts
 
 # An order may be paid from these: a late completion of a checkout we had given up on (the
 # buyer paid on a page that was still open) still gets what was paid for.
@@ -76,7 +76,6 @@ def order_paid(*, order_id: int, payment_intent_id: str = "") -> Order:
 def _refund_removed(order_id: int, item_ids: list[int]) -> None:
     """Works removed (a rights claim upheld, a ban) between checkout and the payment's
     confirmation: the buyer paid for them, so they are refunded at once rather than sold."""
-    from .refunds import order_refund
 
     try:
         order_refund(

@@ -10,11 +10,10 @@ import logging
 
 from django.db import transaction
 
-from licensing.lifecycle.duties import duty_outcomes_settled
 from licensing.models import DutyOutcome
-from payouts.services import holdback_forfeit, holdback_release
-
-from ..models import OrderItem
+from licensing.services.duties import duty_outcomes_settled
+from marketplace.models import OrderItem
+from payouts.services.holdback import holdback_forfeit, holdback_release
 
 logger = logging.getLogger(__name__)
 PREFIX = "order_item:"

@@ -12,22 +12,21 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.services import notify
+from accounts.services.notifications import notify
 from common.money import format_money
 from config.errors import ApplicationError
-from licensing.grants import license_items_revoke
+from licensing.services.grants import license_items_revoke
+from marketplace.models import Order, OrderItem, OrderStatus, Refund, RefundStatus
+from marketplace.services.holdbacks import holdbacks_settle_after_dispute
 from payouts import stripe_gateway
-from payouts.services import (
+from payouts.services.events import (
     dispute_lost_post,
     dispute_opened_post,
     dispute_won_post,
     refund_post,
-    transfer_reversal_recover,
 )
+from payouts.services.recovery import transfer_reversal_recover
 from payouts.stripe_gateway import StripeRefused, StripeUnavailable
-
-from ..models import Order, OrderItem, OrderStatus, Refund, RefundStatus
-from .holdbacks import holdbacks_settle_after_dispute
 
 logger = logging.getLogger(__name__)
 REFUNDABLE = {OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED}

@@ -14,12 +14,11 @@ from django.db.models import Q
 
 from config.errors import ApplicationError
 from licensing.models import GrantStatus, LicenseGrant, LicenseGrantItem, Offer, OfferStatus
-from licensing.selectors import sellable_offers
+from licensing.selectors.offers import sellable_offers
 from licensing.terms import IntendedUse, LicenseTerms, satisfies
+from marketplace.models import Dataset, DatasetItem, DatasetStatus
+from marketplace.services.restrictions import team_restriction_check
 from uploads.models import Work, WorkStatus
-
-from ..models import Dataset, DatasetItem, DatasetStatus
-from .restrictions import team_restriction_check
 
 # Why an item cannot be renewed, in words the team can act on (the code is for programs).
 WHY = {

@@ -1,5 +1,5 @@
 """A team overdue on a destruction attestation may not buy or download until it attests. Whether
-it is overdue is licensing's one definition (`licensing.lifecycle.status`); this module turns it
+it is overdue is licensing's one definition (`licensing.selectors.status`); this module turns it
 into the refusal the marketplace gives and the banner its pages show."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from config.errors import ApplicationError
-from licensing.lifecycle.status import declaration_state, team_overdue_declarations
+from licensing.selectors.status import declaration_state, team_overdue_declarations
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,8 @@ request, however many cards the page shows."""
 from django import template
 
 from accounts.permissions import has_role
-
-from ..models import DatasetStatus
-from ..selectors.datasets import datasets_for_member
+from marketplace.models import DatasetStatus
+from marketplace.selectors.datasets import datasets_for_member
 
 register = template.Library()
 

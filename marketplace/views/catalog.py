@@ -5,15 +5,11 @@ from __future__ import annotations
 
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import path
 
 from common.money import CURRENCY_EXPONENTS, format_major, format_money
 from config.errors import ApplicationError
 from licensing.terms import MAX_TERM_MONTHS, USE_LABELS, Use
-from uploads import storage
-from uploads.renditions import RENDITION_MEDIA_TYPE
-
-from ..selectors.catalog import (
+from marketplace.selectors.catalog import (
     MEDIA_TYPES,
     SORTS,
     CatalogQuery,
@@ -24,6 +20,8 @@ from ..selectors.catalog import (
     popular_tags,
     sellable_work,
 )
+from uploads import storage
+from uploads.renditions import RENDITION_MEDIA_TYPE
 
 PER_PAGE = 24
 # Short names for the facet checkboxes; the long ones (USE_LABELS) explain them.
@@ -201,9 +199,3 @@ def catalog_work_file(request, work_id: int, kind: str):
     # Short: a work whose consent is withdrawn drops out of the catalog within minutes.
     response["Cache-Control"] = "public, max-age=300"
     return response
-
-
-urlpatterns = [
-    path("catalog/", catalog, name="catalog"),
-    path("catalog/works/<int:work_id>/<str:kind>/", catalog_work_file, name="catalog_work_file"),
-]

@@ -7,29 +7,28 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import buyer_required
-from accounts.selectors import organization_for_member
+from accounts.selectors.teams import organization_for_member
 from common.money import CURRENCY_EXPONENTS, format_money
 from config.errors import ApplicationError
 from licensing.terms import MAX_TERM_MONTHS, USE_LABELS, Use
-
-from ..models import Order, OrderStatus
-from ..selectors.catalog import catalog_query_from_params
-from ..selectors.datasets import dataset_for_member, dataset_quote, datasets_for_member
-from ..services.checkout import order_checkout_cancel, order_checkout_start
-from ..services.datasets import (
+from marketplace.models import Order, OrderStatus
+from marketplace.selectors.catalog import catalog_query_from_params
+from marketplace.selectors.datasets import dataset_for_member, dataset_quote, datasets_for_member
+from marketplace.services.checkout import order_checkout_cancel, order_checkout_start
+from marketplace.services.datasets import (
     dataset_create,
     dataset_notices_clear,
     dataset_works_add,
     dataset_works_remove,
     intended_use_parse,
 )
-from ..services.restrictions import team_restriction
-from .catalog import USE_NAMES
+from marketplace.services.restrictions import team_restriction
+from marketplace.views.catalog import USE_NAMES
 
 
 def _dataset(request, dataset_uuid):
@@ -296,22 +295,3 @@ def dataset_checkout_cancel(request, dataset_uuid):
             if exc.code == "checkout_completed":
                 return redirect("orders:detail", order.uuid)
     return redirect("datasets:detail", dataset.uuid)
-
-
-urlpatterns = [
-    path("datasets/", dataset_list, name="list"),
-    path("datasets/<uuid:dataset_uuid>/", dataset_detail, name="detail"),
-    path("datasets/<uuid:dataset_uuid>/add/", dataset_add, name="add"),
-    path("datasets/<uuid:dataset_uuid>/remove/", dataset_remove, name="remove"),
-    path(
-        "datasets/<uuid:dataset_uuid>/notices/dismiss/",
-        dataset_notices_dismiss,
-        name="notices_dismiss",
-    ),
-    path("datasets/<uuid:dataset_uuid>/checkout/", dataset_checkout, name="checkout"),
-    path(
-        "datasets/<uuid:dataset_uuid>/checkout/cancel/",
-        dataset_checkout_cancel,
-        name="checkout_cancel",
-    ),
-]

@@ -4,14 +4,12 @@ session), is checked on every use, and every download is logged before a byte is
 from __future__ import annotations
 
 from django.http import FileResponse, HttpResponseRedirect, JsonResponse
-from django.urls import path
 from django.views.decorators.http import require_GET
 
 from config.errors import ApplicationError
+from marketplace.models import PackageFileKind
+from marketplace.services.delivery import download_authorize, download_log
 from uploads import storage
-
-from ..models import PackageFileKind
-from ..services.delivery import download_authorize, download_log
 
 MEDIA_TYPES = {
     PackageFileKind.SHARD: "application/x-tar",
@@ -50,8 +48,3 @@ def package_file_download(request, file_id: int):
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
-
-
-urlpatterns = [
-    path("downloads/<int:file_id>/", package_file_download, name="package_download"),
-]

@@ -9,16 +9,14 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import buyer_required
-from accounts.selectors import memberships_for_user
+from accounts.selectors.teams import memberships_for_user
 from config.errors import ApplicationError
-
-from ..selectors.datasets import license_for_member, licenses_for_member
-from ..selectors.licenses import (
+from marketplace.selectors.datasets import license_for_member, licenses_for_member
+from marketplace.selectors.licenses import (
     license_declared_models,
     license_end,
     package_downloads,
@@ -26,12 +24,12 @@ from ..selectors.licenses import (
     team_credit,
     with_status,
 )
-from ..serializers import package_data
-from ..services.checkout import order_checkout_start
-from ..services.delivery import current_package, download_url, license_package_rebuild
-from ..services.renewals import renewal_quote, renewal_start
-from ..services.restrictions import team_restriction, teams_restrictions
-from .datasets import _is_htmx
+from marketplace.serializers.licenses import package_data
+from marketplace.services.checkout import order_checkout_start
+from marketplace.services.delivery import current_package, download_url, license_package_rebuild
+from marketplace.services.renewals import renewal_quote, renewal_start
+from marketplace.services.restrictions import team_restriction, teams_restrictions
+from marketplace.views.datasets import _is_htmx
 
 PER_PAGE = 50
 
@@ -144,16 +142,3 @@ def license_package_urls(request, grant_uuid):
     response["Content-Disposition"] = f'attachment; filename="assent-{grant.uuid}-urls.txt"'
     response["Cache-Control"] = "private, no-store"
     return response
-
-
-urlpatterns = [
-    path("licenses/", license_list, name="license_list"),
-    path(
-        "licenses/<uuid:grant_uuid>/package/urls.txt",
-        license_package_urls,
-        name="license_package_urls",
-    ),
-    path("licenses/<uuid:grant_uuid>/", license_detail, name="license_detail"),
-    path("licenses/<uuid:grant_uuid>/package/", license_package, name="license_package"),
-    path("licenses/<uuid:grant_uuid>/renew/", license_renew, name="license_renew"),
-]

@@ -6,20 +6,14 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.urls import path
 
 from accounts.permissions import buyer_required, creator_required
 from config.errors import ApplicationError
 from licensing.terms import LicenseTerms, Use
-
-from ..models import OrderStatus
-from ..selectors.datasets import (
-    order_for_member,
-    orders_for_member,
-    sales_for_creator,
-)
-from .catalog import USE_NAMES
-from .datasets import _is_htmx
+from marketplace.models import OrderStatus
+from marketplace.selectors.datasets import order_for_member, orders_for_member, sales_for_creator
+from marketplace.views.catalog import USE_NAMES
+from marketplace.views.datasets import _is_htmx
 
 PER_PAGE = 50
 
@@ -115,11 +109,3 @@ def sales(request):
     )
     items = with_terms(page.object_list)
     return render(request, "marketplace/sales.html", {"page": page, "items": items})
-
-
-urlpatterns = [
-    path("orders/", order_list, name="list"),
-    path("orders/<uuid:order_uuid>/", order_detail, name="detail"),
-    path("orders/<uuid:order_uuid>/receipt/", order_receipt, name="receipt"),
-    path("studio/sales/", sales, name="sales"),
-]

@@ -8,19 +8,17 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import staff_required
 from config.errors import ApplicationError
 from config.input_fields import canonical_choice, parse_id
+from marketplace.models import OrderStatus
+from marketplace.selectors.datasets import order_for_staff, orders_for_staff
+from marketplace.services.refunds import order_refund
+from marketplace.views.orders import STATUS_EXPLAINED, with_terms
 from payouts.models import StripeEvent
 from payouts.webhooks import Outcome, event_replay
-
-from ..models import OrderStatus
-from ..selectors.datasets import order_for_staff, orders_for_staff
-from ..services.refunds import order_refund
-from .orders import STATUS_EXPLAINED, with_terms
 
 PER_PAGE = 50
 
@@ -131,12 +129,3 @@ def staff_webhook_replay(request, event_id: str):
     else:
         messages.success(request, f"{event_id} processed.")
     return redirect("staff_market:webhooks")
-
-
-urlpatterns = [
-    path("staff/orders/", staff_orders, name="orders"),
-    path("staff/orders/<uuid:order_uuid>/", staff_order_detail, name="order"),
-    path("staff/orders/<uuid:order_uuid>/refund/", staff_order_refund, name="refund"),
-    path("staff/webhooks/", staff_webhooks, name="webhooks"),
-    path("staff/webhooks/<str:event_id>/replay/", staff_webhook_replay, name="replay"),
-]

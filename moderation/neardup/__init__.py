@@ -10,8 +10,8 @@ from typing import Literal
 
 from django.conf import settings
 
-from .index import SOURCES, WORK, NearDupIndex, verified
-from .mih import hex_to_rows
+from moderation.neardup.index import SOURCES, WORK, NearDupIndex, verified
+from moderation.neardup.mih import hex_to_rows
 
 __all__ = ["Match", "near_index_reset", "near_matches"]
 

@@ -13,9 +13,8 @@ import numpy as np
 from django.conf import settings
 
 from moderation.models import KnownStolenWork
+from moderation.neardup.mih import MultiIndexHash, distances, hex_to_rows, scan
 from uploads.models import Work, WorkStatus
-
-from .mih import MultiIndexHash, distances, hex_to_rows, scan
 
 WORK, STOLEN = 0, 1
 SOURCES = {WORK: "work", STOLEN: "stolen"}

@@ -6,8 +6,24 @@ from __future__ import annotations
 import uuid
 
 from config.errors import ApplicationError
+from moderation.models import Decision
 
-from ..models import Decision
+
+def decision_reason_required(
+    reason: str | None, *, why: str = "every decision is logged with its reason"
+) -> str:
+    """The reason of a staff decision, stripped; refused when empty: the log must say why."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(
+            f"Say why: {why}.", code="reason_required", fields={"reason": ["Required."]}
+        )
+    return reason
+
+
+def staff_actor_required(actor, *, refusal: str = "Only staff decide.") -> None:
+    if not getattr(actor, "is_staff", False):
+        raise ApplicationError(refusal, code="not_staff", status=403)
 
 
 def decision_record(
@@ -21,15 +37,8 @@ def decision_record(
     batch: uuid.UUID | None = None,
 ) -> Decision:
     """Append one decision. A decision without a reason is refused: the log must say why."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError(
-            "Say why: every decision is logged with its reason.",
-            code="reason_required",
-            fields={"reason": ["Required."]},
-        )
-    if not getattr(actor, "is_staff", False):
-        raise ApplicationError("Only staff decide.", code="not_staff", status=403)
+    reason = decision_reason_required(reason)
+    staff_actor_required(actor)
     return Decision.objects.create(
         actor=actor,
         action=action,

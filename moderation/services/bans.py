@@ -9,15 +9,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role
-from accounts.services import notify
+from accounts.services.notifications import notify
 from config.errors import ApplicationError
-from licensing.selectors import live_licenses_for_work
-from payouts.services import freeze_create, freeze_lift
+from licensing.selectors.offers import live_licenses_for_work
+from moderation.models import AccountBan, CaseKind, CaseStatus, DecisionAction, ReviewCase
+from moderation.services.audit import (
+    decision_reason_required,
+    decision_record,
+    staff_actor_required,
+)
+from payouts.selectors.freezes import creator_freezes
+from payouts.services.freezes import freeze_create, freeze_lift
 from uploads.models import Work, WorkStatus
 from uploads.services.history import work_status_set
-
-from ..models import AccountBan, CaseKind, CaseStatus, DecisionAction, ReviewCase
-from .audit import decision_record
 
 # What a ban takes off sale: everything that sells or may soon.
 DELISTED_STATUSES = (WorkStatus.LISTED, WorkStatus.PENDING_REVIEW)
@@ -40,18 +44,10 @@ def ban_upload_guard(user) -> str | None:
 
 
 def _check(*, user, actor, reason: str) -> str:
-    if not getattr(actor, "is_staff", False):
-        raise ApplicationError("Only staff ban accounts.", code="not_staff", status=403)
+    staff_actor_required(actor, refusal="Only staff ban accounts.")
     if user.is_staff or user.role == Role.STAFF:
         raise ApplicationError("Staff accounts are not banned here.", code="invalid")
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError(
-            "Say why: every decision is logged with its reason.",
-            code="reason_required",
-            fields={"reason": ["Required."]},
-        )
-    return reason
+    return decision_reason_required(reason)
 
 
 def account_ban(*, user, actor, reason: str) -> AccountBan:
@@ -150,8 +146,6 @@ def account_unban(*, user, actor, reason: str) -> AccountBan:
 
 
 def _ban_freezes(user) -> list:
-    from payouts.selectors import creator_freezes
-
     return [
         f
         for f in creator_freezes(creator=user)

@@ -16,20 +16,16 @@ from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from accounts.models import Membership, Role, User
-from accounts.services import notify
+from accounts.services.notifications import notify
 from common.money import format_money
 from config.errors import ApplicationError
-from licensing.grants import license_items_revoke
+from licensing.services.grants import license_items_revoke
 from marketplace.models import OrderItem, OrderStatus, Refund, RefundStatus
 from marketplace.services.refunds import REFUNDABLE, order_refund, refund_send
-from payouts.models import Freeze
-from payouts.services import freeze_create, freeze_lift
-from uploads.models import Work, WorkStatus
-from uploads.services.history import work_status_set
-
-from ..models import (
+from moderation.models import (
     CaseKind,
     CaseStatus,
     ClaimStatus,
@@ -38,7 +34,18 @@ from ..models import (
     ReviewCase,
     RightsClaim,
 )
-from .audit import decision_record
+from moderation.services.audit import (
+    decision_reason_required,
+    decision_record,
+    staff_actor_required,
+)
+from moderation.services.screening import known_stolen_rescreen
+from payouts.models import Freeze
+from payouts.services.freezes import freeze_create, freeze_lift
+from uploads import storage
+from uploads.fingerprints import hash_input, pdq
+from uploads.models import Work, WorkStatus
+from uploads.services.history import work_status_set
 
 logger = logging.getLogger(__name__)
 
@@ -294,15 +301,8 @@ class RefundOutcome:
 
 
 def _open_claim_for_decision(claim: RightsClaim, actor, reason: str) -> tuple[RightsClaim, str]:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError(
-            "Say why: the decision is logged and the parties are told.",
-            code="reason_required",
-            fields={"reason": ["Required."]},
-        )
-    if not getattr(actor, "is_staff", False):
-        raise ApplicationError("Only staff decide claims.", code="not_staff", status=403)
+    reason = decision_reason_required(reason, why="the decision is logged and the parties are told")
+    staff_actor_required(actor, refusal="Only staff decide claims.")
     claim = (
         RightsClaim.objects.select_for_update(of=("self",))
         .select_related("work", "case")
@@ -317,7 +317,8 @@ def _open_claim_for_decision(claim: RightsClaim, actor, reason: str) -> tuple[Ri
     return claim, reason
 
 
-def _close(claim: RightsClaim, *, status: str, actor, reason: str) -> None:
+def _close(claim: RightsClaim, *, status: str, actor, reason: str, work) -> None:
+    """Close the claim (and its staff case) and log the decision, in the caller's transaction."""
     now = timezone.now()
     claim.status, claim.decided_by, claim.decision_reason, claim.decided_at = (
         status,
@@ -330,6 +331,11 @@ def _close(claim: RightsClaim, *, status: str, actor, reason: str) -> None:
         ReviewCase.objects.filter(id=claim.case_id).update(
             status=CaseStatus.DECIDED, decided_at=now
         )
+    action = {
+        ClaimStatus.UPHELD: DecisionAction.UPHOLD_CLAIM,
+        ClaimStatus.DISMISSED: DecisionAction.DISMISS_CLAIM,
+    }[status]
+    decision_record(actor=actor, action=action, reason=reason, case=claim.case, work=work)
 
 
 def claim_uphold(*, claim: RightsClaim, actor, reason: str) -> tuple[RightsClaim, RefundOutcome]:
@@ -348,14 +354,7 @@ def claim_uphold(*, claim: RightsClaim, actor, reason: str) -> tuple[RightsClaim
             f"Its licenses are refunded and its earnings taken back. Reason: {reason}",
         )
         stolen = stolen_work_register(work=work, claim=claim)
-        _close(claim, status=ClaimStatus.UPHELD, actor=actor, reason=reason)
-        decision_record(
-            actor=actor,
-            action=DecisionAction.UPHOLD_CLAIM,
-            reason=reason,
-            case=claim.case,
-            work=work,
-        )
+        _close(claim, status=ClaimStatus.UPHELD, actor=actor, reason=reason, work=work)
         ref = claim_reference(claim)
         notify(
             user=work.owner,
@@ -481,14 +480,7 @@ def claim_dismiss(*, claim: RightsClaim, actor, reason: str) -> RightsClaim:
             work_id=work.id, lifted_at__isnull=True, reason=_freeze_reason(claim)
         ):
             freeze_lift(freeze=freeze, actor=actor)
-        _close(claim, status=ClaimStatus.DISMISSED, actor=actor, reason=reason)
-        decision_record(
-            actor=actor,
-            action=DecisionAction.DISMISS_CLAIM,
-            reason=reason,
-            case=claim.case,
-            work=work,
-        )
+        _close(claim, status=ClaimStatus.DISMISSED, actor=actor, reason=reason, work=work)
         ref = claim_reference(claim)
         notify(
             user=work.owner,
@@ -534,10 +526,6 @@ def stolen_work_register(*, work: Work, claim: RightsClaim | None = None) -> Kno
 def _pdq_of_original(work: Work) -> str:
     """A work processed before PDQ existed (or whose hash failed) still gets one from its
     original, so near copies are refused and not only exact ones."""
-    from PIL import Image
-
-    from uploads import storage
-    from uploads.fingerprints import hash_input, pdq
 
     try:
         with Image.open(io.BytesIO(storage.read(work.original.name))) as image:
@@ -550,10 +538,6 @@ def _pdq_of_original(work: Work) -> str:
 def _rescreen_matches(stolen_id: int) -> None:
     """Screen again the works that copy a newly registered stolen work (same bytes or near by
     PDQ), through screening's own entry point; without it, copies are refused at upload."""
-    try:
-        from .screening import known_stolen_rescreen
-    except ImportError:
-        return
     try:
         known_stolen_rescreen(known_stolen_id=stolen_id)
     except Exception:  # the decision stands; the next sweep or upload screens them

@@ -10,12 +10,15 @@ from collections import defaultdict
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.services import notify
+from accounts.services.notifications import notify
 from config.errors import ApplicationError
+from licensing.selectors.offers import live_licenses_for_work
+from marketplace.models import Order, OrderItem
+from marketplace.services.refunds import order_refund
+from moderation.models import CaseKind, CaseStatus, DecisionAction, ReviewCase
+from moderation.services.audit import decision_record
+from moderation.services.bans import account_is_banned
 from uploads.services.works import work_review_decide
-
-from ..models import CaseKind, CaseStatus, DecisionAction, ReviewCase
-from .audit import decision_record
 
 ACTIONS = (DecisionAction.APPROVE, DecisionAction.REJECT)
 # A case about a team (destruction overdue) has no work to list or reject: staff follow it up
@@ -63,7 +66,6 @@ def _refuse_if_decided(case: ReviewCase) -> None:
 
 def _decide_locked(*, case: ReviewCase, actor, action: str, reason: str, batch=None) -> None:
     """Carry out one decision on a locked, open case (inside the caller's transaction)."""
-    from .bans import account_is_banned
 
     reason = reason.strip()
     approve = action == DecisionAction.APPROVE
@@ -173,9 +175,6 @@ def cases_decide_bulk(*, case_ids, actor, action: str, reason: str) -> uuid.UUID
 def licensees_refund(*, work, actor, reason: str) -> int:
     """Refund and revoke each still-running license item on this work, order by order through
     the marketplace's refund (Stripe, ledger, revocation, notices). Returns how many."""
-    from licensing.selectors import live_licenses_for_work
-    from marketplace.models import Order, OrderItem
-    from marketplace.services.refunds import order_refund
 
     item_ids = [
         int(item.item_ref.split(":", 1)[1])

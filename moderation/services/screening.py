@@ -12,11 +12,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.services import notify
-from uploads.models import Work, WorkStatus, WorkStatusChange
-from uploads.services.history import work_status_set
-
-from ..models import (
+from accounts.services.notifications import notify
+from moderation.models import (
     AccountBan,
     CaseKind,
     CaseStatus,
@@ -26,9 +23,11 @@ from ..models import (
     ReviewCase,
     Screening,
 )
-from ..policy import POLICY_VERSION, Judgement, SignalView, screening_judge
-from ..signals import ScreeningContext, signals_compute, signals_store
-from ..signals.near import near_matches
+from moderation.policy import POLICY_VERSION, Judgement, SignalView, screening_judge
+from moderation.signals import ScreeningContext, signals_compute, signals_store
+from moderation.signals.near import near_matches
+from uploads.models import Work, WorkStatus, WorkStatusChange
+from uploads.services.history import work_status_set
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +151,8 @@ def works_rescreen(*, work_ids) -> int:
     """Queue a new screening of each work (after commit), e.g. when a known-stolen entry or a
     ban changes what their signals would say. Returns how many were queued. A broker that is
     down does not fail the staff decision that asked for it (logged; not retried)."""
-    from ..tasks import queue_screening
+    # moderation/tasks.py imports this module at its top; importing the task here breaks the cycle.
+    from moderation.tasks import queue_screening
 
     ids = sorted({int(i) for i in work_ids})
     for work_id in ids:

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from ..models import ScreeningSignal
-from .base import Finding, ScreeningContext
-from .duplicates import duplicate_findings
-from .generation import ai_findings
-from .linked import linked_account_findings
-from .rights import rights_findings
-from .velocity import velocity_findings
+from moderation.models import ScreeningSignal
+from moderation.signals.base import Finding, ScreeningContext
+from moderation.signals.duplicates import duplicate_findings
+from moderation.signals.generation import ai_findings
+from moderation.signals.linked import linked_account_findings
+from moderation.signals.rights import rights_findings
+from moderation.signals.velocity import velocity_findings
 
 __all__ = ["Finding", "ScreeningContext", "signals_compute", "signals_store"]
 

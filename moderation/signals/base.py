@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from moderation.signals.near import dihedral_hashes, near_matches
 from uploads.models import Work
 
 
@@ -30,14 +31,10 @@ class ScreeningContext:
 
     @cached_property
     def query_hashes(self) -> list[str]:
-        from .near import dihedral_hashes
-
         return dihedral_hashes(self.work)
 
     @cached_property
     def near_matches(self) -> list:
-        from .near import near_matches
-
         if not self.query_hashes:
             return []
         return near_matches(self.query_hashes, exclude_work_id=self.work.id)

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from moderation.models import KnownStolenWork, SignalKind
+from moderation.policy import WEIGHTS
+from moderation.signals.base import Finding, ScreeningContext
 from uploads.models import Work, WorkStatus
-
-from ..models import KnownStolenWork, SignalKind
-from ..policy import WEIGHTS
-from .base import Finding, ScreeningContext
 
 # The earlier upload is presumed the original: a copy found among later uploads of other accounts
 # is shown to staff but weighs little against this work.

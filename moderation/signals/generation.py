@@ -5,12 +5,11 @@ has nothing to contradict."""
 
 from __future__ import annotations
 
+from moderation.models import SignalKind
+from moderation.policy import WEIGHTS
+from moderation.signals.base import Finding, ScreeningContext
 from uploads.metadata.extract import KNOWN_GENERATOR_SOFTWARE
 from uploads.models import AiInvolvement
-
-from ..models import SignalKind
-from ..policy import WEIGHTS
-from .base import Finding, ScreeningContext
 
 # IPTC digital source type codes (http://cv.iptc.org/newscodes/digitalsourcetype/), by what they
 # say: made by a trained model outright, or a composite that includes such parts.

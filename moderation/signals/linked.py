@@ -12,11 +12,10 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 
 from licensing.models import ConsentRecord
+from moderation.models import AccountBan, SignalKind
+from moderation.policy import WEIGHTS
+from moderation.signals.base import Finding, ScreeningContext
 from uploads.models import Work, WorkStatus
-
-from ..models import AccountBan, SignalKind
-from ..policy import WEIGHTS
-from .base import Finding, ScreeningContext
 
 MAX_LINKED = 20
 

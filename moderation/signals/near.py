@@ -13,6 +13,7 @@ import numpy as np
 import pdqhash
 from django.conf import settings
 
+from moderation.models import KnownStolenWork
 from uploads import storage
 from uploads.fingerprints import hamming_hex, hash_input
 from uploads.models import Work
@@ -66,7 +67,6 @@ def _brute_force_near_matches(
     works = Work.objects.exclude(pdq_hash="").values_list("id", "pdq_hash")
     if exclude_work_id is not None:
         works = works.exclude(id=exclude_work_id)
-    from ..models import KnownStolenWork
 
     stolen = KnownStolenWork.objects.exclude(pdq_hash="").values_list("id", "pdq_hash")
     found = []

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ..models import SignalKind
-from ..policy import WEIGHTS
-from .base import Finding, ScreeningContext
+from moderation.models import SignalKind
+from moderation.policy import WEIGHTS
+from moderation.signals.base import Finding, ScreeningContext
 
 TRAINING_ENTRIES = (
     "cawg.ai_generative_training",

@@ -10,11 +10,10 @@ from django.conf import settings
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 
+from moderation.models import SignalKind
+from moderation.policy import WEIGHTS
+from moderation.signals.base import Finding, ScreeningContext
 from uploads.models import Work, WorkStatus
-
-from ..models import SignalKind
-from ..policy import WEIGHTS
-from .base import Finding, ScreeningContext
 
 
 def _is_new_account(context: ScreeningContext) -> bool:

@@ -4,7 +4,7 @@
   deferred constraint trigger, so a transaction's entries can be inserted one by one;
 - entries and transactions are append-only: UPDATE and DELETE are refused.
 
-SQLite (the embedded default) relies on the checks in payouts/ledger.py and the model guards."""
+SQLite (the embedded default) relies on the checks in payouts/services/ledger.py and the model guards."""
 
 from django.db import migrations
 

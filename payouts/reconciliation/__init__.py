@@ -33,10 +33,9 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 
 from config.errors import ApplicationError
-
-from .by_reference import reconcile_charges, reconcile_refunds
-from .disputes import reconcile_disputes
-from .records import (
+from payouts.reconciliation.by_reference import reconcile_charges, reconcile_refunds
+from payouts.reconciliation.disputes import reconcile_disputes
+from payouts.reconciliation.records import (
     AMOUNT_DIFFERS,
     DEFAULT_WINDOW,
     MAX_WINDOW,
@@ -48,7 +47,7 @@ from .records import (
     ReconciliationReport,
     Window,
 )
-from .transfers import reconcile_transfers
+from payouts.reconciliation.transfers import reconcile_transfers
 
 __all__ = [
     "AMOUNT_DIFFERS",

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import stripe_gateway
-from .records import (
+from payouts import stripe_gateway
+from payouts.reconciliation.records import (
     AMOUNT_DIFFERS,
     CHARGES,
     MISSING_AT_STRIPE,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .. import stripe_gateway
-from .records import (
+from payouts import stripe_gateway
+from payouts.reconciliation.records import (
     AMOUNT_DIFFERS,
     DISPUTE_KINDS,
     DISPUTES,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.db.models import Q, Sum
 
-from ..models import AccountKind, JournalTransaction, LedgerEntry
+from payouts.models import AccountKind, JournalTransaction, LedgerEntry
 
 REFERENCE_KEY = "assent_reference"
 DEFAULT_WINDOW = timedelta(days=90)

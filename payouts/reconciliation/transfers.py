@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from .. import stripe_gateway
-from ..models import JournalTransaction, Payout, PayoutStatus
-from .records import (
+from payouts import stripe_gateway
+from payouts.models import JournalTransaction, Payout, PayoutStatus
+from payouts.reconciliation.records import (
     AMOUNT_DIFFERS,
     MAX_LOOKUPS,
     MISSING_AT_STRIPE,

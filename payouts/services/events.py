@@ -10,7 +10,7 @@ Money flows (signed entries, each event sums to zero per currency):
   share is held again; lost: nothing more moves.
 
 Available money is kept per item (every available entry names the item it came from: see
-payouts/ledger.py). Taking a share back from available takes the item's own money first, then
+payouts/services/ledger.py). Taking a share back from available takes the item's own money first, then
 the creator's other money, works not frozen first, oldest first (`ledger.take_from`).
 
 Rounding: the creator's share is floor(amount × (10000 − fee_bps) / 10000); the fee is the rest,
@@ -51,19 +51,23 @@ from django.db import transaction
 from django.db.models import Min, Sum
 from django.utils import timezone
 
-from ..ledger import (
+from payouts.models import AccountKind, LedgerEntry
+from payouts.selectors.ledger import available_buckets, raw_balance
+from payouts.services.freezes import frozen_scope, is_frozen
+from payouts.services.item_ledger import (
+    HOLDBACK_FORFEITED,
+    HOLDBACK_RELEASED,
+    ItemLedger,
+    item_ledger,
+)
+from payouts.services.ledger import (
     Line,
     account_lock,
-    available_buckets,
     creator_accounts,
     ledger_accounts,
     post,
-    raw_balance,
     take_from,
 )
-from ..models import AccountKind, LedgerEntry
-from .freezes import frozen_scope, is_frozen
-from .item_ledger import HOLDBACK_FORFEITED, HOLDBACK_RELEASED, ItemLedger, item_ledger
 
 K = AccountKind
 

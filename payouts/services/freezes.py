@@ -12,8 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from config.errors import ApplicationError
-
-from ..models import Freeze
+from payouts.models import Freeze
 
 
 def is_frozen(*, creator_id: int | None = None, work_id: int | None = None) -> bool:

@@ -6,10 +6,16 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from ..ledger import Line, account_lock, ledger_accounts, post, raw_balance, team_account
-from ..models import AccountKind
-from .freezes import is_frozen
-from .item_ledger import HOLDBACK_FORFEITED, HOLDBACK_RELEASED, ItemLedger, item_ledger
+from payouts.models import AccountKind
+from payouts.selectors.ledger import raw_balance
+from payouts.services.freezes import is_frozen
+from payouts.services.item_ledger import (
+    HOLDBACK_FORFEITED,
+    HOLDBACK_RELEASED,
+    ItemLedger,
+    item_ledger,
+)
+from payouts.services.ledger import Line, account_lock, ledger_accounts, post, team_account
 
 K = AccountKind
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..models import AccountKind, JournalTransaction, LedgerEntry
+from payouts.models import AccountKind, JournalTransaction, LedgerEntry
 
 K = AccountKind
 

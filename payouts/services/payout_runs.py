@@ -4,7 +4,7 @@ between the Stripe call and our commit) asks Stripe for the same transfer again 
 same one back, and the ledger keys make the postings happen once.
 
 Freezes: a run pays nothing to a frozen creator, and leaves out the available money of a
-frozen work. The ledger keeps available money per item (payouts/ledger.py), so what a work
+frozen work. The ledger keeps available money per item (payouts/services/ledger.py), so what a work
 earned is a sum by item; the payout moves each payable item's money from available to in
 transit on its own line, and a frozen work's stays available, still the creator's and shown as
 theirs, until the freeze is lifted and a later run pays it. No posting is made to freeze or
@@ -23,26 +23,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from .. import stripe_gateway
-from ..ledger import (
-    Bucket,
-    Line,
-    account_lock,
-    available_buckets,
-    ledger_accounts,
-    post,
-    raw_balance,
-    take_from,
-)
-from ..models import (
-    AccountKind,
-    LedgerEntry,
-    Payout,
-    PayoutAccount,
-    PayoutRun,
-    PayoutStatus,
-)
-from .freezes import frozen_scope
+from config.celery import enqueue_or_log
+from payouts import stripe_gateway
+from payouts.models import AccountKind, LedgerEntry, Payout, PayoutAccount, PayoutRun, PayoutStatus
+from payouts.selectors.ledger import Bucket, available_buckets, raw_balance
+from payouts.services.freezes import frozen_scope
+from payouts.services.ledger import Line, account_lock, ledger_accounts, post, take_from
 
 logger = logging.getLogger(__name__)
 K = AccountKind
@@ -71,9 +57,8 @@ def payout_send_enqueue(*, payout_ids: Iterable[int]) -> list[int]:
     """Hand each payout's transfer to a worker, once its rows are committed. A broker that is
     down leaves a payout pending, not failed: the next run (or pressing "Run payouts now" again)
     queues it. Returns the ids that could not be queued."""
-    from config.celery import enqueue_or_log
-
-    from ..tasks import payout_send_task
+    # payouts/tasks.py imports this module at its top; importing the task here breaks the cycle.
+    from payouts.tasks import payout_send_task
 
     return [pid for pid in payout_ids if not enqueue_or_log(payout_send_task, pid)]
 

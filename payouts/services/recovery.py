@@ -9,9 +9,10 @@ import logging
 
 from django.db import transaction
 
-from .. import stripe_gateway
-from ..ledger import Line, account_lock, creator_account, ledger_accounts, post, raw_balance
-from ..models import AccountKind, JournalTransaction, Payout, PayoutAccount, PayoutStatus
+from payouts import stripe_gateway
+from payouts.models import AccountKind, JournalTransaction, Payout, PayoutAccount, PayoutStatus
+from payouts.selectors.ledger import raw_balance
+from payouts.services.ledger import Line, account_lock, creator_account, ledger_accounts, post
 
 logger = logging.getLogger(__name__)
 K = AccountKind

@@ -14,9 +14,9 @@ from django.db import transaction
 
 from common.money import format_money, is_supported, normalise_currency, unsupported_currency
 from config.errors import ApplicationError
-
-from ..ledger import Line, account_lock, ledger_accounts, post, raw_balance, shown, team_account
-from ..models import AccountKind, JournalTransaction, LedgerEntry
+from payouts.models import AccountKind, JournalTransaction, LedgerEntry
+from payouts.selectors.ledger import raw_balance, shown
+from payouts.services.ledger import Line, account_lock, ledger_accounts, post, team_account
 
 K = AccountKind
 TEAM_CREDIT_PAID = "team_credit_paid"

@@ -58,7 +58,7 @@ def test_seed_demo_is_idempotent(settings):
     assert team.memberships.count() == 2
     # The demo shows a license's whole life: a running one, and one that ended last week whose
     # declared model is due for a destruction attestation.
-    from licensing.lifecycle.status import ModelStatus, declaration_state
+    from licensing.selectors.status import ModelStatus, declaration_state
 
     (declaration,) = team.model_declarations.all()
     assert declaration_state(declaration).status == ModelStatus.DESTRUCTION_DUE

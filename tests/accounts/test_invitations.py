@@ -8,7 +8,7 @@ from django.test import TestCase
 from django.utils import timezone
 
 from accounts.models import Invitation, Membership, MembershipRole
-from accounts.services import invitation_create
+from accounts.services.teams import invitation_create
 from tests.factories import BuyerFactory, MembershipFactory
 from tests.helpers import DEFAULT_PASSWORD, links_in_last_email, path_of
 

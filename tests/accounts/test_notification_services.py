@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Notification
-from accounts.services import notifications_mark_read
+from accounts.services.notifications import notifications_mark_read
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis import checks
 
 from accounts.models import MembershipRole, Role
-from accounts.services import api_token_create
+from accounts.services.tokens import api_token_create
 from tests.factories import BuyerFactory, CreatorFactory, MembershipFactory, UserFactory
 from tests.helpers import totp_enable
 from tests.payouts.factories import use_local_stripe

@@ -7,6 +7,7 @@ import pytest
 from django import forms
 from rest_framework import serializers
 
+from common.money import CURRENCY_EXPONENTS
 from config.input_fields import (
     BIGINT_MAX,
     CanonicalChoiceField,
@@ -19,7 +20,6 @@ from config.input_fields import (
     id_list,
     parse_id,
 )
-from common.money import CURRENCY_EXPONENTS
 from licensing.terms import Use
 
 USES = [u.value for u in Use]

@@ -27,7 +27,7 @@ from devtools.stripe_local.server import DEFAULT_SECRET_KEY
 from .helpers import control, fetch
 from .openapi import StripeSpec, served_operations, spec_dir
 
-# The resources the project's code calls (payouts/stripe_gateway.py, payouts/connect.py,
+# The resources the project's code calls (payouts/stripe_gateway.py, payouts/services/connect.py,
 # payouts/services/, marketplace/services/) and the ones those lead to.
 RESOURCES = [
     "/v1/checkout/sessions",

@@ -8,12 +8,12 @@ import pytest
 from playwright.sync_api import expect
 
 from licensing.consent import ConsentContext
-from licensing.services import offer_create
+from licensing.services.offers import offer_create
 from licensing.terms import PRESETS
 from tests.factories import CreatorFactory, StaffFactory
 from tests.uploads.images import jpeg_bytes, photo
 from tests.uploads.works import upload_work
-from uploads.services import work_review_decide
+from uploads.services.works import work_review_decide
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -15,7 +15,7 @@ from django.core.files.storage import default_storage
 from playwright.sync_api import expect
 
 from accounts.models import ApiToken
-from accounts.services import api_token_create
+from accounts.services.tokens import api_token_create
 from moderation.models import CaseKind, ReviewCase
 from tests.factories import StaffFactory
 from tests.helpers import DEFAULT_PASSWORD, signed_in_tab

@@ -11,11 +11,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import MembershipRole, Notification
-from licensing.lifecycle.status import team_is_restricted
 from licensing.models import GrantStatus, LicenseGrantItem
+from licensing.selectors.status import team_is_restricted
 from licensing.tasks import license_lifecycle_sweep_task
 from moderation.models import ReviewCase
-from payouts.selectors import team_credit_balances
+from payouts.selectors.team_credit import team_credit_balances
 from tests.factories import CreatorFactory, team_of
 from tests.marketplace.factories import listed_work, make_dataset
 from tests.marketplace.lifecycle import DESTROY, paid_order

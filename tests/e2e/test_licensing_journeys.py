@@ -18,7 +18,7 @@ from tests.helpers import DEFAULT_PASSWORD
 from tests.uploads.images import jpeg_bytes, photo
 from tests.uploads.works import upload_work
 from uploads.models import WorkStatus
-from uploads.services import work_review_decide
+from uploads.services.works import work_review_decide
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

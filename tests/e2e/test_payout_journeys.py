@@ -15,8 +15,8 @@ from playwright.sync_api import expect
 
 from devtools.stripe_local.server import DEFAULT_SECRET_KEY, StripeLocal
 from payouts.models import Freeze, LedgerEntry, PayoutAccount
-from payouts.services import hold_release, payout_run_create
-from payouts.services.payout_runs import _payout_failed, _payout_paid
+from payouts.services.events import hold_release
+from payouts.services.payout_runs import _payout_failed, _payout_paid, payout_run_create
 from tests.factories import CreatorFactory, PayoutAccountFactory, StaffFactory
 from tests.helpers import DEFAULT_PASSWORD, totp_code, totp_enable
 from tests.payouts.factories import sell

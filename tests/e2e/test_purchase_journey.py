@@ -250,7 +250,7 @@ def test_renews_a_license_and_sees_the_restriction_when_a_model_is_overdue(
     withdrawn); Renew goes through Stripe's page to a new license. Later a declared model is
     overdue for a destruction attestation: the team's pages say it is restricted, which models,
     and how to lift it."""
-    from licensing.services import work_consent_withdraw
+    from licensing.services.offers import work_consent_withdraw
     from tests.factories import CONTEXT
     from tests.marketplace.lifecycle import declare, expire, overdue_expiry_days, paid_order
 

@@ -17,8 +17,9 @@ from playwright.sync_api import expect
 from tests.factories import CreatorFactory, StaffFactory
 from tests.helpers import DEFAULT_PASSWORD
 from uploads.models import UploadBatch, UploadRefusal, Work, WorkStatus
-from uploads.services import work_review_decide, work_submit
 from uploads.services.history import work_status_set
+from uploads.services.intake import work_submit
+from uploads.services.works import work_review_decide
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

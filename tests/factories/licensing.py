@@ -10,7 +10,6 @@ import factory
 from django.utils import timezone
 
 from licensing.consent import ConsentContext
-from licensing.grants import GrantItemSpec, license_grant_create
 from licensing.models import (
     DestructionAttestation,
     LicenseGrant,
@@ -18,7 +17,8 @@ from licensing.models import (
     ModelDeclarationItem,
     Offer,
 )
-from licensing.services import offer_create
+from licensing.services.grants import GrantItemSpec, license_grant_create
+from licensing.services.offers import offer_create
 from licensing.terms import PRESETS
 
 from .accounts import BuyerFactory, OrganizationFactory, team_of

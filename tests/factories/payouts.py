@@ -1,5 +1,5 @@
 """Payout accounts and freezes as our database knows them (ledger rows have no factory: the
-ledger is written only by `payouts.ledger.post`; tests/payouts/factories.py `sell` goes
+ledger is written only by `payouts.services.ledger.post`; tests/payouts/factories.py `sell` goes
 through it)."""
 
 from __future__ import annotations

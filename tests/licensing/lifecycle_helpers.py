@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from licensing import registry
-from licensing.services import offer_withdraw
+from licensing.services.offers import offer_withdraw
 from tests.factories import (
     CONTEXT,
     LicenseGrantFactory,

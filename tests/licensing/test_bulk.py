@@ -9,16 +9,17 @@ import re
 
 import pytest
 
-from licensing import documents, services
+from licensing import documents
 from licensing.consent import ConsentContext
 from licensing.models import BulkOfferJob, ConsentRecord, Offer
-from licensing.services import bulk_offer_job_run
+from licensing.services import offers as services
+from licensing.services.offers import bulk_offer_job_run
 from licensing.terms import PRESETS
 from tests.factories import CreatorFactory, StaffFactory
 from tests.uploads.images import jpeg_bytes, photo
 from tests.uploads.works import upload_work
 from uploads.models import UploadBatch, Work
-from uploads.services import work_review_decide
+from uploads.services.works import work_review_decide
 
 pytestmark = pytest.mark.django_db
 

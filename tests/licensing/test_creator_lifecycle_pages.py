@@ -259,7 +259,8 @@ def test_studio_licenses_per_work_with_models_and_attestations(client):
 @pytest.fixture
 def few_shown(monkeypatch):
     """Three works listed per license, so a license of a few works is a "large" one."""
-    from licensing import selectors_models, views_models
+    from licensing.selectors import declarations as selectors_models
+    from licensing.views import declarations as views_models
 
     monkeypatch.setattr(selectors_models, "DECLARE_ITEMS_SHOWN", 3)
     monkeypatch.setattr(views_models, "DECLARE_ITEMS_SHOWN", 3)

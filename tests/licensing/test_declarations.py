@@ -11,10 +11,10 @@ from django.core import mail
 
 from accounts.models import MembershipRole, Notification
 from config.errors import ApplicationError
-from licensing.grants import license_items_revoke
-from licensing.lifecycle.declarations import model_declare
-from licensing.lifecycle.notices import declaration_notices_send
 from licensing.models import ModelDeclaration, ModelDeclarationItem
+from licensing.services.declarations import model_declare
+from licensing.services.grants import license_items_revoke
+from licensing.services.notices import declaration_notices_send
 from licensing.terms import LicenseTerms, OnExpiry, Use
 from tests.factories import BuyerFactory, CreatorFactory, member_of, team_of
 from tests.marketplace.factories import listed_work

@@ -10,7 +10,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import MembershipRole, Notification, Role
-from accounts.services import api_token_create
+from accounts.services.tokens import api_token_create
 from licensing.models import ModelDeclaration
 from tests.factories import (
     BuyerFactory,

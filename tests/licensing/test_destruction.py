@@ -1,4 +1,4 @@
-"""Destruction attestations and overdue teams (licensing/lifecycle/destruction.py): only an
+"""Destruction attestations and overdue teams (licensing/services/destruction.py): only an
 owner attests, evidence files are treated as hostile, the statement is signed and append-only,
 items are released once every declared model is attested, overdue teams are restricted, told,
 and handed to staff, and unattested holdbacks are forfeited once."""
@@ -13,16 +13,16 @@ from django.utils import timezone
 
 from accounts.models import MembershipRole, Notification
 from config.errors import ApplicationError
-from licensing.lifecycle import destruction
-from licensing.lifecycle.destruction import (
+from licensing.models import DestructionAttestation, GrantStatus, ModelDeclaration
+from licensing.selectors.status import team_is_restricted
+from licensing.services import destruction
+from licensing.services.destruction import (
     attestation_verify,
     destruction_attest,
     destruction_forfeit_sweep,
     destruction_overdue_sweep,
 )
-from licensing.lifecycle.expiry import license_items_expire
-from licensing.lifecycle.status import team_is_restricted
-from licensing.models import DestructionAttestation, GrantStatus, ModelDeclaration
+from licensing.services.expiry import license_items_expire
 from tests.factories import BuyerFactory, member_of, team_of
 from tests.licensing.lifecycle_helpers import DESTROY, declare, grant_for, recording_hooks
 from tests.marketplace.factories import listed_work

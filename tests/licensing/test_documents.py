@@ -20,14 +20,14 @@ from PIL import Image
 from licensing import documents
 from licensing.consent import ConsentContext
 from licensing.models import Offer
-from licensing.services import offer_create, offer_withdraw
+from licensing.services.offers import offer_create, offer_withdraw
 from licensing.terms import PRESETS, LicenseTerms, OnExpiry, Use
 from tests.factories import BuyerFactory, CreatorFactory, StaffFactory
 from tests.uploads.images import jpeg_bytes, photo, png_bytes
 from tests.uploads.works import upload_work
 from uploads.metadata.extract import extract_metadata
 from uploads.metadata.xmp_iptc import read_xmp_iptc
-from uploads.services import work_review_decide
+from uploads.services.works import work_review_decide
 
 RSL = "{https://rslstandard.org/rsl}"
 CAWG_USES = {"allowed", "notAllowed", "constrained"}

@@ -1,4 +1,4 @@
-"""A destroy-models item's duty and its holdback (licensing/lifecycle/duties.py, grants.py):
+"""A destroy-models item's duty and its holdback (licensing/services/duties.py, grants.py):
 the outcome is recorded on the item and settled with the marketplace once, a failing hook is
 retried by the next sweep, and a renewal carries the declared models on (the old item's duty is
 met, the renewal's terms decide at its end)."""
@@ -9,11 +9,11 @@ import pytest
 from django.utils import timezone
 
 from licensing import registry
-from licensing.lifecycle.destruction import destruction_forfeit_sweep
-from licensing.lifecycle.duties import duties_settle
-from licensing.lifecycle.expiry import license_items_expire, license_items_superseded
-from licensing.lifecycle.status import ModelStatus, declaration_state, team_is_restricted
 from licensing.models import DutyOutcome, GrantStatus
+from licensing.selectors.status import ModelStatus, declaration_state, team_is_restricted
+from licensing.services.destruction import destruction_forfeit_sweep
+from licensing.services.duties import duties_settle
+from licensing.services.expiry import license_items_expire, license_items_superseded
 from licensing.tasks import license_lifecycle_sweep_task
 from licensing.terms import PRESETS, LicenseTerms, OnExpiry, Use
 from tests.factories import team_of

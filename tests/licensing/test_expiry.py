@@ -1,5 +1,5 @@
 """Reminders before license items expire and the expiry itself, with time moved forward through
-`now=` (licensing/lifecycle/expiry.py)."""
+`now=` (licensing/services/expiry.py)."""
 
 from datetime import timedelta
 from unittest.mock import patch
@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Notification
-from licensing.lifecycle.expiry import license_items_expire, license_reminders_send
 from licensing.models import GrantStatus, LicenseGrant
+from licensing.services.expiry import license_items_expire, license_reminders_send
 from licensing.terms import PRESETS
 from tests.factories import member_of, team_of
 from tests.licensing.lifecycle_helpers import (
@@ -127,7 +127,7 @@ def test_a_later_license_for_less_does_not_silence_the_reminder(buyer):
 def test_a_large_license_is_reminded_whole_in_one_short_notice(buyer, settings):
     """Every item of a license bigger than a read chunk is counted; the notice names the first
     few and counts the rest."""
-    from licensing.lifecycle import expiry
+    from licensing.services import expiry
 
     settings.LICENSE_REMINDER_DAYS = [30]
     works = [listed_work(preset=DESTROY, title=f"Tide {i:02d}") for i in range(7)]

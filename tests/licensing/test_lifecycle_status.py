@@ -1,23 +1,19 @@
 """Where a declared model and its team stand: the one definition the pages, the API, checkout
-and downloads all read (licensing/lifecycle/status.py)."""
+and downloads all read (licensing/selectors/status.py)."""
 
 from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
 
-from licensing.grants import months_after
-from licensing.lifecycle.status import (
+from licensing.models import DestructionAttestation, GrantStatus, LicenseGrantItem
+from licensing.selectors.status import (
     ModelStatus,
     declaration_state,
     team_is_restricted,
     team_overdue_declarations,
 )
-from licensing.models import (
-    DestructionAttestation,
-    GrantStatus,
-    LicenseGrantItem,
-)
+from licensing.services.grants import months_after
 from tests.factories import BuyerFactory
 from tests.licensing.lifecycle_helpers import DESTROY, STOP, declare, grant_for
 from tests.marketplace.factories import listed_work

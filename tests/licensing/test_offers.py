@@ -10,13 +10,13 @@ from django.utils import timezone
 
 from licensing import documents
 from licensing.models import ConsentAction, ConsentRecord, Offer, OfferStatus
-from licensing.selectors import sellable_offers
+from licensing.selectors.offers import sellable_offers
 from licensing.terms import PRESETS, LicenseTerms
 from tests.factories import BuyerFactory, CreatorFactory, StaffFactory
 from tests.uploads.images import jpeg_bytes, photo
 from tests.uploads.works import upload_work
 from uploads.models import Work, WorkStatus
-from uploads.services import work_review_decide
+from uploads.services.works import work_review_decide
 
 pytestmark = pytest.mark.django_db
 

@@ -8,10 +8,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import Role
-from accounts.services import api_token_create
-from licensing.services import offer_withdraw
+from accounts.services.tokens import api_token_create
+from licensing.services.offers import offer_withdraw
 from marketplace.models import Dataset, DatasetItem, DatasetStatus, Order, OrderStatus
-from payouts.services import split_amount
+from payouts.services.events import split_amount
 from tests.factories import CONTEXT, CreatorFactory, UserFactory
 from tests.payouts.factories import use_local_stripe
 

@@ -11,17 +11,12 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import MembershipRole
-from accounts.services import api_token_create
+from accounts.services.tokens import api_token_create
 from licensing.models import LicenseGrantItem
 from marketplace.models import Dataset, DatasetItem, Order, OrderStatus, Package, Refund
 from marketplace.services.checkout import order_checkout_start
 from payouts.models import JournalTransaction
-from tests.factories import (
-    BuyerFactory,
-    CreatorFactory,
-    member_of,
-    team_of,
-)
+from tests.factories import BuyerFactory, CreatorFactory, member_of, team_of
 from tests.helpers import DEFAULT_PASSWORD, totp_code
 from tests.payouts.factories import use_local_stripe
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from licensing.consent import ConsentContext
 from licensing.models import Offer
-from licensing.services import offer_create, offer_withdraw
+from licensing.services.offers import offer_create, offer_withdraw
 from licensing.terms import PRESETS, IntendedUse, LicenseTerms, Use, satisfies
 from marketplace.selectors.catalog import (
     SEARCH_CONFIG,
@@ -37,7 +37,7 @@ from tests.factories import BuyerFactory, CreatorFactory, StaffFactory
 from tests.uploads.images import jpeg_bytes, photo
 from tests.uploads.works import upload_work
 from uploads.models import Work, WorkStatus
-from uploads.services import work_review_decide
+from uploads.services.works import work_review_decide
 
 pytestmark = pytest.mark.django_db
 

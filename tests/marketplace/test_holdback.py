@@ -13,9 +13,9 @@ from django.db.models import Sum
 
 from licensing import registry
 from licensing.terms import LicenseTerms, OnExpiry, Use
-from payouts.ledger import creator_balances, trial_balance
 from payouts.models import AccountKind, LedgerEntry
-from payouts.selectors import team_credit_balances
+from payouts.selectors.ledger import creator_balances, trial_balance
+from payouts.selectors.team_credit import team_credit_balances
 from tests.factories import BuyerFactory, CreatorFactory, team_of
 
 from .factories import listed_work

@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 
 from licensing.models import GrantStatus, LicenseGrantItem
 from marketplace.models import DownloadLog, PackageItem
-from marketplace.serializers import package_data
+from marketplace.serializers.licenses import package_data
 from marketplace.services.delivery import current_package, download_url, package_request
 from tests.factories import BuyerFactory, CreatorFactory
 

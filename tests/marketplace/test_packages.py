@@ -22,15 +22,9 @@ from PIL import Image
 
 from accounts.models import Notification
 from licensing.documents import DMI_SEE_CONSTRAINT
-from licensing.grants import license_items_revoke
 from licensing.models import GrantStatus, LicenseGrantItem
-from marketplace.models import (
-    DownloadLog,
-    Package,
-    PackageFile,
-    PackageItem,
-    PackageStatus,
-)
+from licensing.services.grants import license_items_revoke
+from marketplace.models import DownloadLog, Package, PackageFile, PackageItem, PackageStatus
 from marketplace.packages import builder
 from marketplace.services.checkout import order_freeze
 from marketplace.services.delivery import download_url, package_request

@@ -435,7 +435,7 @@ def test_a_bought_dataset_never_says_checkout_will_reprice_it(client, buyer, ada
     """Issue 21: once bought, a dataset whose works later stopped being on sale still said
     "Checkout will re-price or remove it"; it is bought, and its license is what counts."""
     from licensing.consent import ConsentContext
-    from licensing.services import offer_withdraw
+    from licensing.services.offers import offer_withdraw
 
     from .lifecycle import paid_order
 

@@ -9,12 +9,12 @@ from django.core import mail
 
 from accounts.models import Notification
 from licensing.models import GrantStatus, LicenseGrantItem
-from licensing.services import offer_withdraw
+from licensing.services.offers import offer_withdraw
 from marketplace.models import DatasetStatus, Order, OrderStatus, RefundStatus
 from marketplace.services.checkout import order_checkout_cancel, order_checkout_start
 from marketplace.services.refunds import order_refund
-from payouts.ledger import creator_balances, trial_balance
 from payouts.models import JournalTransaction, StripeEvent
+from payouts.selectors.ledger import creator_balances, trial_balance
 from tests.devtools.helpers import control
 from tests.factories import CONTEXT, BuyerFactory, CreatorFactory, StaffFactory
 from tests.payouts.factories import use_local_stripe
@@ -161,7 +161,7 @@ def test_works_that_stop_being_sellable_are_reported_not_silently_changed(buyer,
 
 
 def listed_work_reprice(work, creator, price):
-    from licensing.services import offer_create
+    from licensing.services.offers import offer_create
 
     offer = work.offers.get(status="active")
     offer_create(
@@ -320,10 +320,10 @@ def test_a_duty_settled_during_a_dispute_moves_the_holdback_once_the_dispute_is_
     settles a duty once: when the dispute is won, the recorded outcome is applied."""
     from datetime import timedelta
 
-    from licensing.lifecycle.duties import duties_settle
-    from licensing.lifecycle.expiry import license_items_expire
     from licensing.models import DutyOutcome
-    from payouts.selectors import team_credit_balances
+    from licensing.services.duties import duties_settle
+    from licensing.services.expiry import license_items_expire
+    from payouts.selectors.team_credit import team_credit_balances
 
     from .lifecycle import DESTROY
 
@@ -383,7 +383,8 @@ def test_a_refund_after_payout_takes_the_share_back_from_the_connected_account(
 
     from django.utils import timezone
 
-    from payouts.services import holds_release_due, payout_run_create, payout_send
+    from payouts.services.events import holds_release_due
+    from payouts.services.payout_runs import payout_run_create, payout_send
     from tests.payouts.factories import connected_creator, fund_platform
 
     settings.PAYOUT_MINIMUM = 100

@@ -11,9 +11,9 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from licensing.grants import months_after
 from licensing.models import LicenseGrant, LicenseGrantItem
-from licensing.services import offer_create, offer_withdraw, work_consent_withdraw
+from licensing.services.grants import months_after
+from licensing.services.offers import offer_create, offer_withdraw, work_consent_withdraw
 from licensing.terms import PRESETS, LicenseTerms, OnExpiry, Use
 from marketplace.models import Dataset, DatasetStatus, OrderStatus
 from marketplace.services.renewals import renewal_quote, renewal_start

@@ -30,8 +30,8 @@ from devtools.stripe_local.webhooks import sign
 from licensing.models import LicenseGrant, LicenseGrantItem
 from marketplace.models import DatasetStatus, Order, OrderItem, OrderStatus
 from marketplace.services.checkout import order_checkout_start
-from payouts.ledger import creator_balances, trial_balance
 from payouts.models import JournalTransaction, StripeEvent
+from payouts.selectors.ledger import creator_balances, trial_balance
 from tests.factories import BuyerFactory, CreatorFactory
 from tests.payouts.factories import use_local_stripe
 

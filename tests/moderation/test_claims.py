@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Notification
 from licensing.models import GrantStatus, LicenseGrantItem, OfferStatus
-from licensing.selectors import sellable_offers
+from licensing.selectors.offers import sellable_offers
 from marketplace.models import Order, OrderStatus
 from marketplace.services.checkout import order_checkout_start
 from moderation.models import (
@@ -27,9 +27,11 @@ from moderation.models import (
     RightsClaim,
 )
 from moderation.services.claims import claim_answer, claim_file
-from payouts.ledger import creator_balances, trial_balance
 from payouts.models import Freeze, JournalTransaction
-from payouts.services import holds_release_due, is_frozen, payout_run_create, payout_send
+from payouts.selectors.ledger import creator_balances, trial_balance
+from payouts.services.events import holds_release_due
+from payouts.services.freezes import is_frozen
+from payouts.services.payout_runs import payout_run_create, payout_send
 from tests.factories import BuyerFactory, CreatorFactory, StaffFactory
 from tests.marketplace.factories import deliver_all, listed_work, make_dataset, pay
 from tests.payouts.factories import connected_creator, fund_platform, use_local_stripe

@@ -11,7 +11,7 @@ from django.db import IntegrityError
 from accounts.models import Notification
 from config.errors import ApplicationError
 from licensing.models import GrantStatus, LicenseGrantItem
-from licensing.selectors import is_sellable, live_licenses_for_work
+from licensing.selectors.offers import is_sellable, live_licenses_for_work
 from marketplace.models import OrderStatus
 from marketplace.services.checkout import order_checkout_start
 from moderation.models import (
@@ -26,7 +26,7 @@ from moderation.models import (
 )
 from moderation.services.bans import account_ban, account_unban, ban_upload_guard
 from moderation.services.decisions import case_answer, case_decide, cases_decide_bulk
-from payouts.services import freeze_create, is_frozen
+from payouts.services.freezes import freeze_create, is_frozen
 from tests.factories import BuyerFactory, CreatorFactory
 from tests.marketplace.factories import deliver_all, listed_work, make_dataset, pay
 from tests.payouts.factories import use_local_stripe
@@ -360,7 +360,7 @@ def test_lifting_a_ban_lifts_its_freeze_and_leaves_works_removed(scammer, staff)
 
 
 def _ban_freezes_open(creator):
-    from payouts.selectors import creator_freezes
+    from payouts.selectors.freezes import creator_freezes
 
     return [f for f in creator_freezes(creator=creator) if f.reason.startswith("Account banned")]
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from licensing.lifecycle.destruction import destruction_attest, destruction_overdue_sweep
-from licensing.lifecycle.expiry import license_items_expire
+from licensing.services.destruction import destruction_attest, destruction_overdue_sweep
+from licensing.services.expiry import license_items_expire
 from moderation.models import CaseKind, CaseStatus, Decision, DecisionAction, ReviewCase
 from tests.factories import team_of
 from tests.helpers import signed_in_tab

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from accounts.models import Notification
-from licensing.selectors import sellable_offers
-from licensing.services import offer_create
+from licensing.selectors.offers import sellable_offers
+from licensing.services.offers import offer_create
 from licensing.terms import PRESETS
 from moderation.models import (
     CaseKind,

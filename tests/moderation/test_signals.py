@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 from PIL import ExifTags, Image
 
-from licensing.services import offer_create
+from licensing.services.offers import offer_create
 from licensing.terms import PRESETS
 from moderation.models import AccountBan, KnownStolenWork, ScreeningSignal, SignalKind
 from moderation.signals import ScreeningContext, signals_compute, signals_store

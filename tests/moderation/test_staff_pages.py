@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from accounts.services import api_token_create
+from accounts.services.tokens import api_token_create
 from moderation.models import (
     AccountBan,
     CaseKind,
@@ -336,7 +336,7 @@ def test_bulk_deciding_an_id_that_is_not_a_case_changes_nothing(staff_client, ca
 
 
 def test_the_creator_answers_once_on_the_work_page_and_staff_read_it(client, staff_with_totp):
-    from moderation.views import work_case_section
+    from moderation.views.cases import work_case_section
 
     assert work_case_section in registry.work_page_sections, "moderation/apps.py must register it"
     case = held()

@@ -1,5 +1,5 @@
 """Small helpers for the money tests: sales posted through the real service (there is no
-factory for ledger rows: the ledger is written only by `payouts.ledger.post`, and tests go
+factory for ledger rows: the ledger is written only by `payouts.services.ledger.post`, and tests go
 through it too) and the local Stripe server's accounts and balances. The payout account and
 freeze factories are in tests/factories/payouts.py."""
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 
 from devtools.stripe_local.server import DEFAULT_SECRET_KEY
-from payouts.services import SaleItem, sale_post
+from payouts.services.events import SaleItem, sale_post
 from tests.devtools.helpers import control
 from tests.factories import CreatorFactory, PayoutAccountFactory
 

@@ -11,15 +11,18 @@ from urllib.parse import urlsplit
 import pytest
 
 from config.errors import ApplicationError
-from payouts.connect import (
-    payout_account_get_or_create,
-    payout_account_onboarding_link,
-    payout_account_refresh,
+from payouts.models import PayoutAccount, StripeEvent
+from payouts.selectors.connect import (
+    AccountStatus,
+    payout_account_state,
     requirement_phrase,
     requirements_in_words,
 )
-from payouts.models import PayoutAccount, StripeEvent
-from payouts.selectors import AccountStatus, payout_account_state
+from payouts.services.connect import (
+    payout_account_get_or_create,
+    payout_account_onboarding_link,
+    payout_account_refresh,
+)
 from tests.devtools.helpers import control, fetch
 from tests.factories import CreatorFactory, PayoutAccountFactory
 from tests.payouts.factories import use_local_stripe

@@ -9,10 +9,11 @@ from datetime import date
 
 import pytest
 
-from payouts import selectors
-from payouts.ledger import creator_balances
 from payouts.models import Freeze, Payout, PayoutRun, PayoutStatus
-from payouts.services import freeze_create, hold_release
+from payouts.selectors import ledger as ledger_selectors
+from payouts.selectors.ledger import creator_balances
+from payouts.services.events import hold_release
+from payouts.services.freezes import freeze_create
 from tests.devtools.helpers import control
 from tests.factories import CreatorFactory, PayoutAccountFactory
 from tests.payouts.factories import connected_creator, fund_platform, sell, use_local_stripe
@@ -286,7 +287,7 @@ def test_the_csv_export_has_every_entry_of_the_creator(client, earning_creator):
 
 
 def test_csv_cells_never_start_a_formula():
-    from payouts.views import _cell
+    from payouts.views.earnings import _cell
 
     assert _cell('=HYPERLINK("http://evil")') == '\'=HYPERLINK("http://evil")'
     assert _cell("+1") == "'+1" and _cell("@x") == "'@x" and _cell("order_item:1") == "order_item:1"
@@ -380,7 +381,7 @@ def test_staff_ledger_filters_by_creator_email_and_kind(staff_client, earning_cr
 
 def test_an_unbalanced_trial_balance_is_flagged(staff_client, monkeypatch):
     monkeypatch.setattr(
-        selectors,
+        ledger_selectors,
         "trial_balance",
         lambda: {"USD": {"platform_cash": 1000, "fee_revenue": -200, "creator_held": -799}},
     )

@@ -19,29 +19,21 @@ from django.db import connection, connections, transaction
 from django.db.models import Sum
 
 from payouts.checks import holdback_within_fee
-from payouts.ledger import (
-    Line,
-    available_buckets,
-    creator_account,
-    creator_balances,
-    platform_account,
-    post,
-    trial_balance,
-)
 from payouts.models import AccountKind, LedgerEntry
-from payouts.selectors import creator_transactions, team_credit_balances
-from payouts.services import (
+from payouts.selectors.earnings import creator_transactions
+from payouts.selectors.ledger import available_buckets, creator_balances, trial_balance
+from payouts.selectors.team_credit import team_credit_balances
+from payouts.services.events import (
     SaleItem,
     dispute_opened_post,
     dispute_won_post,
-    freeze_create,
-    freeze_lift,
     hold_release,
-    holdback_forfeit,
-    holdback_release,
     refund_post,
     sale_post,
 )
+from payouts.services.freezes import freeze_create, freeze_lift
+from payouts.services.holdback import holdback_forfeit, holdback_release
+from payouts.services.ledger import Line, creator_account, platform_account, post
 from tests.factories import CreatorFactory, OrganizationFactory
 from tests.payouts.factories import next_ref, sell
 

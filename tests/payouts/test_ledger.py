@@ -14,35 +14,35 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from payouts.ledger import (
+from payouts.models import AccountKind, JournalTransaction, LedgerEntry, PayoutStatus
+from payouts.selectors.ledger import (
     Bucket,
-    Line,
-    UnbalancedTransaction,
     available_buckets,
-    creator_account,
     creator_balances,
-    platform_account,
-    post,
     raw_balance,
-    take_from,
     trial_balance,
 )
-from payouts.models import AccountKind, JournalTransaction, LedgerEntry, PayoutStatus
-from payouts.services import (
+from payouts.services.events import (
     SaleItem,
     dispute_lost_post,
     dispute_opened_post,
     dispute_won_post,
-    freeze_create,
-    freeze_lift,
     hold_release,
     holds_release_due,
-    payout_run_create,
-    payout_send,
     refund_post,
     sale_post,
     split_amount,
 )
+from payouts.services.freezes import freeze_create, freeze_lift
+from payouts.services.ledger import (
+    Line,
+    UnbalancedTransaction,
+    creator_account,
+    platform_account,
+    post,
+    take_from,
+)
+from payouts.services.payout_runs import payout_run_create, payout_send
 from payouts.tasks import holds_release_due_task
 from tests.factories import CreatorFactory, PayoutAccountFactory
 from tests.payouts.factories import connected_creator, fund_platform, sell, use_local_stripe
@@ -52,7 +52,7 @@ K = AccountKind
 on_postgres = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="The ledger's database invariants (deferred balance trigger, append-only triggers) "
-    "are PostgreSQL triggers; SQLite relies on payouts/ledger.py and the model guards, which "
+    "are PostgreSQL triggers; SQLite relies on payouts/services/ledger.py and the model guards, which "
     "the other tests cover. Run with DATABASE_URL=postgres://... to check them.",
 )
 

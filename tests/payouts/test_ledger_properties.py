@@ -92,32 +92,24 @@ from hypothesis.stateful import (
 )
 
 from devtools.stripe_local.server import DEFAULT_SECRET_KEY, StripeLocal
-from payouts.ledger import creator_account, platform_account, team_account, trial_balance
-from payouts.models import (
-    CREATOR_KINDS,
-    AccountKind,
-    Freeze,
-    Payout,
-    PayoutStatus,
-)
-from payouts.services import (
+from payouts.models import CREATOR_KINDS, AccountKind, Freeze, Payout, PayoutStatus
+from payouts.selectors.ledger import trial_balance
+from payouts.services.events import (
     SaleItem,
     dispute_lost_post,
     dispute_opened_post,
     dispute_won_post,
-    freeze_create,
-    freeze_lift,
     hold_release,
-    holdback_forfeit,
-    holdback_release,
     holds_release_due,
-    payout_run_create,
-    payout_send,
     refund_post,
     sale_post,
     split_amount,
-    transfer_reversal_recover,
 )
+from payouts.services.freezes import freeze_create, freeze_lift
+from payouts.services.holdback import holdback_forfeit, holdback_release
+from payouts.services.ledger import creator_account, platform_account, team_account
+from payouts.services.payout_runs import payout_run_create, payout_send
+from payouts.services.recovery import transfer_reversal_recover
 from tests.factories import CreatorFactory, OrganizationFactory, PayoutAccountFactory, StaffFactory
 
 K = AccountKind

@@ -12,22 +12,20 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from payouts.ledger import creator_balances, platform_account, raw_balance, trial_balance
 from payouts.models import AccountKind, JournalTransaction, LedgerEntry, Payout, PayoutStatus
-from payouts.services import (
+from payouts.selectors.ledger import creator_balances, raw_balance, trial_balance
+from payouts.services import payout_runs, recovery
+from payouts.services.events import (
     dispute_lost_post,
     dispute_opened_post,
     dispute_won_post,
-    freeze_create,
-    freeze_lift,
     hold_release,
-    payout_run_create,
-    payout_runs,
-    payout_send,
-    recovery,
     refund_post,
-    transfer_reversal_recover,
 )
+from payouts.services.freezes import freeze_create, freeze_lift
+from payouts.services.ledger import platform_account
+from payouts.services.payout_runs import payout_run_create, payout_send
+from payouts.services.recovery import transfer_reversal_recover
 from payouts.stripe_gateway import StripeUnavailable
 from payouts.tasks import payout_run_task
 from tests.devtools.helpers import control

@@ -8,7 +8,8 @@ import pytest
 
 from payouts import tasks
 from payouts.models import Payout, PayoutStatus
-from payouts.services import hold_release, payout_send_enqueue
+from payouts.services.events import hold_release
+from payouts.services.payout_runs import payout_send_enqueue
 from tests.factories import CreatorFactory, PayoutAccountFactory
 from tests.payouts.factories import sell
 

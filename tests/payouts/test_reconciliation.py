@@ -28,18 +28,17 @@ from payouts.reconciliation import (
     reconciliation_report,
     records,
 )
-from payouts.services import (
+from payouts.services import payout_runs
+from payouts.services.events import (
     SaleItem,
     dispute_opened_post,
     dispute_won_post,
     hold_release,
-    payout_run_create,
-    payout_runs,
-    payout_send,
     refund_post,
     sale_post,
-    transfer_reversal_recover,
 )
+from payouts.services.payout_runs import payout_run_create, payout_send
+from payouts.services.recovery import transfer_reversal_recover
 from tests.devtools.helpers import control, fake_charge, fetch
 from tests.helpers import signed_in_tab
 from tests.payouts.factories import connected_creator, fund_platform, sell, use_local_stripe

@@ -17,7 +17,7 @@ from devtools.stripe_local.server import DEFAULT_SECRET_KEY
 from devtools.stripe_local.webhooks import sign
 from payouts import stripe_gateway
 from payouts.models import Payout, PayoutRun, PayoutStatus
-from payouts.services import payout_send
+from payouts.services.payout_runs import payout_send
 from payouts.stripe_gateway import StripeRefused, StripeUnavailable
 from payouts.tasks import payout_send_task
 from tests.factories import CreatorFactory, PayoutAccountFactory

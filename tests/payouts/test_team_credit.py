@@ -11,10 +11,12 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import MembershipRole
-from payouts.ledger import trial_balance
 from payouts.models import JournalTransaction
-from payouts.selectors import team_credit_balances
-from payouts.services import holdback_release, refund_post, team_credit_pay_out
+from payouts.selectors.ledger import trial_balance
+from payouts.selectors.team_credit import team_credit_balances
+from payouts.services.events import refund_post
+from payouts.services.holdback import holdback_release
+from payouts.services.team_credit import team_credit_pay_out
 from tests.factories import BuyerFactory, CreatorFactory, MembershipFactory
 from tests.helpers import DEFAULT_PASSWORD, signed_in_tab, totp_code
 from tests.payouts.factories import sell

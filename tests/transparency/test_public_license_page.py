@@ -9,8 +9,8 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from licensing.grants import license_items_revoke
 from licensing.models import DestructionAttestation
+from licensing.services.grants import license_items_revoke
 from tests.factories import BuyerFactory, ModelDeclarationFactory
 from tests.marketplace.factories import listed_work
 from uploads.models import WorkStatus

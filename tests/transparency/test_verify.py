@@ -12,10 +12,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from licensing.services import offer_withdraw
+from licensing.services.offers import offer_withdraw
 from licensing.terms import PRESETS
 from tests.factories import CONTEXT, BuyerFactory, CreatorFactory, StaffFactory
-from transparency.selectors import verified_works
+from transparency.selectors.verification import verified_works
 from uploads.models import Work, WorkStatus
 from uploads.services.history import work_status_set
 

@@ -135,7 +135,7 @@ def test_processing_failure_marks_the_work_failed_keeps_no_renditions_and_can_re
     assert stored_files(media_root) == [work.original.name]  # only the original remains
 
     monkeypatch.setattr(processing, "make_renditions", real_renditions)
-    from uploads.services import work_retry
+    from uploads.services.processing import work_retry
 
     work_retry(work=work, actor=creator)
     work = work_process(work_id=work.id)

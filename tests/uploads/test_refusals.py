@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from tests.factories import CreatorFactory
 from uploads import errors
 from uploads.models import UploadBatch, UploadRefusal
-from uploads.services import upload_refusal_record
+from uploads.services.intake import upload_refusal_record
 
 pytestmark = pytest.mark.django_db
 

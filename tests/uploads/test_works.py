@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from uploads import registry
 from uploads.models import Work, WorkStatus
+from uploads.views import works as works_views
 
 from .conftest import stored_files
 from .images import jpeg_bytes, photo
@@ -117,7 +118,7 @@ def test_staff_approve(client, creator, staff_with_totp, media_root):
 
 def test_processing_works_cannot_be_reviewed(creator, staff_with_totp, media_root):
     from config.errors import ApplicationError
-    from uploads.services import work_review_decide
+    from uploads.services.works import work_review_decide
 
     work = upload_work(creator, process=False)
     with pytest.raises(ApplicationError):
@@ -134,9 +135,7 @@ def test_retry_only_for_failed_works(api_client, creator, media_root):
 
 
 def test_work_list_pages_keep_the_filters(client, creator, media_root, monkeypatch):
-    from uploads import views
-
-    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(works_views, "PAGE_SIZE", 2)
     for seed in range(3):
         upload_work(creator, jpeg_bytes(photo(seed=20 + seed)), title=f"Work {seed}", process=False)
     client.force_login(creator)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 
-from uploads.services import work_submit
+from uploads.services.intake import work_submit
 from uploads.services.processing import work_process
 
 from .images import jpeg_bytes

@@ -6,6 +6,6 @@ reports a reader's failure under `errors` instead of failing the upload."""
 
 from __future__ import annotations
 
-from .extract import MetadataSummary, extract_metadata
+from uploads.metadata.extract import MetadataSummary, extract_metadata
 
 __all__ = ["MetadataSummary", "extract_metadata"]

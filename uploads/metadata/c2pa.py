@@ -27,7 +27,7 @@ import struct
 import threading
 from typing import Any
 
-from .limits import MAX_ITEMS, clip
+from uploads.metadata.limits import MAX_ITEMS, clip
 
 logger = logging.getLogger(__name__)
 

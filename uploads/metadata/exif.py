@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PIL import ExifTags, Image
 
-from .limits import clip
+from uploads.metadata.limits import clip
 
 _BASE_TAGS = {
     ExifTags.Base.Artist: "artist",

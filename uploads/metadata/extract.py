@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from .c2pa import read_c2pa
-from .exif import read_exif
-from .png_text import generator_hints, read_png_text
-from .xmp_iptc import read_xmp_iptc
+from uploads.metadata.c2pa import read_c2pa
+from uploads.metadata.exif import read_exif
+from uploads.metadata.png_text import generator_hints, read_png_text
+from uploads.metadata.xmp_iptc import read_xmp_iptc
 
 logger = logging.getLogger(__name__)
 

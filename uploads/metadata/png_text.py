@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PIL import Image
 
-from .limits import MAX_ITEMS, MAX_LONG_TEXT, clip
+from uploads.metadata.limits import MAX_ITEMS, MAX_LONG_TEXT, clip
 
 GENERATOR_KEYS = ("parameters", "prompt", "workflow", "Dream", "sd-metadata", "invokeai_metadata")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyexiv2
 
-from .limits import MAX_ITEMS, clip
+from uploads.metadata.limits import MAX_ITEMS, clip
 
 pyexiv2.set_log_level(4)  # mute exiv2's warnings on odd files; failures still raise
 

@@ -3,7 +3,7 @@ it saves the work's status itself, so no other app writes a Work."""
 
 from __future__ import annotations
 
-from ..models import Work, WorkStatusChange
+from uploads.models import Work, WorkStatusChange
 
 
 def work_status_set(*, work: Work, status: str, reason: str = "", actor=None) -> Work:

@@ -17,15 +17,15 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from accounts.models import User
+from config.celery import enqueue_or_log
 from config.errors import ApplicationError
-
-from .. import errors, storage
-from ..errors import UploadRefused
-from ..fingerprints import sha256_of_chunks
-from ..models import AiInvolvement, UploadBatch, UploadRefusal, Work, WorkStatus, original_key
-from ..registry import upload_blocker
-from ..validation import validate_image
-from .history import work_status_set
+from uploads import errors, storage
+from uploads.errors import UploadRefused
+from uploads.fingerprints import sha256_of_chunks
+from uploads.models import AiInvolvement, UploadBatch, UploadRefusal, Work, WorkStatus, original_key
+from uploads.registry import upload_blocker
+from uploads.services.history import work_status_set
+from uploads.validation import validate_image
 
 MAX_TAGS = 30
 
@@ -239,7 +239,7 @@ def _work_submit(
             )
             work.save()
             work_status_set(work=work, status=WorkStatus.PROCESSING, reason="Uploaded", actor=owner)
-            transaction.on_commit(lambda: _enqueue_processing(work.id))
+            transaction.on_commit(lambda: processing_enqueue(work.id))
     except IntegrityError:
         # The same bytes arrived twice at once: the other request won; hand back its work.
         storage.delete_quietly([stored_name])
@@ -253,13 +253,12 @@ def _work_submit(
     return SubmitResult(work, created=True)
 
 
-def _enqueue_processing(work_id: int) -> None:
+def processing_enqueue(work_id: int) -> None:
     """Hand the work to a worker. The work and its original are saved by now: a broker that is
     down must neither fail the upload nor undo it (the caller's cleanup would delete the
     original of a committed work). `works_process_stalled` re-queues it."""
-    from config.celery import enqueue_or_log
-
-    from ..tasks import work_process_task
+    # uploads/tasks.py imports this module at its top; importing the task here breaks the cycle.
+    from uploads.tasks import work_process_task
 
     enqueue_or_log(work_process_task, work_id)
 
@@ -274,5 +273,5 @@ def works_process_stalled(*, older_than_minutes: int = 10, limit: int = 200) -> 
         .values_list("id", flat=True)[:limit]
     )
     for work_id in ids:
-        _enqueue_processing(work_id)
+        processing_enqueue(work_id)
     return len(ids)

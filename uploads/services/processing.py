@@ -8,17 +8,19 @@ import io
 import logging
 import uuid
 
+from django.conf import settings
 from django.db import transaction
 from PIL import Image
 
 from config.errors import ApplicationError
-
-from .. import storage
-from ..fingerprints import hash_input, pdq, phash
-from ..metadata import extract_metadata
-from ..models import Work, WorkStatus
-from ..renditions import RENDITION_EXTENSION, fit_preview, make_renditions, upright_rgb
-from .history import work_status_set
+from uploads import storage
+from uploads.fingerprints import hash_input, pdq, phash
+from uploads.metadata import extract_metadata
+from uploads.models import Work, WorkStatus
+from uploads.registry import after_processing
+from uploads.renditions import RENDITION_EXTENSION, fit_preview, make_renditions, upright_rgb
+from uploads.services.history import work_status_set
+from uploads.services.intake import processing_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +32,6 @@ def decode_for_processing(data: bytes, media_type: str) -> Image.Image:
     at least as large as the preview without decoding every pixel of a 12-megapixel file."""
     image = Image.open(io.BytesIO(data), formats=["JPEG", "PNG", "WEBP"])
     if media_type == "image/jpeg":
-        from django.conf import settings
-
         side = settings.RENDITION_PREVIEW_PX
         image.draft("RGB", (side, side))
     image.load()
@@ -89,8 +89,6 @@ def work_process(*, work_id: int) -> Work | None:
 
 
 def _after_processing(work_id: int) -> None:
-    from ..registry import after_processing
-
     for hook in after_processing:
         hook(work_id)
 
@@ -125,7 +123,6 @@ def work_retry(*, work: Work, actor) -> Work:
         work_status_set(
             work=work, status=WorkStatus.PROCESSING, reason="Retry requested", actor=actor
         )
-        from .intake import _enqueue_processing
 
-        transaction.on_commit(lambda: _enqueue_processing(work.id))
+        transaction.on_commit(lambda: processing_enqueue(work.id))
     return work

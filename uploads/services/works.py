@@ -5,12 +5,11 @@ from __future__ import annotations
 from django.db import transaction
 
 from config.errors import ApplicationError
-
-from .. import storage
-from ..models import Work, WorkStatus
-from ..registry import deletion_blocker
-from .history import work_status_set
-from .intake import clean_tags
+from uploads import storage
+from uploads.models import Work, WorkStatus
+from uploads.registry import deletion_blocker
+from uploads.services.history import work_status_set
+from uploads.services.intake import clean_tags
 
 
 def work_update(

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Role
-from accounts.services import user_create
+from accounts.services.users import user_create
 from config.errors import ApplicationError
 
 

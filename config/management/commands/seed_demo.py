@@ -1,18 +1,30 @@
 """manage.py seed_demo: demo accounts for trying Assent locally. Safe to run again."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from accounts.models import Role, User
-from accounts.services import invitation_create, user_create
+from accounts.services.teams import invitation_create
+from accounts.services.users import user_create
 from config.demo_images import demo_picture
 from licensing.consent import ConsentContext
-from licensing.services import offer_create
+from licensing.models import LicenseGrant
+from licensing.services.declarations import model_declare
+from licensing.services.expiry import license_items_expire
+from licensing.services.grants import months_after
+from licensing.services.offers import offer_create
 from licensing.terms import PRESETS
+from marketplace.models import Dataset
+from marketplace.services.checkout import order_freeze
+from marketplace.services.datasets import dataset_create, intended_use_parse
+from marketplace.services.fulfilment import order_paid
 from moderation.services.screening import work_screen
 from uploads.models import Work, WorkStatus
-from uploads.services import work_submit
+from uploads.services.intake import work_submit
 from uploads.services.processing import work_process
 
 DEMO_PASSWORD = "assent-demo-2026"
@@ -120,9 +132,6 @@ class Command(BaseCommand):
         """Orbit Lab has bought one small dataset (so earnings, sales and licenses have
         something to show) and is building another. The demo sale is marked paid here without
         a payment: real orders are paid only by Stripe's verified event."""
-        from marketplace.models import Dataset
-        from marketplace.services.checkout import order_freeze
-        from marketplace.services.datasets import dataset_create, intended_use_parse
 
         lead = User.objects.get(email="lead@orbitlab.demo")
         team = lead.memberships.get().organization
@@ -154,17 +163,6 @@ class Command(BaseCommand):
         """Orbit Lab also bought a generative set three years ago whose terms say models must be
         destroyed at expiry: it ended last week, and the model the team declared on it is due
         for a destruction attestation (dates moved back here; real licenses start at payment)."""
-        from datetime import timedelta
-
-        from django.utils import timezone
-
-        from licensing.grants import months_after
-        from licensing.lifecycle.declarations import model_declare
-        from licensing.lifecycle.expiry import license_items_expire
-        from licensing.models import LicenseGrant
-        from marketplace.models import Dataset
-        from marketplace.services.checkout import order_freeze
-        from marketplace.services.datasets import dataset_create, intended_use_parse
 
         lead = User.objects.get(email="lead@orbitlab.demo")
         team = lead.memberships.get().organization
@@ -212,10 +210,10 @@ class Command(BaseCommand):
         Stripe server's state file, record its payment there too (a PaymentIntent and a
         succeeded Charge naming the order, as Checkout makes them), so that reconciliation
         finds the sale at "Stripe" instead of flagging it missing."""
-        from marketplace.services.fulfilment import order_paid
 
         payment_intent = ""
         if self.stripe_state:
+            # devtools is for development only: imported when a local Stripe state is given.
             from devtools.stripe_local.resources import payments
             from devtools.stripe_local.server import StripeLocal
             from devtools.stripe_local.store import Store

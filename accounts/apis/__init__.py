@@ -1,0 +1,1 @@
+"""The accounts API: tokens, the signed-in user, teams and invitations."""

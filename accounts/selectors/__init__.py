@@ -1,0 +1,1 @@
+"""Reads for people and teams."""

@@ -1,0 +1,1 @@
+"""Writes for people and teams: users, teams and invitations, API tokens, notifications."""

@@ -1,0 +1,1 @@
+"""The licensing API: offers and consent, model declarations, destruction attestations."""

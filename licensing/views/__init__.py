@@ -1,0 +1,1 @@
+"""Licensing pages: a creator's offers and consent, the public terms pages, model declarations, destruction attestations."""

@@ -1,0 +1,1 @@
+"""The moderation API: review cases and decisions, bans, rights claims."""

@@ -1,0 +1,1 @@
+"""Moderation pages: the staff home, the review queue and cases, bans, rights claims."""

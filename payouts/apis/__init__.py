@@ -1,0 +1,1 @@
+"""The payouts API: earnings, payouts, reconciliation and team credit for staff."""

@@ -1,0 +1,1 @@
+"""Reads for money: the ledger and trial balance, creator earnings, payout accounts, freezes, team credit, payout runs."""

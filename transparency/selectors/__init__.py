@@ -1,0 +1,1 @@
+"""Reads for the public pages. Everything returned is shown to strangers: only public facts."""

@@ -1,0 +1,1 @@
+"""The uploads API: works and upload batches."""

@@ -1,0 +1,1 @@
+"""Reads for works and upload batches."""

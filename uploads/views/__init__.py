@@ -1,0 +1,1 @@
+"""Pages for a creator's works and upload batches."""
