@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.views.home import dashboard
-from payouts.webhooks import stripe_webhook
+from payouts import webhooks
 
 from . import views
 from .health import healthz
@@ -42,7 +42,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
-    path("webhooks/stripe/", stripe_webhook, name="stripe-webhook"),
+    path("webhooks/stripe/", webhooks.stripe_webhook, name="stripe-webhook"),
 ]
 
 handler400 = "config.views.error_400"

@@ -33,8 +33,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from config.errors import ApplicationError
-from payouts import stripe_gateway
 from payouts.models import StripeEvent
+from payouts.stripe_gateway import webhook_event
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
     if not header:
         return _answer(400, "Missing Stripe-Signature header.")
     try:
-        event = stripe_gateway.webhook_event(request.body, header)
+        event = webhook_event(request.body, header)
     except (ValueError, TypeError, AttributeError, KeyError):
         # Not JSON (the library raises ValueError), or JSON the library cannot make an event
         # of (`[1,2,3]`): it is never a Stripe event, signed or not.

@@ -16,9 +16,14 @@ from marketplace.models import Dataset, DatasetStatus, Order, OrderItem, OrderSt
 from marketplace.selectors.datasets import dataset_duties
 from marketplace.services.datasets import dataset_refresh
 from marketplace.services.restrictions import team_restriction_check
-from payouts import stripe_gateway
 from payouts.services.events import split_amount
-from payouts.stripe_gateway import StripeRefused, StripeUnavailable
+from payouts.stripe_gateway import (
+    StripeRefused,
+    StripeUnavailable,
+    checkout_session_create,
+    checkout_session_expire,
+    checkout_session_retrieve,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +141,7 @@ def _order_create(*, dataset: Dataset, user) -> Order:
 def _session_open(*, order: Order) -> Order:
     count = order.items.count()
     try:
-        session = stripe_gateway.checkout_session_create(
+        session = checkout_session_create(
             order=order,
             product_name=f"AI training license: {order.dataset.name}",
             product_description=(
@@ -198,9 +203,9 @@ def _session_expire(order: Order) -> None:
     """Expire the order's session; refused when it is no longer open, which is fine only if
     it expired already (anything else: it was paid)."""
     try:
-        stripe_gateway.checkout_session_expire(order=order)
+        checkout_session_expire(order=order)
     except StripeRefused as exc:
-        session = stripe_gateway.checkout_session_retrieve(order=order)
+        session = checkout_session_retrieve(order=order)
         if session.get("status") != "expired":
             raise ApplicationError(
                 "This checkout was completed and cannot be cancelled; the payment is "

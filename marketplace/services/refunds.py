@@ -18,7 +18,6 @@ from config.errors import ApplicationError
 from licensing.services.grants import license_items_revoke
 from marketplace.models import Order, OrderItem, OrderStatus, Refund, RefundStatus
 from marketplace.services.holdbacks import holdbacks_settle_after_dispute
-from payouts import stripe_gateway
 from payouts.services.events import (
     dispute_lost_post,
     dispute_opened_post,
@@ -26,7 +25,13 @@ from payouts.services.events import (
     refund_post,
 )
 from payouts.services.recovery import transfer_reversal_recover
-from payouts.stripe_gateway import StripeRefused, StripeUnavailable
+from payouts.stripe_gateway import (
+    StripeRefused,
+    StripeUnavailable,
+    refund_create,
+    refund_reference_update,
+    refunds_of_charge,
+)
 
 logger = logging.getLogger(__name__)
 REFUNDABLE = {OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED}
@@ -79,7 +84,7 @@ def refund_send(*, refund: Refund) -> Refund:
     """Ask Stripe for the refund (again, if a first attempt's answer was lost: the idempotency
     key makes it the same refund) and complete it."""
     try:
-        stripe_refund = stripe_gateway.refund_create(refund=refund)
+        stripe_refund = refund_create(refund=refund)
     except (StripeRefused, StripeUnavailable) as exc:
         if isinstance(exc, StripeRefused) and not exc.is_key_refused:
             Refund.objects.filter(id=refund.id, status=RefundStatus.PENDING).update(
@@ -198,7 +203,7 @@ def charge_refunded(*, charge: dict) -> None:
     if order is None:
         logger.info("charge.refunded for %s: not one of our orders", charge.get("id"))
         return
-    for stripe_refund in stripe_gateway.refunds_of_charge(charge["id"]):
+    for stripe_refund in refunds_of_charge(charge["id"]):
         if stripe_refund["status"] != "succeeded":
             continue
         reference = (stripe_refund.get("metadata") or {}).get("assent_reference", "")
@@ -245,7 +250,7 @@ def _name_in_stripe(stripe_refund_id: str, refund: Refund) -> None:
     """Write our reference onto a refund made in Stripe's dashboard, so reconciliation pairs it
     with its ledger postings like any other. Best effort: without it the report lists it."""
     try:
-        stripe_gateway.refund_reference_update(refund=refund, stripe_refund_id=stripe_refund_id)
+        refund_reference_update(refund=refund, stripe_refund_id=stripe_refund_id)
     except (StripeUnavailable, StripeRefused):
         logger.warning(
             "Could not label Stripe refund %s with refund:%s", stripe_refund_id, refund.id

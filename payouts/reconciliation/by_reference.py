@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from payouts import stripe_gateway
 from payouts.reconciliation.records import (
     AMOUNT_DIFFERS,
     CHARGES,
@@ -22,6 +21,7 @@ from payouts.reconciliation.records import (
     book_records,
     metadata_reference,
 )
+from payouts.stripe_gateway import charges_created_between, refunds_created_between
 
 
 def _charge_record(charge: dict) -> StripeRecord:
@@ -85,7 +85,7 @@ REFUND_WORDS = Words(
 
 def reconcile_charges(window: Window) -> KindReport:
     report = KindReport(CHARGES)
-    objects, report.truncated = stripe_gateway.charges_created_between(**window.stripe_bounds())
+    objects, report.truncated = charges_created_between(**window.stripe_bounds())
     # Failed or pending charges moved no money, so our books have nothing to match them.
     charges = [_charge_record(obj) for obj in objects if obj.get("status") == "succeeded"]
     books = book_records(
@@ -97,7 +97,7 @@ def reconcile_charges(window: Window) -> KindReport:
 
 def reconcile_refunds(window: Window) -> KindReport:
     report = KindReport(REFUNDS)
-    objects, report.truncated = stripe_gateway.refunds_created_between(**window.stripe_bounds())
+    objects, report.truncated = refunds_created_between(**window.stripe_bounds())
     refunds = [_refund_record(obj) for obj in objects]
     books = book_records(
         kinds=["refund"],

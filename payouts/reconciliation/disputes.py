@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from payouts import stripe_gateway
 from payouts.reconciliation.records import (
     AMOUNT_DIFFERS,
     DISPUTE_KINDS,
@@ -17,11 +16,12 @@ from payouts.reconciliation.records import (
     at_utc,
     book_records,
 )
+from payouts.stripe_gateway import dispute_retrieve, disputes_created_between
 
 
 def reconcile_disputes(window: Window) -> KindReport:
     report = KindReport(DISPUTES)
-    listed, report.truncated = stripe_gateway.disputes_created_between(**window.stripe_bounds())
+    listed, report.truncated = disputes_created_between(**window.stripe_bounds())
     disputes = {d["id"]: d for d in listed}
     books = book_records(
         kinds=DISPUTE_KINDS,
@@ -35,7 +35,7 @@ def reconcile_disputes(window: Window) -> KindReport:
         if lookups == MAX_LOOKUPS:
             report.truncated = True
             break
-        found = stripe_gateway.dispute_retrieve(reference)
+        found = dispute_retrieve(reference)
         if found:
             disputes[reference] = found
             continue

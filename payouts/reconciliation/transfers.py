@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from payouts import stripe_gateway
 from payouts.models import JournalTransaction, Payout, PayoutStatus
 from payouts.reconciliation.records import (
     AMOUNT_DIFFERS,
@@ -22,6 +21,11 @@ from payouts.reconciliation.records import (
     Window,
     at_utc,
     book_records,
+)
+from payouts.stripe_gateway import (
+    transfer_retrieve,
+    transfer_reversals_list,
+    transfers_created_between,
 )
 
 
@@ -57,7 +61,7 @@ class _TransferCheck:
 
 def reconcile_transfers(window: Window) -> KindReport:
     report = KindReport(TRANSFERS)
-    listed, report.truncated = stripe_gateway.transfers_created_between(**window.stripe_bounds())
+    listed, report.truncated = transfers_created_between(**window.stripe_bounds())
     reversed_payouts = _reversal_payout_ids(window)
     check = _transfer_check(report, window, {t["id"]: t for t in listed}, reversed_payouts)
     by_transfer = {p.stripe_transfer_id: p for p in check.payouts if p.stripe_transfer_id}
@@ -112,9 +116,7 @@ def _transfer_check(
             report.truncated = True
             break
         lookups += 1
-        found = payout.stripe_transfer_id and stripe_gateway.transfer_retrieve(
-            payout.stripe_transfer_id
-        )
+        found = payout.stripe_transfer_id and transfer_retrieve(payout.stripe_transfer_id)
         if found:
             transfers[found["id"]] = found
         else:
@@ -140,7 +142,7 @@ def _reversal_ids(transfer: dict) -> list[str]:
         return []
     embedded = transfer.get("reversals") or {}
     if embedded.get("has_more") or not embedded.get("data"):
-        return [r["id"] for r in stripe_gateway.transfer_reversals_list(transfer["id"])]
+        return [r["id"] for r in transfer_reversals_list(transfer["id"])]
     return [r["id"] for r in embedded["data"]]
 
 

@@ -8,9 +8,14 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import Role
 from config.errors import ApplicationError
-from payouts import stripe_gateway
 from payouts.models import PayoutAccount
-from payouts.stripe_gateway import StripeRefused, StripeUnavailable
+from payouts.stripe_gateway import (
+    StripeRefused,
+    StripeUnavailable,
+    account_create,
+    account_link_create,
+    account_retrieve,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +51,7 @@ def payout_account_get_or_create(*, creator) -> PayoutAccount:
     if existing is not None:
         return existing
     account = _stripe(
-        lambda: stripe_gateway.account_create(creator=creator),
+        lambda: account_create(creator=creator),
         doing="creating a Connect account",
     )
     try:
@@ -64,7 +69,7 @@ def payout_account_onboarding_link(*, creator, refresh_url: str, return_url: str
     """A fresh, single-use link to Stripe's hosted onboarding for this creator's account."""
     payout_account = payout_account_get_or_create(creator=creator)
     return _stripe(
-        lambda: stripe_gateway.account_link_create(
+        lambda: account_link_create(
             payout_account=payout_account, refresh_url=refresh_url, return_url=return_url
         ),
         doing="creating an account link",
@@ -74,7 +79,7 @@ def payout_account_onboarding_link(*, creator, refresh_url: str, return_url: str
 def payout_account_refresh(*, payout_account: PayoutAccount) -> PayoutAccount:
     """Ask Stripe for the account as it is now and store it (the return page does this)."""
     account = _stripe(
-        lambda: stripe_gateway.account_retrieve(payout_account=payout_account),
+        lambda: account_retrieve(payout_account=payout_account),
         doing="reading a Connect account",
     )
     return payout_account_sync(account) or payout_account

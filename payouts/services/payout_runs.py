@@ -24,11 +24,11 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from config.celery import enqueue_or_log
-from payouts import stripe_gateway
 from payouts.models import AccountKind, LedgerEntry, Payout, PayoutAccount, PayoutRun, PayoutStatus
 from payouts.selectors.ledger import Bucket, available_buckets, raw_balance
 from payouts.services.freezes import frozen_scope
 from payouts.services.ledger import Line, account_lock, ledger_accounts, post, take_from
+from payouts.stripe_gateway import StripeRefused, transfer_create
 
 logger = logging.getLogger(__name__)
 K = AccountKind
@@ -132,8 +132,8 @@ def payout_send(*, payout_id: int) -> Payout:
     if payout.status != PayoutStatus.PENDING:
         return payout
     try:
-        transfer = stripe_gateway.transfer_create(payout=payout)
-    except stripe_gateway.StripeRefused as exc:
+        transfer = transfer_create(payout=payout)
+    except StripeRefused as exc:
         if exc.is_key_refused:
             raise  # our key, not this payout: it stays pending for the next run
         return _payout_failed(payout, reason=exc.reason)  # refused by Stripe: nothing was sent

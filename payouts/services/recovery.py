@@ -9,10 +9,16 @@ import logging
 
 from django.db import transaction
 
-from payouts import stripe_gateway
 from payouts.models import AccountKind, JournalTransaction, Payout, PayoutAccount, PayoutStatus
 from payouts.selectors.ledger import raw_balance
 from payouts.services.ledger import Line, account_lock, creator_account, ledger_accounts, post
+from payouts.stripe_gateway import (
+    StripeRefused,
+    balance_available,
+    reversal_key,
+    transfer_reversal_create,
+    transfer_reversals_list,
+)
 
 logger = logging.getLogger(__name__)
 K = AccountKind
@@ -58,7 +64,7 @@ class _Recovery:
         for payout in payouts:
             if self.debt <= 0:
                 break
-            key = stripe_gateway.reversal_key(payout=payout, reason_ref=self.reason_ref)
+            key = reversal_key(payout=payout, reason_ref=self.reason_ref)
             reversals = self._reversals_of(payout)
             if any(_key_of(r) == key for r in reversals):
                 continue  # this cause already took what it could from this transfer
@@ -74,7 +80,7 @@ class _Recovery:
     def _reversals_of(self, payout: Payout) -> list[dict]:
         """The transfer's reversals on Stripe. One of ours that the ledger lacks (the worker
         died between Stripe's answer and our commit) is recorded now, under its own key."""
-        reversals = stripe_gateway.transfer_reversals_list(payout.stripe_transfer_id)
+        reversals = transfer_reversals_list(payout.stripe_transfer_id)
         keys = [_key_of(r) for r in reversals if _key_of(r)]
         recorded = set(
             JournalTransaction.objects.filter(idempotency_key__in=keys).values_list(
@@ -93,17 +99,15 @@ class _Recovery:
             account = PayoutAccount.objects.filter(creator_id=self.creator_id).first()
             self._on_account = 0  # without a connected account there is nothing to take from
             if account is not None:
-                self._on_account = stripe_gateway.balance_available(
-                    payout_account=account, currency=self.currency
-                )
+                self._on_account = balance_available(payout_account=account, currency=self.currency)
         return self._on_account
 
     def _reverse(self, payout: Payout, amount: int, *, key: str) -> None:
         try:
-            reversal = stripe_gateway.transfer_reversal_create(
+            reversal = transfer_reversal_create(
                 payout=payout, amount=amount, reason_ref=self.reason_ref
             )
-        except stripe_gateway.StripeRefused as exc:
+        except StripeRefused as exc:
             if exc.is_key_refused:
                 raise
             # Refused (the account's balance moved since we read it), or this cause already
