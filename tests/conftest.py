@@ -22,7 +22,12 @@ from tests.factories import BuyerFactory, CreatorFactory, StaffFactory
 from tests.helpers import totp_enable
 
 # Fixtures every app's tests share, in one place each (not copied between conftests).
-pytest_plugins = ["tests.fixtures.stripe"]
+pytest_plugins = [
+    "tests.fixtures.stripe",
+    "tests.fixtures.lifecycle",
+    "tests.fixtures.moderation",
+    "tests.fixtures.payouts",
+]
 
 REQUIRE_SERVICES = os.environ.get("ASSENT_REQUIRE_SERVICES") == "1"
 

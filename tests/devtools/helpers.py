@@ -1,5 +1,6 @@
 """Small HTTP helpers for the parts of the local Stripe server the library does not reach: the
-control endpoint and the hosted pages (read without following redirects)."""
+control endpoint and the hosted pages (read without following redirects); the sites those pages
+send the browser back to, and a Checkout Session to pay on them."""
 
 from __future__ import annotations
 
@@ -105,3 +106,36 @@ class NamedPages:
 
     def close(self) -> None:
         self.httpd.shutdown()
+
+
+def create_session(client, merchant_url: str = "http://merchant.test", **overrides):
+    """A Checkout Session of two line items (€42.49 in all) coming back to `merchant_url`."""
+    params = {
+        "mode": "payment",
+        "line_items": [
+            {
+                "quantity": 3,
+                "price_data": {
+                    "currency": "eur",
+                    "unit_amount": 1250,
+                    "product_data": {
+                        "name": "Training licence: <b>Harbour</b> & dusk",
+                        "description": "Non-exclusive, 12 months",
+                    },
+                },
+            },
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": "eur",
+                    "unit_amount": 499,
+                    "product_data": {"name": "Attribution pack"},
+                },
+            },
+        ],
+        "customer_email": "buyer@example.com",
+        "success_url": f"{merchant_url}/thanks?session_id={{CHECKOUT_SESSION_ID}}",
+        "cancel_url": f"{merchant_url}/basket",
+    }
+    params.update(overrides)
+    return client.v1.checkout.sessions.create(params=params)

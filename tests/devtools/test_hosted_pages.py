@@ -1,48 +1,10 @@
-"""The hosted test payment page: its HTML (read with urllib) and real journeys in Chromium.
-
-The browser harness follows tests/e2e/conftest.py: Playwright drives Debian's Chromium (never a
-downloaded browser); without it the browser tests skip, or fail when ASSENT_REQUIRE_BROWSER=1.
-Screenshots go to test-output/screenshots/ for people to look at."""
+"""The hosted test payment page: its HTML (read with urllib). People paying on it in Chromium
+are in tests/e2e/test_devtools_pages.py."""
 
 from __future__ import annotations
 
-import pytest
-
 from devtools.stripe_local import pages
-from tests.devtools.helpers import NamedPages, fetch
-
-
-def create_session(client, merchant_url: str = "http://merchant.test", **overrides):
-    params = {
-        "mode": "payment",
-        "line_items": [
-            {
-                "quantity": 3,
-                "price_data": {
-                    "currency": "eur",
-                    "unit_amount": 1250,
-                    "product_data": {
-                        "name": "Training licence: <b>Harbour</b> & dusk",
-                        "description": "Non-exclusive, 12 months",
-                    },
-                },
-            },
-            {
-                "quantity": 1,
-                "price_data": {
-                    "currency": "eur",
-                    "unit_amount": 499,
-                    "product_data": {"name": "Attribution pack"},
-                },
-            },
-        ],
-        "customer_email": "buyer@example.com",
-        "success_url": f"{merchant_url}/thanks?session_id={{CHECKOUT_SESSION_ID}}",
-        "cancel_url": f"{merchant_url}/basket",
-    }
-    params.update(overrides)
-    return client.v1.checkout.sessions.create(params=params)
-
+from tests.devtools.helpers import create_session, fetch
 
 # --- the HTML ------------------------------------------------------------------------------
 
@@ -119,69 +81,3 @@ def test_a_zero_decimal_currency(stripe_client):
     )
     _, _, html = fetch(session.url)
     assert 'data-testid="total">¥3,000<' in html
-
-
-# --- in the browser ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def merchant():
-    """The shop the customer comes back to: any GET answers a small page naming its path."""
-    site = NamedPages(lambda path: "Merchant")
-    yield site.url
-    site.close()
-
-
-@pytest.mark.browser
-def test_a_person_is_declined_then_pays(page, screenshot, stripe_client, merchant):
-    from playwright.sync_api import expect
-
-    session = create_session(stripe_client, merchant)
-    page.goto(session.url)
-    expect(page.get_by_test_id("test-mode-banner")).to_contain_text("TEST MODE — local Stripe")
-    expect(page.get_by_test_id("line-item")).to_have_count(2)
-    expect(page.get_by_test_id("total")).to_have_text("€42.49")
-    expect(page.get_by_label("Card number")).to_have_value("4242 4242 4242 4242")
-    screenshot(page, "1-checkout")
-
-    page.get_by_label("Card number").fill("4000 0000 0000 0002")
-    page.get_by_label("Name on card").fill("Ada Lovelace")
-    page.get_by_test_id("pay").click()
-    expect(page.get_by_test_id("payment-error")).to_have_text("Your card was declined.")
-    expect(page.get_by_label("Name on card")).to_have_value("Ada Lovelace")
-    screenshot(page, "2-declined")
-    assert stripe_client.v1.checkout.sessions.retrieve(session.id).status == "open"
-
-    page.get_by_label("Card number").fill("4242 4242 4242 4242")
-    page.get_by_test_id("pay").click()
-    page.wait_for_url(f"{merchant}/thanks?session_id={session.id}")
-    expect(page.locator("h1")).to_have_text("Merchant")
-    screenshot(page, "3-back-at-merchant")
-
-    paid = stripe_client.v1.checkout.sessions.retrieve(session.id)
-    assert (paid.status, paid.payment_status) == ("complete", "paid")
-    assert paid.customer_details.name == "Ada Lovelace"
-
-    page.goto(session.url)
-    expect(page.get_by_test_id("session-complete")).to_be_visible()
-    expect(page.get_by_test_id("pay-form")).to_have_count(0)
-    screenshot(page, "4-complete")
-
-
-@pytest.mark.browser
-def test_a_person_lets_it_expire_or_cancels(page, screenshot, stripe_client, merchant):
-    from playwright.sync_api import expect
-
-    cancelled = create_session(stripe_client, merchant)
-    page.goto(cancelled.url)
-    page.get_by_test_id("cancel").click()
-    page.wait_for_url(f"{merchant}/basket")
-    assert stripe_client.v1.checkout.sessions.retrieve(cancelled.id).status == "open"
-
-    session = create_session(stripe_client, merchant)
-    page.goto(session.url)
-    page.get_by_test_id("expire").click()
-    expect(page.get_by_test_id("session-expired")).to_be_visible()
-    assert page.url == session.url
-    screenshot(page, "expired")
-    assert stripe_client.v1.checkout.sessions.retrieve(session.id).status == "expired"

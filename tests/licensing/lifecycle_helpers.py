@@ -39,6 +39,11 @@ def license_on(buyer, work, terms, *, starts_at, ref):
     return grant.items.get()
 
 
+def attest_page(declaration) -> str:
+    """The page where an owner of the declaring team attests the model's destruction."""
+    return f"/team/models/{declaration.uuid}/attest/"
+
+
 def declare(buyer, items, *, name="Orbit", version="1", started=date(2026, 1, 1)):
     return ModelDeclarationFactory(
         declared_by=buyer,

@@ -1,7 +1,6 @@
 """`/api/v1/models/<uuid>/attestations/`: who may attest and list, what comes back, and bad
-input answered as JSON errors (never a 500)."""
-
-from datetime import timedelta
+input answered as JSON errors (never a 500); and the owner's page that signs it. The same page in
+a real browser is in tests/e2e/test_licensing_pages.py."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -10,9 +9,7 @@ from django.utils import timezone
 from accounts.models import MembershipRole
 from licensing.models import DestructionAttestation, GrantStatus
 from tests.factories import BuyerFactory, member_of, team_of
-from tests.helpers import signed_in_tab
-from tests.licensing.lifecycle_helpers import DESTROY, declare, grant_for
-from tests.marketplace.factories import listed_work
+from tests.licensing.lifecycle_helpers import attest_page
 
 pytestmark = pytest.mark.django_db
 
@@ -20,14 +17,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _media(media_root):
     return media_root
-
-
-@pytest.fixture
-def declaration(buyer):
-    # Started long enough ago to have expired: the item ends 36 months after it started.
-    start = timezone.now() - timedelta(days=3 * 366)
-    grant = grant_for(buyer, [listed_work(preset=DESTROY)], starts_at=start)
-    return declare(buyer, grant.items.all(), name="Orbit", version="3", started=start.date())
 
 
 def url(declaration):
@@ -130,13 +119,9 @@ def test_unknown_model_is_404(api_client, buyer):
 # --- The page: /team/models/<uuid>/attest/ ----------------------------------------------------
 
 
-def page(declaration):
-    return f"/team/models/{declaration.uuid}/attest/"
-
-
 def test_the_owner_reads_the_full_statement_and_signs(client, buyer, declaration):
     client.force_login(buyer)
-    response = client.get(page(declaration))
+    response = client.get(attest_page(declaration))
     html = response.content.decode()
     assert response.status_code == 200
     assert "Attest that Orbit 3 was destroyed" in html and "Sign and attest" in html
@@ -145,7 +130,7 @@ def test_the_owner_reads_the_full_statement_and_signs(client, buyer, declaration
 
     evidence = SimpleUploadedFile("log.txt", b"deleted\n")
     response = client.post(
-        page(declaration),
+        attest_page(declaration),
         {
             "destroyed_on": timezone.localdate().isoformat(),
             "method": "Shredded the disks.",
@@ -165,10 +150,10 @@ def test_the_owner_reads_the_full_statement_and_signs(client, buyer, declaration
 
 def test_the_owner_must_tick_the_signature_and_sees_errors(client, buyer, declaration):
     client.force_login(buyer)
-    response = client.post(page(declaration), {"destroyed_on": "2999-01-01", "method": "x"})
+    response = client.post(attest_page(declaration), {"destroyed_on": "2999-01-01", "method": "x"})
     assert response.status_code == 200 and not DestructionAttestation.objects.exists()
     response = client.post(
-        page(declaration), {"destroyed_on": "2999-01-01", "method": "x", "confirm": "on"}
+        attest_page(declaration), {"destroyed_on": "2999-01-01", "method": "x", "confirm": "on"}
     )
     assert "cannot be in the future" in response.content.decode()
     assert not DestructionAttestation.objects.exists()
@@ -177,10 +162,10 @@ def test_the_owner_must_tick_the_signature_and_sees_errors(client, buyer, declar
 def test_a_member_sees_why_they_cannot_attest(client, buyer, declaration):
     member = member_of(team_of(buyer), role=MembershipRole.MEMBER)
     client.force_login(member)
-    html = client.get(page(declaration)).content.decode()
+    html = client.get(attest_page(declaration)).content.decode()
     assert "Only an owner of" in html and "Sign and attest" not in html
     client.post(
-        page(declaration),
+        attest_page(declaration),
         {"destroyed_on": timezone.localdate().isoformat(), "method": "x", "confirm": "on"},
     )
     assert not DestructionAttestation.objects.exists()
@@ -189,45 +174,9 @@ def test_a_member_sees_why_they_cannot_attest(client, buyer, declaration):
 @pytest.mark.parametrize("who, expected", [("other_owner", 404), ("creator", 403)])
 def test_others_cannot_see_the_page(client, creator, declaration, who, expected):
     client.force_login(creator if who == "creator" else BuyerFactory())
-    assert client.get(page(declaration)).status_code == expected
+    assert client.get(attest_page(declaration)).status_code == expected
 
 
 def test_anonymous_is_sent_to_login(client, declaration):
-    response = client.get(page(declaration))
+    response = client.get(attest_page(declaration))
     assert response.status_code == 302 and "login" in response["Location"]
-
-
-def _browser_page(browser, live_server, user):
-    return signed_in_tab(browser, live_server, user)
-
-
-def test_the_owner_signs_in_a_browser(browser, live_server, screenshot, buyer, declaration):
-    import os
-
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import expect
-
-    context, tab = _browser_page(browser, live_server, buyer)
-    try:
-        tab.goto(page(declaration))
-        tab.fill("#id_destroyed_on", timezone.localdate().isoformat())
-        tab.fill("#id_method", "Deleted the weights bucket and all 14 checkpoints.")
-        preview = tab.locator("#statement-preview")
-        expect(preview).to_contain_text("Deleted the weights bucket and all 14 checkpoints.")
-        expect(preview).to_contain_text(f"was destroyed on {timezone.localdate().isoformat()}")
-        screenshot(tab, "1-owner-form")
-        tab.check("#id_confirm")
-        tab.locator("#attestation-form [type=submit]").click()
-        expect(tab.locator("[data-testid=signature-valid]")).to_be_visible()
-        expect(tab.locator("[data-testid=model-status]")).to_have_text("Attested destroyed")
-        screenshot(tab, "2-signed")
-    finally:
-        context.close()
-    member = member_of(team_of(buyer), role=MembershipRole.MEMBER)
-    context, tab = _browser_page(browser, live_server, member)
-    try:
-        tab.goto(page(declaration))
-        expect(tab.locator("[data-testid=not-owner]")).to_be_visible()
-        screenshot(tab, "3-member")
-    finally:
-        context.close()

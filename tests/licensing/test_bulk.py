@@ -15,10 +15,10 @@ from licensing.models import BulkOfferJob, ConsentRecord, Offer
 from licensing.services import offers as services
 from licensing.services.offers import bulk_offer_job_run
 from licensing.terms import PRESETS
-from tests.factories import CreatorFactory, StaffFactory
+from tests.factories import CreatorFactory, StaffFactory, WorkFactory
 from tests.uploads.images import jpeg_bytes, photo
 from tests.uploads.works import upload_work
-from uploads.models import UploadBatch, Work
+from uploads.models import UploadBatch, Work, WorkStatus
 from uploads.services.works import work_review_decide
 
 pytestmark = pytest.mark.django_db
@@ -27,13 +27,14 @@ PRESET = "nongenerative-research-5y"
 FORM = {"preset": PRESET, "price": "9.50", "currency": "USD"}
 
 
-def make_work(owner, seed: int, **fields) -> Work:
-    return upload_work(owner, jpeg_bytes(photo(160, 120, seed=seed)), **fields)
-
-
 @pytest.fixture
 def works(creator, media_root):
-    return [make_work(creator, seed, title=f"Work {seed}") for seed in range(3)]
+    return [
+        WorkFactory(
+            owner=creator, seed=seed, title=f"Work {seed}", status=WorkStatus.PENDING_REVIEW
+        )
+        for seed in range(3)
+    ]
 
 
 @pytest.fixture
@@ -88,7 +89,9 @@ def test_bulk_apply_never_offers_another_creators_work(
     creator_client, works, media_root, django_capture_on_commit_callbacks
 ):
     someone = CreatorFactory()
-    theirs = make_work(someone, seed=40, title="Not yours")
+    theirs = WorkFactory(
+        owner=someone, seed=40, title="Not yours", status=WorkStatus.PENDING_REVIEW
+    )
     job = the_job(
         confirm(creator_client, django_capture_on_commit_callbacks, works=[works[0].id, theirs.id])
     )
@@ -190,7 +193,12 @@ def test_progress_is_saved_chunk_by_chunk(
     creator_client, creator, works, media_root, settings, django_capture_on_commit_callbacks
 ):
     settings.BULK_OFFER_CHUNK = 2
-    more = [make_work(creator, seed, title=f"Work {seed}") for seed in range(3, 6)]
+    more = [
+        WorkFactory(
+            owner=creator, seed=seed, title=f"Work {seed}", status=WorkStatus.PENDING_REVIEW
+        )
+        for seed in range(3, 6)
+    ]
     job = the_job(
         confirm(
             creator_client, django_capture_on_commit_callbacks, works=[w.id for w in works + more]
@@ -308,7 +316,16 @@ def test_bulk_apply_by_upload_batch(
     creator_client, creator, works, media_root, django_capture_on_commit_callbacks
 ):
     batch = UploadBatch.objects.create(owner=creator, expected_files=2)
-    in_batch = [make_work(creator, seed, title=f"Batch {seed}", batch=batch) for seed in (20, 21)]
+    in_batch = [
+        WorkFactory(
+            owner=creator,
+            seed=seed,
+            title=f"Batch {seed}",
+            batch=batch,
+            status=WorkStatus.PENDING_REVIEW,
+        )
+        for seed in (20, 21)
+    ]
     form = creator_client.get("/studio/offers/bulk/", {"batch": batch.id})
     assert form.status_code == 200
     assert "Batch 20" in form.content.decode() and "Work 0" not in form.content.decode()
@@ -351,7 +368,9 @@ def test_each_consent_record_fingerprints_the_license_text_the_creator_read(
 
 
 def test_the_single_offer_consent_fingerprints_the_text_shown(client, creator, media_root):
-    work = make_work(creator, seed=50, rights_holder="Okafor Studio Ltd")
+    work = WorkFactory(
+        owner=creator, seed=50, rights_holder="Okafor Studio Ltd", status=WorkStatus.PENDING_REVIEW
+    )
     client.force_login(creator)
     url = f"/studio/works/{work.id}/offers/new/"
     review = client.post(url, {**FORM, "step": "review"})
@@ -363,7 +382,9 @@ def test_the_single_offer_consent_fingerprints_the_text_shown(client, creator, m
 def test_a_bulk_offer_for_works_held_for_someone_else_fingerprints_the_text_shown(
     creator_client, creator, media_root, django_capture_on_commit_callbacks
 ):
-    work = make_work(creator, seed=51, rights_holder="Okafor Studio Ltd")
+    work = WorkFactory(
+        owner=creator, seed=51, rights_holder="Okafor Studio Ltd", status=WorkStatus.PENDING_REVIEW
+    )
     review = creator_client.post(
         "/studio/offers/bulk/", {**FORM, "step": "review", "works": [work.id]}
     )
@@ -377,7 +398,9 @@ def test_the_works_list_selection_opens_the_bulk_form(creator_client, creator, w
     processing = upload_work(
         creator, jpeg_bytes(photo(160, 120, seed=32)), title="Busy", process=False
     )
-    theirs = make_work(CreatorFactory(), seed=33, title="Not yours")
+    theirs = WorkFactory(
+        owner=CreatorFactory(), seed=33, title="Not yours", status=WorkStatus.PENDING_REVIEW
+    )
     page = creator_client.get(
         "/studio/offers/bulk/", {"work": [works[0].id, works[2].id, processing.id, theirs.id]}
     )

@@ -1,6 +1,7 @@
 """The team's model pages (list, declare, detail) and the creator's pages (models trained on
 their work, licenses per work): empty and filled states, refusals shown item by item with the
-input kept, each user seeing only their own, and query counts that do not grow with rows."""
+input kept, each user seeing only their own, and query counts that do not grow with rows.
+Declaring a model in a real browser is in tests/e2e/test_licensing_pages.py."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from django.utils import timezone
 from accounts.models import MembershipRole
 from licensing.models import DestructionAttestation, ModelDeclaration
 from tests.factories import BuyerFactory, CreatorFactory, member_of, team_of
-from tests.helpers import signed_in_tab
 from tests.marketplace.factories import listed_work
 
 from .lifecycle_helpers import declare, grant_for
@@ -372,73 +372,6 @@ def test_list_pages_query_count_does_not_grow(
         response = client.get(path)
     assert response.status_code == 200
     assert html(response).count("data-model=") >= rows
-
-
-# --- In a real browser ------------------------------------------------------------------------
-
-
-def _tab(browser, live_server, client, settings, user):
-    return signed_in_tab(browser, live_server, user)
-
-
-@pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
-def test_team_declares_in_the_browser_and_the_creator_sees_it(
-    browser, live_server, client, settings, screenshot
-):
-    from playwright.sync_api import expect
-
-    painter, owner = CreatorFactory(), BuyerFactory()
-    fits = grant_for(owner, [listed_work(painter, title="Cliffs at noon")], starts_at=START)
-    research = grant_for(
-        owner, [listed_work(painter, preset=RESEARCH, title="Lab notes")], starts_at=START
-    )
-    context, tab = _tab(browser, live_server, client, settings, owner)
-    tab.goto("/team/models/")
-    expect(tab.get_by_text("No models declared yet")).to_be_visible()
-    tab.goto("/team/models/new/")
-    tab.get_by_label("Model name").fill("Orbit")
-    tab.get_by_label("Version").fill("1.0")
-    tab.get_by_label("Purpose").fill("Text-to-image generator for our design tool")
-    tab.get_by_label("Used commercially").check()
-    tab.get_by_label("Generative model").check()
-    tab.get_by_label("Training started").fill("2027-02-01")
-    tab.get_by_label("Training ended").fill("2027-03-01")
-    # Enter in the search box finds works; it declares nothing and loses nothing typed.
-    tab.get_by_placeholder("Find works by title").fill("lab")
-    tab.get_by_placeholder("Find works by title").press("Enter")
-    expect(tab.get_by_test_id("match-count").first).to_be_visible()
-    expect(tab.get_by_label("Lab notes")).to_be_visible()
-    expect(tab.get_by_label("Model name")).to_have_value("Orbit")
-    expect(tab.get_by_label("Generative model")).to_be_checked()
-    assert not ModelDeclaration.objects.exists()
-    screenshot(tab, "found")
-    tab.locator(f'input[name="grants"][value="{fits.uuid}"]').check()
-    tab.locator(f'input[name="grants"][value="{research.uuid}"]').check()
-    tab.get_by_role("button", name="Declare the model").click()
-
-    error = tab.get_by_test_id("declaration-error")
-    expect(error).to_contain_text("1 of 2 license items do not allow this model")
-    expect(error).to_contain_text("Lab notes")
-    expect(tab.get_by_label("Model name")).to_have_value("Orbit")
-    screenshot(tab, "refused")
-
-    tab.locator(f'input[name="grants"][value="{research.uuid}"]').uncheck()
-    tab.get_by_role("button", name="Declare the model").click()
-    expect(tab.get_by_role("heading", name="Orbit 1.0")).to_be_visible()
-    expect(tab.get_by_test_id("model-status")).to_contain_text("Active")
-    screenshot(tab, "detail")
-    context.close()
-
-    context, tab = _tab(browser, live_server, client, settings, painter)
-    tab.goto("/studio/models/")
-    expect(tab.get_by_test_id("your-works")).to_contain_text("Cliffs at noon")
-    expect(tab.get_by_test_id("your-works")).not_to_contain_text("Lab notes")
-    screenshot(tab, "creator-models")
-    tab.goto("/studio/licenses/")
-    expect(tab.get_by_text("Orbit 1.0")).to_be_visible()
-    screenshot(tab, "creator-licenses")
-    context.close()
 
 
 def test_staff_read_declarations_and_attestations_in_the_admin(client, staff_with_totp):

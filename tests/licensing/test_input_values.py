@@ -9,11 +9,13 @@ import pytest
 from config.input_fields import BIGINT_MAX
 from licensing.models import ConsentRecord, ModelDeclaration, Offer
 from licensing.terms import LicenseTerms
+from tests.factories import WorkFactory
 from tests.marketplace.factories import listed_work
+from uploads.models import WorkStatus
 
 from .lifecycle_helpers import grant_for
 from .test_declarations_api import START, body, token_client
-from .test_offers import GENERATIVE, make_work, post_offer
+from .test_offers import GENERATIVE, post_offer
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +25,9 @@ USES = "ai-train-generative, ai-train-nongenerative, ai-fine-tune, ai-evaluate, 
 
 @pytest.fixture
 def work(creator, media_root):
-    return make_work(creator, title="Dusk over the bay")
+    return WorkFactory(
+        owner=creator, seed=0, title="Dusk over the bay", status=WorkStatus.PENDING_REVIEW
+    )
 
 
 @pytest.fixture
@@ -188,7 +192,7 @@ def test_the_bulk_offer_page_ignores_ids_no_table_holds(client, creator, work):
 def test_bulk_offers_store_a_lower_case_currency_upper_case(
     client, creator, work, media_root, django_capture_on_commit_callbacks
 ):
-    other = make_work(creator, seed=3, title="Forest")
+    other = WorkFactory(owner=creator, seed=3, title="Forest", status=WorkStatus.PENDING_REVIEW)
     client.force_login(creator)
     form = {
         "works": [work.id, other.id],

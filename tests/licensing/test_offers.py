@@ -12,7 +12,7 @@ from licensing import documents
 from licensing.models import ConsentAction, ConsentRecord, Offer, OfferStatus
 from licensing.selectors.offers import sellable_offers
 from licensing.terms import PRESETS, LicenseTerms
-from tests.factories import BuyerFactory, CreatorFactory, StaffFactory
+from tests.factories import BuyerFactory, CreatorFactory, StaffFactory, WorkFactory
 from tests.uploads.images import jpeg_bytes, photo
 from tests.uploads.works import upload_work
 from uploads.models import Work, WorkStatus
@@ -29,10 +29,6 @@ CUSTOM_TERMS = {
     "attribution_required": True,
 }
 AGENT = "Mozilla/5.0 (X11; Linux x86_64) AssentTests/1.0"
-
-
-def make_work(owner, seed: int = 0, **fields) -> Work:
-    return upload_work(owner, jpeg_bytes(photo(160, 120, seed=seed)), **fields)
 
 
 def approve(work) -> Work:
@@ -57,7 +53,14 @@ def expected_text_hash(terms: LicenseTerms, work: Work) -> str:
 
 @pytest.fixture
 def work(creator, media_root):
-    return make_work(creator, title="Dusk over the bay")
+    # As intake leaves an upload: held for review, its rights holder the creator's name.
+    return WorkFactory(
+        owner=creator,
+        seed=0,
+        title="Dusk over the bay",
+        rights_holder=creator.creator_profile.display_name,
+        status=WorkStatus.PENDING_REVIEW,
+    )
 
 
 @pytest.fixture
@@ -250,7 +253,7 @@ def test_a_price_that_is_not_a_price_is_a_form_error_not_a_server_error(
 
 
 def test_sellable_offers_are_active_offers_on_listed_works(creator_api, creator, work, media_root):
-    other = make_work(creator, seed=1, title="Forest")
+    other = WorkFactory(owner=creator, seed=1, title="Forest", status=WorkStatus.PENDING_REVIEW)
     post_offer(creator_api, work)
     post_offer(creator_api, other)
     # Waiting for review: consented, but not on sale yet.
@@ -655,7 +658,7 @@ def test_only_the_works_creator_reaches_its_offers_through_the_api(
 
 
 def test_an_offer_is_reached_only_through_its_own_work(creator_api, creator, work, media_root):
-    mine_too = make_work(creator, seed=5)
+    mine_too = WorkFactory(owner=creator, seed=5, status=WorkStatus.PENDING_REVIEW)
     offer_id = post_offer(creator_api, work).json()["id"]
     assert creator_api.post(withdraw_url(mine_too, offer_id)).status_code == 404
     _nothing_changed(offer_id)
@@ -710,7 +713,10 @@ def test_the_consent_history_is_the_creators_own(creator_api, creator, work, med
     creator_api.post(withdraw_url(work, offer_id))
     someone = CreatorFactory()
     creator_api.force_authenticate(someone)
-    post_offer(creator_api, make_work(someone, seed=9, title="Theirs"))
+    post_offer(
+        creator_api,
+        WorkFactory(owner=someone, seed=9, title="Theirs", status=WorkStatus.PENDING_REVIEW),
+    )
     creator_api.force_authenticate(creator)
     results = creator_api.get("/api/v1/consents/").json()["results"]
     assert [(r["action"], r["work_title"]) for r in results] == [
@@ -729,7 +735,7 @@ def test_a_work_that_is_not_offerable_gets_no_offer(creator_api, creator, media_
     if state == "processing":
         work = upload_work(creator, jpeg_bytes(photo(160, 120, seed=3)), process=False)
     else:
-        work = make_work(creator, seed=3)
+        work = WorkFactory(owner=creator, seed=3, status=WorkStatus.PENDING_REVIEW)
         if state == "rejected":
             work_review_decide(work=work, approve=False, reason="Not yours", actor=StaffFactory())
         else:

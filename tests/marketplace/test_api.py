@@ -13,22 +13,13 @@ from licensing.services.offers import offer_withdraw
 from marketplace.models import Dataset, DatasetItem, DatasetStatus, Order, OrderStatus
 from payouts.services.events import split_amount
 from tests.factories import CONTEXT, CreatorFactory, UserFactory
-from tests.payouts.factories import use_local_stripe
 
 from .factories import deliver_all, listed_work, pay
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("local_stripe")]
 
 DATASETS = "/api/v1/datasets/"
 GENERATIVE = {"uses": ["ai-train-generative"], "commercial": True, "months_needed": 12}
-
-
-@pytest.fixture(autouse=True)
-def local_stripe(settings, stripe_server):
-    use_local_stripe(settings, stripe_server)
-    settings.STRIPE_WEBHOOK_SECRET = "whsec_marketplace_api_tests"
-    settings.PLATFORM_FEE_BPS = 2000
-    return stripe_server
 
 
 def program(user) -> APIClient:

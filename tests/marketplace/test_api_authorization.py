@@ -18,20 +18,12 @@ from marketplace.services.checkout import order_checkout_start
 from payouts.models import JournalTransaction
 from tests.factories import BuyerFactory, CreatorFactory, member_of, team_of
 from tests.helpers import DEFAULT_PASSWORD, totp_code
-from tests.payouts.factories import use_local_stripe
 
 from .factories import deliver_all, listed_work, make_dataset, pay
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("local_stripe")]
 
 GENERATIVE = {"uses": ["ai-train-generative"], "commercial": True, "months_needed": 12}
-
-
-@pytest.fixture(autouse=True)
-def local_stripe(settings, stripe_server):
-    use_local_stripe(settings, stripe_server)
-    settings.STRIPE_WEBHOOK_SECRET = "whsec_marketplace_authz_tests"
-    return stripe_server
 
 
 @dataclass

@@ -17,19 +17,10 @@ from marketplace.services.checkout import order_checkout_start
 from payouts.models import StripeEvent
 from payouts.webhooks import event_process, event_record, handlers
 from tests.factories import BuyerFactory, CreatorFactory, MembershipFactory
-from tests.payouts.factories import use_local_stripe
 
 from .factories import deliver_all, listed_work, make_dataset, pay
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def local_stripe(settings, stripe_server):
-    use_local_stripe(settings, stripe_server)
-    settings.STRIPE_WEBHOOK_SECRET = "whsec_pages_tests"
-    settings.PLATFORM_FEE_BPS = 2000
-    return stripe_server
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("local_stripe")]
 
 
 @pytest.fixture

@@ -17,19 +17,10 @@ from payouts.models import JournalTransaction, StripeEvent
 from payouts.selectors.ledger import creator_balances, trial_balance
 from tests.devtools.helpers import control
 from tests.factories import CONTEXT, BuyerFactory, CreatorFactory, StaffFactory
-from tests.payouts.factories import use_local_stripe
 
 from .factories import deliver_all, listed_work, make_dataset, pay, stripe_events
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def local_stripe(settings, stripe_server):
-    use_local_stripe(settings, stripe_server)
-    settings.STRIPE_WEBHOOK_SECRET = "whsec_marketplace_tests"
-    settings.PLATFORM_FEE_BPS = 2000
-    return stripe_server
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("local_stripe")]
 
 
 @pytest.fixture

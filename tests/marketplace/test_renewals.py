@@ -18,22 +18,14 @@ from licensing.terms import PRESETS, LicenseTerms, OnExpiry, Use
 from marketplace.models import Dataset, DatasetStatus, OrderStatus
 from marketplace.services.renewals import renewal_quote, renewal_start
 from tests.factories import CONTEXT, BuyerFactory, CreatorFactory
-from tests.payouts.factories import use_local_stripe
 from uploads.models import Work, WorkStatus
 
 from .factories import deliver_all, listed_work, pay
 from .lifecycle import DESTROY, attest, declare, expire, overdue_expiry_days, paid_order
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("local_stripe", "media_root")]
 
 GENERATIVE_3Y = PRESETS[DESTROY].terms
-
-
-@pytest.fixture(autouse=True)
-def local_stripe(settings, stripe_server, media_root):
-    use_local_stripe(settings, stripe_server)
-    settings.STRIPE_WEBHOOK_SECRET = "whsec_renewal_tests"
-    return stripe_server
 
 
 @pytest.fixture

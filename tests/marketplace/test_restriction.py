@@ -11,7 +11,6 @@ from accounts.models import MembershipRole
 from marketplace.models import DownloadLog, Order
 from marketplace.services.delivery import download_url
 from tests.factories import BuyerFactory, CreatorFactory, MembershipFactory, StaffFactory, team_of
-from tests.payouts.factories import use_local_stripe
 
 from .factories import listed_work, make_dataset
 from .lifecycle import (
@@ -26,13 +25,7 @@ from .lifecycle import (
     research_use,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def local_stripe(settings, stripe_server, media_root):
-    use_local_stripe(settings, stripe_server)
-    return stripe_server
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("local_stripe", "media_root")]
 
 
 @pytest.fixture

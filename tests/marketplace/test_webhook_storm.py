@@ -33,7 +33,6 @@ from marketplace.services.checkout import order_checkout_start
 from payouts.models import JournalTransaction, StripeEvent
 from payouts.selectors.ledger import creator_balances, trial_balance
 from tests.factories import BuyerFactory, CreatorFactory
-from tests.payouts.factories import use_local_stripe
 
 from .factories import listed_work, make_dataset, pay, stripe_events
 
@@ -61,16 +60,13 @@ DECLINED_CARD = "4000000000000002"
 
 
 @pytest.fixture(autouse=True)
-def local_stripe(settings, stripe_server):
-    use_local_stripe(settings, stripe_server)
-    settings.STRIPE_WEBHOOK_SECRET = "whsec_storm_tests"
-    settings.PLATFORM_FEE_BPS = 2000
+def local_stripe(local_stripe, settings):
     # Celery is eager in tests, so each paid order's package is built inside the webhook
     # request, 24 at a time: in the request's own process (as with one build worker), not by
     # forking two workers out of a threaded server per build (4–5 minutes instead of 2; in
     # production builds run in Celery's worker processes, which fork them).
     settings.PACKAGE_BUILD_WORKERS = 1
-    return stripe_server
+    return local_stripe
 
 
 class _ListeningServer(ThreadedWSGIServer):

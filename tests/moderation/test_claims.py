@@ -34,7 +34,7 @@ from payouts.services.freezes import is_frozen
 from payouts.services.payout_runs import payout_run_create, payout_send
 from tests.factories import BuyerFactory, CreatorFactory, StaffFactory
 from tests.marketplace.factories import deliver_all, listed_work, make_dataset, pay
-from tests.payouts.factories import connected_creator, fund_platform, use_local_stripe
+from tests.payouts.factories import connected_creator, fund_platform
 from uploads.models import Work, WorkStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -43,12 +43,9 @@ CLAIMANT = "mira@example.org"
 
 
 @pytest.fixture(autouse=True)
-def local_stripe(settings, stripe_server, media_root):
-    use_local_stripe(settings, stripe_server)
-    settings.STRIPE_WEBHOOK_SECRET = "whsec_claims_tests"
-    settings.PLATFORM_FEE_BPS = 2000
+def local_stripe(local_stripe, settings, media_root):
     settings.PAYOUT_MINIMUM = 100
-    return stripe_server
+    return local_stripe
 
 
 def balanced() -> bool:

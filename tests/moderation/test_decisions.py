@@ -29,7 +29,6 @@ from moderation.services.decisions import case_answer, case_decide, cases_decide
 from payouts.services.freezes import freeze_create, is_frozen
 from tests.factories import BuyerFactory, CreatorFactory
 from tests.marketplace.factories import deliver_all, listed_work, make_dataset, pay
-from tests.payouts.factories import use_local_stripe
 from tests.uploads.works import upload_work
 from uploads import registry
 from uploads.models import Work, WorkStatus
@@ -243,13 +242,6 @@ def test_the_creator_answers_once_while_the_case_is_open(staff, creator):
 
 
 # --- bans --------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def local_stripe(settings, stripe_server):
-    use_local_stripe(settings, stripe_server)
-    settings.STRIPE_WEBHOOK_SECRET = "whsec_moderation_tests"
-    return stripe_server
 
 
 def licensed(client, stripe_server, stripe_client, work):

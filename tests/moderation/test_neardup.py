@@ -3,7 +3,6 @@ source searched, and hashes committed by another connection found at once."""
 
 from __future__ import annotations
 
-import itertools
 import threading
 
 import numpy as np
@@ -11,12 +10,15 @@ import pytest
 from django.db import connection, transaction
 
 from moderation.models import KnownStolenWork
-from moderation.neardup import Match, near_index_reset, near_matches
+from moderation.neardup import Match, near_matches
 from moderation.neardup.mih import MultiIndexHash, hex_to_rows, scan
-from tests.factories import CreatorFactory
+from tests.factories import CreatorFactory, WorkFactory
 from uploads.models import Work, WorkStatus
 
-_serial = itertools.count()
+# Each test has its own database rows; the per-process index must not carry ids over. And
+# WorkFactory stores each original: in a temporary folder.
+pytestmark = pytest.mark.usefixtures("fresh_near_index", "media_root")
+
 rng = np.random.default_rng(20260)
 
 
@@ -30,33 +32,6 @@ def flipped(hex_hash: str, bits: int) -> str:
     for bit in rng.choice(256, bits, replace=False):
         value ^= 1 << int(bit)
     return f"{value:064x}"
-
-
-def make_work(owner, pdq_hash: str, status: str = WorkStatus.LISTED) -> Work:
-    n = next(_serial)
-    return Work.objects.create(
-        owner=owner,
-        declared_by=owner,
-        title=f"Work {n}",
-        rights_holder=owner.email,
-        ai_involvement="none",
-        original=f"originals/test/{n}.jpg",
-        media_type="image/jpeg",
-        byte_size=1,
-        width=1,
-        height=1,
-        sha256=f"{n:064x}",
-        pdq_hash=pdq_hash,
-        status=status,
-    )
-
-
-@pytest.fixture(autouse=True)
-def fresh_index():
-    # Each test has its own database rows; the per-process index must not carry ids over.
-    near_index_reset()
-    yield
-    near_index_reset()
 
 
 def as_set(found) -> set[tuple[int, int, int]]:
@@ -90,9 +65,9 @@ def test_multi_index_refuses_a_radius_it_cannot_answer_exactly():
 def test_threshold_edges_are_exact():
     owner = CreatorFactory()
     original = random_hash()
-    at_threshold = make_work(owner, flipped(original, 31))
-    beyond = make_work(owner, flipped(original, 32))
-    close = make_work(owner, flipped(original, 3))
+    at_threshold = WorkFactory(owner=owner, pdq_hash=flipped(original, 31))
+    beyond = WorkFactory(owner=owner, pdq_hash=flipped(original, 32))
+    close = WorkFactory(owner=owner, pdq_hash=flipped(original, 3))
     found = near_matches([original])
     assert found == [
         Match(source="work", id=close.id, distance=3, query_index=0),
@@ -106,7 +81,7 @@ def test_threshold_edges_are_exact():
 def test_matches_equal_a_brute_force_scan_on_random_and_planted_data():
     owner = CreatorFactory()
     stored = [random_hash() for _ in range(300)]
-    works = [make_work(owner, h) for h in stored]
+    works = [WorkFactory(owner=owner, pdq_hash=h) for h in stored]
     for query_no in range(40):
         source = stored[query_no * 7]
         query = flipped(source, query_no) if query_no % 2 else random_hash()
@@ -122,11 +97,13 @@ def test_matches_equal_a_brute_force_scan_on_random_and_planted_data():
 def test_works_of_every_status_and_known_stolen_works_are_searched():
     owner = CreatorFactory()
     original = random_hash()
-    works = {status: make_work(owner, flipped(original, 5)) for status in WorkStatus}
+    works = {
+        status: WorkFactory(owner=owner, pdq_hash=flipped(original, 5)) for status in WorkStatus
+    }
     for status, work in works.items():
         Work.objects.filter(id=work.id).update(status=status)
     stolen = KnownStolenWork.objects.create(pdq_hash=flipped(original, 2), title="Stolen")
-    make_work(owner, "")  # processing, no hash yet: nothing to match
+    WorkFactory(owner=owner, pdq_hash="")  # processing, no hash yet: nothing to match
     found = {(m.source, m.id) for m in near_matches([original])}
     assert found == {("work", w.id) for w in works.values()} | {("stolen", stolen.id)}
 
@@ -135,7 +112,7 @@ def test_works_of_every_status_and_known_stolen_works_are_searched():
 def test_each_item_is_reported_once_with_its_closest_dihedral_variant():
     owner = CreatorFactory()
     variants = [random_hash() for _ in range(8)]  # what the screening passes: 8 orientations
-    flipped_copy = make_work(owner, flipped(variants[5], 4))
+    flipped_copy = WorkFactory(owner=owner, pdq_hash=flipped(variants[5], 4))
     found = near_matches(variants)
     assert found == [Match(source="work", id=flipped_copy.id, distance=4, query_index=5)]
     # Two variants close to the same item: one match, the closer variant.
@@ -148,8 +125,8 @@ def test_each_item_is_reported_once_with_its_closest_dihedral_variant():
 @pytest.mark.django_db
 def test_the_upload_itself_is_excluded():
     owner = CreatorFactory()
-    upload = make_work(owner, random_hash())
-    earlier = make_work(owner, flipped(upload.pdq_hash, 10))
+    upload = WorkFactory(owner=owner, pdq_hash=random_hash())
+    earlier = WorkFactory(owner=owner, pdq_hash=flipped(upload.pdq_hash, 10))
     found = near_matches([upload.pdq_hash], exclude_work_id=upload.id)
     assert [m.id for m in found] == [earlier.id]
 
@@ -158,8 +135,8 @@ def test_the_upload_itself_is_excluded():
 def test_deleted_and_rehashed_items_are_not_reported_from_a_stale_index():
     owner = CreatorFactory()
     original = random_hash()
-    gone = make_work(owner, flipped(original, 1))
-    moved = make_work(owner, flipped(original, 2))
+    gone = WorkFactory(owner=owner, pdq_hash=flipped(original, 1))
+    moved = WorkFactory(owner=owner, pdq_hash=flipped(original, 2))
     assert len(near_matches([original])) == 2
     gone.delete()
     Work.objects.filter(id=moved.id).update(pdq_hash=flipped(original, 100))
@@ -196,11 +173,11 @@ def in_other_connection(fn):
 def test_a_hash_committed_by_another_connection_is_found_immediately():
     owner = CreatorFactory()
     original = random_hash()
-    make_work(owner, random_hash())
+    WorkFactory(owner=owner, pdq_hash=random_hash())
     assert near_matches([original]) == []  # the index is loaded and up to date
     created = []
     thread, errors = in_other_connection(
-        lambda: created.append(make_work(owner, flipped(original, 7)))
+        lambda: created.append(WorkFactory(owner=owner, pdq_hash=flipped(original, 7)))
     )
     thread.join()
     assert not errors
@@ -212,8 +189,8 @@ def test_a_hash_committed_by_another_connection_is_found_immediately():
 def test_a_hash_set_later_on_an_older_work_is_found():
     owner = CreatorFactory()
     original = random_hash()
-    older = make_work(owner, "", status=WorkStatus.PROCESSING)
-    make_work(owner, random_hash())  # a newer id is read first
+    older = WorkFactory(owner=owner, pdq_hash="", status=WorkStatus.PROCESSING)
+    WorkFactory(owner=owner, pdq_hash=random_hash())  # a newer id is read first
     assert near_matches([original]) == []
 
     def process():  # what processing does: hash and status in one update
@@ -237,13 +214,15 @@ def test_a_lower_id_committed_after_a_higher_one_is_found():
 
     def slow_insert():
         with transaction.atomic():
-            slow.append(make_work(owner, flipped(original, 4)))
+            slow.append(WorkFactory(owner=owner, pdq_hash=flipped(original, 4)))
             inserted.set()
             release.wait(30)
 
     thread, errors = in_other_connection(slow_insert)
     assert inserted.wait(30)
-    fast = make_work(owner, flipped(original, 6))  # takes the next id, commits first
+    fast = WorkFactory(
+        owner=owner, pdq_hash=flipped(original, 6)
+    )  # takes the next id, commits first
     assert [m.id for m in near_matches([original])] == [fast.id]
     release.set()
     thread.join()

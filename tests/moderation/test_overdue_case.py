@@ -1,6 +1,7 @@
 """A team overdue on destroying its models gets ONE staff case (moderation/lifecycle.py, through
 licensing.registry.team_overdue), which the queue and the case page show with the team, the
-overdue models and their deadline, and staff close with a reason."""
+overdue models and their deadline, and staff close with a reason. `overdue` is in
+tests/fixtures/lifecycle.py; the case in a real browser is in tests/e2e/test_moderation_pages.py."""
 
 from datetime import timedelta
 
@@ -8,12 +9,7 @@ import pytest
 from django.utils import timezone
 
 from licensing.services.destruction import destruction_attest, destruction_overdue_sweep
-from licensing.services.expiry import license_items_expire
 from moderation.models import CaseKind, CaseStatus, Decision, DecisionAction, ReviewCase
-from tests.factories import team_of
-from tests.helpers import signed_in_tab
-from tests.licensing.lifecycle_helpers import DESTROY, declare, grant_for
-from tests.marketplace.factories import listed_work
 
 pytestmark = pytest.mark.django_db
 
@@ -21,25 +17,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _files_in_tmp(media_root):
     return media_root
-
-
-@pytest.fixture
-def overdue(buyer, django_capture_on_commit_callbacks):
-    """A team whose model is overdue now (its license ended about 40 days ago, the grace
-    period is 30 days), after three hourly sweeps."""
-    grant = grant_for(
-        buyer,
-        [listed_work(preset=DESTROY, title="Harbour")],
-        starts_at=timezone.now() - timedelta(days=3 * 366 + 40),
-    )
-    item = grant.items.get()
-    declaration = declare(buyer, [item], name="Orbit", version="7")
-    late = item.expires_at + timedelta(days=31)
-    license_items_expire(now=late)
-    for hour in range(3):
-        with django_capture_on_commit_callbacks(execute=True):
-            destruction_overdue_sweep(now=late + timedelta(hours=hour))
-    return team_of(buyer), declaration, late
 
 
 def test_one_case_per_team_however_many_sweeps(overdue):
@@ -119,21 +96,3 @@ def test_the_staff_api_shows_the_team_case(api_client, staff_with_totp, overdue)
         f"/api/v1/staff/cases/{case.id}/decision/", {"action": "reject", "reason": "x"}
     )
     assert response.status_code == 400
-
-
-def test_the_team_case_in_a_browser(browser, live_server, screenshot, staff_with_totp, overdue):
-    import os
-
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import expect
-
-    context, tab = signed_in_tab(browser, live_server, staff_with_totp)
-    try:
-        tab.goto("/staff/review/")
-        screenshot(tab, "1-queue")
-        tab.get_by_role("link", name=overdue[0].name).click()
-        expect(tab.locator("[data-testid=team-restricted]")).to_be_visible()
-        expect(tab.locator("[data-declaration]")).to_contain_text("Orbit 7")
-        screenshot(tab, "2-case")
-    finally:
-        context.close()

@@ -47,6 +47,11 @@ def sell(
     return item_ref
 
 
+def sell_destroy_models(creator, amount=10_000, currency="USD", work_id=7) -> str:
+    """A sale on terms carrying `destroy-models`: 10% of the price held back (of the fee)."""
+    return sell(creator, amount, currency, work_id=work_id, holdback_bps=1000)
+
+
 # --- The local Stripe server -------------------------------------------------------------------
 
 

@@ -25,19 +25,12 @@ from payouts.services.connect import (
 )
 from tests.devtools.helpers import control, fetch
 from tests.factories import CreatorFactory, PayoutAccountFactory
-from tests.payouts.factories import use_local_stripe
 
 pytestmark = pytest.mark.django_db
 
 CONNECT = "/studio/earnings/connect/"
 RETURN = "/studio/earnings/connect/return/"
 REFRESH = "/studio/earnings/connect/refresh/"
-
-
-@pytest.fixture
-def local_stripe(settings, stripe_server):
-    use_local_stripe(settings, stripe_server)
-    return stripe_server
 
 
 @pytest.fixture

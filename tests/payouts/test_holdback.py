@@ -4,7 +4,9 @@ breached (forfeited to the creator); refunds and disputes take back whatever it 
 
 Every assertion reads the ledger (balances by account and item) or a page; nothing is mocked.
 Figures: price 10,000, fee 20% (2,000), holdback 10% (1,000): the creator's share is 8,000 and
-the platform's fee revenue 1,000 while the holdback stands."""
+the platform's fee revenue 1,000 while the holdback stands (`holdback_fees`, in
+tests/fixtures/payouts.py). A creator reading a forfeit in a real browser is in
+tests/e2e/test_payouts_pages.py."""
 
 from __future__ import annotations
 
@@ -35,17 +37,11 @@ from payouts.services.freezes import freeze_create, freeze_lift
 from payouts.services.holdback import holdback_forfeit, holdback_release
 from payouts.services.ledger import Line, creator_account, platform_account, post
 from tests.factories import CreatorFactory, OrganizationFactory
-from tests.payouts.factories import next_ref, sell
+from tests.payouts.factories import next_ref, sell, sell_destroy_models
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("holdback_fees")]
 K = AccountKind
 PRICE, SHARE, FEE, HOLDBACK = 10_000, 8_000, 2_000, 1_000
-
-
-@pytest.fixture(autouse=True)
-def fees(settings):
-    settings.PLATFORM_FEE_BPS = 2000
-    settings.LICENSE_HOLDBACK_BPS = 1000
 
 
 @pytest.fixture
@@ -72,10 +68,6 @@ def assert_balanced() -> None:
     ):
         per_txn[txn, currency] += amount
     assert not [k for k, v in per_txn.items() if v], per_txn
-
-
-def sell_destroy_models(creator, amount=PRICE, currency="USD", work_id=7) -> str:
-    return sell(creator, amount, currency, work_id=work_id, holdback_bps=1000)
 
 
 def available_for(creator, item_ref: str) -> int:
@@ -393,43 +385,6 @@ def test_the_staff_ledger_names_the_team_whose_credit_an_entry_is(client, staff_
     assert "Team: credit" in html and team.name in html
     assert "Holdback (destruction duty)" in html
     assert 'data-currency="USD" data-balanced="yes"' in html
-
-
-@pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
-def test_a_creator_reads_a_forfeit_on_their_earnings_page_in_a_browser(
-    browser, live_server, screenshot, settings
-):
-    """The creator signs in and sees the compensation line and their balances; the released
-    holdback of another sale is nowhere on their page."""
-    import re
-
-    from tests.helpers import DEFAULT_PASSWORD
-
-    creator = CreatorFactory(email="ada@example.com")
-    holdback_release(
-        item_ref=sell_destroy_models(creator), organization_id=OrganizationFactory().id
-    )
-    hold_release(item_ref=(forfeited := sell_destroy_models(creator)))
-    holdback_forfeit(item_ref=forfeited)
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    try:
-        page.goto("/accounts/login/")
-        page.fill("input[name=login]", creator.email)
-        page.fill("input[name=password]", DEFAULT_PASSWORD)
-        page.locator("form:has([name='login']) [type=submit]").first.click()
-        page.wait_for_url(re.compile(r"/studio/$"))
-        page.goto("/studio/earnings/")
-        row = page.locator('[data-kind="holdback_forfeit"]')
-        assert "Compensation: model not destroyed" in row.inner_text()
-        assert "+$10.00" in row.inner_text()
-        assert page.locator("[data-balance=available] .balance-amount").inner_text() == "$90.00"
-        assert "Holdback released" not in page.content()
-        screenshot(page, "earnings")
-    finally:
-        context.close()
 
 
 @pytest.mark.skipif(

@@ -5,13 +5,13 @@ marketplace makes them (a Checkout Session paid on the hosted test page, our ref
 our side through the ledger services. Nothing is mocked.
 
 Where the local server cannot do what Stripe does (fail a refund days later), the test sets
-that state in the server's store and says so."""
+that state in the server's store and says so. `app_stripe` is in tests/fixtures/stripe.py, the
+charges and sales in tests/payouts/reconciliation_helpers.py; staff reading the report in a real
+browser is in tests/e2e/test_payouts_pages.py."""
 
 from __future__ import annotations
 
 import re
-import socket
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -40,8 +40,14 @@ from payouts.services.events import (
 from payouts.services.payout_runs import payout_run_create, payout_send
 from payouts.services.recovery import transfer_reversal_recover
 from tests.devtools.helpers import control, fake_charge, fetch
-from tests.helpers import signed_in_tab
-from tests.payouts.factories import connected_creator, fund_platform, sell, use_local_stripe
+from tests.payouts.factories import connected_creator, sell, use_local_stripe
+from tests.payouts.reconciliation_helpers import (
+    checkout_charge,
+    closed_port,
+    order_ref,
+    paid_out,
+    sold,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -49,61 +55,9 @@ PAGE = "/staff/reconciliation/"
 
 
 @pytest.fixture
-def app_stripe(settings, stripe_server):
-    """The app's gateway pointed at this test's local Stripe server, with funds to transfer."""
-    use_local_stripe(settings, stripe_server)
-    settings.PAYOUT_MINIMUM = 1000
-    fund_platform(stripe_server, 1_000_000)
-    fund_platform(stripe_server, 1_000_000, "eur")
-    return stripe_server
-
-
-@pytest.fixture
 def staff_client(client, staff_with_totp):
     client.force_login(staff_with_totp)
     return client
-
-
-def order_ref() -> str:
-    return f"order:{uuid.uuid4()}"
-
-
-def checkout_charge(
-    stripe_client, amount: int, *, reference: str = "", currency: str = "usd", card="4242"
-) -> dict:
-    """A Checkout Session created as the marketplace creates it and paid on the hosted page;
-    returns its charge."""
-    metadata = {"assent_reference": reference} if reference else {}
-    session = stripe_client.v1.checkout.sessions.create(
-        params={
-            "mode": "payment",
-            "success_url": "http://assent.test/ok",
-            "line_items": [
-                {
-                    "quantity": 1,
-                    "price_data": {
-                        "currency": currency,
-                        "unit_amount": amount,
-                        "product_data": {"name": "Dataset license"},
-                    },
-                }
-            ],
-            "payment_intent_data": {"metadata": metadata},
-        }
-    )
-    number = {"4242": "4242424242424242", "0259": "4000000000000259"}[card]
-    status, _, html = fetch(session.url, {"action": "pay", "card_number": number})
-    assert status == 303, html
-    session = stripe_client.v1.checkout.sessions.retrieve(session.id)
-    intent = stripe_client.v1.payment_intents.retrieve(session.payment_intent)
-    return stripe_client.v1.charges.retrieve(intent.latest_charge).to_dict()
-
-
-def sold(stripe_client, creator, amount: int, currency: str = "usd") -> tuple[str, dict]:
-    """An order charged at Stripe and posted as a sale: (item ref, charge)."""
-    reference = order_ref()
-    charge = checkout_charge(stripe_client, amount, reference=reference, currency=currency)
-    return sell(creator, amount, currency.upper(), order_ref=reference), charge
 
 
 def refunded(stripe_client, charge: dict, item_ref: str, *, refund_id: int) -> dict:
@@ -114,13 +68,6 @@ def refunded(stripe_client, charge: dict, item_ref: str, *, refund_id: int) -> d
     )
     refund_post(refund_ref=reference, item_ref=item_ref)
     return refund.to_dict()
-
-
-def paid_out(creator) -> Payout:
-    run = payout_run_create()
-    payout = payout_send(payout_id=run.payouts.get(creator=creator).id)
-    assert payout.status == PayoutStatus.PAID, payout.failure_reason
-    return payout
 
 
 def kind(report, name: str):
@@ -521,14 +468,8 @@ def test_too_many_records_make_the_report_say_it_is_incomplete(
     assert "this report is incomplete" in staff_client.get(PAGE).content.decode()
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # closed again when the block ends
-
-
 def test_unreachable_stripe_is_a_clear_error_not_a_500(app_stripe, settings, staff_client):
-    settings.STRIPE_API_BASE = f"http://127.0.0.1:{_closed_port()}"
+    settings.STRIPE_API_BASE = f"http://127.0.0.1:{closed_port()}"
 
     with pytest.raises(ApplicationError) as error:
         reconciliation_report()
@@ -650,76 +591,6 @@ def test_queries_do_not_grow_with_the_records(
     assert response.content.decode().count('data-problem="missing_at_stripe"') == sales
 
 
-# --- in a browser ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def staff_tab(browser, live_server, staff_with_totp):
-    """A browser tab signed in as staff with two-factor set up (the sign-in journey itself is
-    tested in tests/accounts and tests/e2e)."""
-    context, tab = signed_in_tab(browser, live_server, staff_with_totp)
-    yield tab
-    context.close()
-
-
-@pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
-def test_staff_read_the_report_in_a_browser(
-    app_stripe, stripe_client, staff_tab, screenshot, settings
-):
-    from playwright.sync_api import expect
-
-    creator = connected_creator(stripe_client, app_stripe)
-    item, _ = sold(stripe_client, creator, 2500)
-    sold(stripe_client, creator, 1800, "eur")
-    hold_release(item_ref=item)
-    payout = paid_out(creator)
-    stripe_client.v1.transfers.reversals.create(payout.stripe_transfer_id, params={"amount": 500})
-    _, charge = sold(stripe_client, creator, 4000)
-    stripe_client.v1.refunds.create(params={"charge": charge["id"], "amount": 1000})
-    sell(creator, 1200, order_ref=order_ref())  # no charge
-    checkout_charge(stripe_client, 3100, reference=order_ref())  # no sale
-
-    # From the ledger page.
-    staff_tab.goto("/staff/ledger/")
-    staff_tab.get_by_role("link", name="Reconcile with Stripe").click()
-    staff_tab.wait_for_url(re.compile(r"/staff/reconciliation/$"))
-    expect(staff_tab.get_by_role("heading", name="Reconciliation", level=1)).to_be_visible()
-    charges = staff_tab.locator("[data-kind=charges][aria-labelledby]")
-    expect(charges.get_by_test_id("kind-matched")).to_have_text("3")
-    expect(charges.get_by_test_id("kind-discrepancies")).to_have_text("2 to check")
-    expect(staff_tab.locator("[data-kind=disputes] [data-testid=kind-discrepancies]")).to_have_text(
-        "OK"
-    )
-    rows = staff_tab.locator("#discrepancies tbody tr")
-    expect(rows).to_have_count(4)
-    expect(staff_tab.locator("tr[data-kind=transfers]")).to_contain_text("as paid")
-    expect(staff_tab.locator("tr[data-kind=refunds]")).to_contain_text("Dashboard")
-    screenshot(staff_tab, "1-discrepancies")
-
-    # The sale with no charge links to its ledger transaction.
-    row = staff_tab.locator("tr[data-problem=missing_at_stripe][data-kind=charges]")
-    row.get_by_test_id("ledger-link").click()
-    staff_tab.wait_for_url(re.compile(r"/admin/payouts/journaltransaction/\d+/change/"))
-    expect(staff_tab.locator("body")).to_contain_text("sale")
-    staff_tab.go_back()
-
-    # A window before any of it: all reconciled.
-    today = timezone.localdate()
-    staff_tab.fill("#window-since", (today - timedelta(days=200)).isoformat())
-    staff_tab.fill("#window-until", (today - timedelta(days=150)).isoformat())
-    staff_tab.get_by_role("button", name="Compare").click()
-    expect(staff_tab.get_by_test_id("all-reconciled")).to_contain_text("Nothing to compare")
-    screenshot(staff_tab, "2-all-reconciled")
-
-    # Stripe away: an error, not a page of false "all reconciled".
-    settings.STRIPE_API_BASE = f"http://127.0.0.1:{_closed_port()}"
-    staff_tab.get_by_role("link", name="90 days").click()
-    expect(staff_tab.get_by_test_id("stripe-error")).to_contain_text("Stripe could not be read")
-    expect(staff_tab.get_by_test_id("all-reconciled")).to_have_count(0)
-    screenshot(staff_tab, "3-stripe-unreachable")
-
-
 # --- the staff API ----------------------------------------------------------------------------
 
 API = "/api/v1/staff/reconciliation/"
@@ -758,7 +629,7 @@ def test_the_api_answers_stripe_being_away_and_bad_windows_in_json(
     response = api_client.get(API, {"since": "2026-05-01", "until": "2026-04-01"})
     assert (response.status_code, response.json()["code"]) == (400, "invalid_window")
 
-    settings.STRIPE_API_BASE = f"http://127.0.0.1:{_closed_port()}"
+    settings.STRIPE_API_BASE = f"http://127.0.0.1:{closed_port()}"
     response = api_client.get(API)
     assert (response.status_code, response.json()["code"]) == (503, "stripe_unavailable")
 

@@ -2,7 +2,9 @@
 goes down once per payment reference, never below zero, the books stay balanced, and only staff
 with two-factor may record it (page and API).
 
-Figures: a sale of 10,000 with a 20% fee, 10% holdback: 1,000 of credit once released."""
+Figures: a sale of 10,000 with a 20% fee, 10% holdback: 1,000 of credit once released. The
+fixtures (`holdback_fees`, `owner`, `team`, `credited`) are in tests/fixtures/payouts.py; staff
+recording a payment in a real browser is in tests/e2e/test_payouts_pages.py."""
 
 from __future__ import annotations
 
@@ -15,42 +17,15 @@ from payouts.models import JournalTransaction
 from payouts.selectors.ledger import trial_balance
 from payouts.selectors.team_credit import team_credit_balances
 from payouts.services.events import refund_post
-from payouts.services.holdback import holdback_release
 from payouts.services.team_credit import team_credit_pay_out
 from tests.factories import BuyerFactory, CreatorFactory, MembershipFactory
-from tests.helpers import DEFAULT_PASSWORD, signed_in_tab, totp_code
-from tests.payouts.factories import sell
+from tests.helpers import DEFAULT_PASSWORD, totp_code
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("holdback_fees")]
 
 PAGE = "/staff/ledger/"
 PAY = "/staff/ledger/team-credit/"
 API = "/api/v1/staff/team-credit-payments/"
-
-
-@pytest.fixture(autouse=True)
-def fees(settings):
-    settings.PLATFORM_FEE_BPS = 2000
-    settings.LICENSE_HOLDBACK_BPS = 1000
-
-
-@pytest.fixture
-def owner():
-    return BuyerFactory()
-
-
-@pytest.fixture
-def team(owner):
-    return owner.memberships.get().organization
-
-
-@pytest.fixture
-def credited(team):
-    """The team's holdback of one sale released: 1,000 USD of credit."""
-    item = sell(CreatorFactory(), 10_000, holdback_bps=1000)
-    holdback_release(item_ref=item, organization_id=team.id)
-    assert team_credit_balances(team) == {"USD": 1_000}
-    return item
 
 
 def balanced() -> bool:
@@ -265,35 +240,3 @@ def test_a_staff_session_without_two_factor_is_refused_by_the_api(staff, team, c
         format="json",
     )
     assert response.status_code == 403
-
-
-# --- In a real browser ------------------------------------------------------------------------
-
-
-@pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
-def test_staff_record_a_payment_in_the_browser(
-    browser, live_server, staff_with_totp, screenshot, team, credited
-):
-    from playwright.sync_api import expect
-
-    context, tab = signed_in_tab(browser, live_server, staff_with_totp)
-    tab.goto("/staff/ledger/#team-credit")
-    row = tab.locator(f'[data-team-credit="{team.slug}-USD"]')
-    expect(row.get_by_test_id("credit-amount")).to_have_text("$10.00")
-    row.get_by_label("Amount paid (USD)").fill("12.00")
-    row.get_by_label("Payment reference").fill("TRF-2026-11-21")
-    row.get_by_role("button", name="Record payment").click()
-    row = tab.locator(f'[data-team-credit="{team.slug}-USD"]')
-    expect(row.get_by_text("More than the team's credit.")).to_be_visible()
-    expect(row.get_by_label("Amount paid (USD)")).to_have_value("12.00")  # what was typed
-    expect(row.get_by_label("Payment reference")).to_have_value("TRF-2026-11-21")
-    screenshot(tab, "refused")
-    row.get_by_label("Amount paid (USD)").fill("10.00")
-    row.get_by_label("Payment reference").fill("TRF-2026-11-21")
-    row.get_by_role("button", name="Record payment").click()
-    expect(tab.get_by_text("Recorded: $10.00 of credit paid to")).to_be_visible()
-    expect(tab.get_by_text("No team has credit.")).to_be_visible()
-    screenshot(tab, "recorded")
-    context.close()
-    assert team_credit_balances(team) == {}

@@ -1,15 +1,34 @@
-"""The hosted test onboarding page of the local Stripe server, in a real browser: Playwright
-drives Debian's Chromium (never a downloaded browser), as tests/e2e does. The platform side is a
-tiny page on 127.0.0.1 that the account link's return_url and refresh_url point at."""
+"""The local Stripe server's hosted test pages (devtools/stripe_local) in a real browser: a
+person onboards a connected account (finishing, leaving early, pending verification, a used
+link), and pays on the Checkout page (declined first, then paid; cancelled; expired).
+
+These pages are the local server's, not the app's: the tab below replaces tests/e2e/conftest.py's
+`page` (no live server, no Content-Security-Policy of ours to check). The platform and the merchant
+the pages send the browser back to are tiny sites on 127.0.0.1. The payment page's HTML is tested
+in tests/devtools/test_hosted_pages.py."""
 
 from __future__ import annotations
 
 import pytest
 import stripe
+from playwright.sync_api import expect
 
-from tests.devtools.helpers import NamedPages
+from tests.devtools.helpers import NamedPages, create_session
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def page(browser):
+    """A browser tab (the session's Chromium) for the local Stripe server's hosted pages."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+# --- onboarding a connected account ------------------------------------------------------------
 
 
 @pytest.fixture
@@ -109,3 +128,63 @@ def test_a_link_without_refresh_url_explains_itself(page, screenshot, stripe_cli
     assert page.get_by_role("heading").inner_text() == "Link no longer valid"
     assert "single-use" in page.content()
     screenshot(page, "link-used")
+
+
+# --- paying on the Checkout page ---------------------------------------------------------------
+
+
+@pytest.fixture
+def merchant():
+    """The shop the customer comes back to: any GET answers a small page naming its path."""
+    site = NamedPages(lambda path: "Merchant")
+    yield site.url
+    site.close()
+
+
+def test_a_person_is_declined_then_pays(page, screenshot, stripe_client, merchant):
+    session = create_session(stripe_client, merchant)
+    page.goto(session.url)
+    expect(page.get_by_test_id("test-mode-banner")).to_contain_text("TEST MODE — local Stripe")
+    expect(page.get_by_test_id("line-item")).to_have_count(2)
+    expect(page.get_by_test_id("total")).to_have_text("€42.49")
+    expect(page.get_by_label("Card number")).to_have_value("4242 4242 4242 4242")
+    screenshot(page, "1-checkout")
+
+    page.get_by_label("Card number").fill("4000 0000 0000 0002")
+    page.get_by_label("Name on card").fill("Ada Lovelace")
+    page.get_by_test_id("pay").click()
+    expect(page.get_by_test_id("payment-error")).to_have_text("Your card was declined.")
+    expect(page.get_by_label("Name on card")).to_have_value("Ada Lovelace")
+    screenshot(page, "2-declined")
+    assert stripe_client.v1.checkout.sessions.retrieve(session.id).status == "open"
+
+    page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    page.get_by_test_id("pay").click()
+    page.wait_for_url(f"{merchant}/thanks?session_id={session.id}")
+    expect(page.locator("h1")).to_have_text("Merchant")
+    screenshot(page, "3-back-at-merchant")
+
+    paid = stripe_client.v1.checkout.sessions.retrieve(session.id)
+    assert (paid.status, paid.payment_status) == ("complete", "paid")
+    assert paid.customer_details.name == "Ada Lovelace"
+
+    page.goto(session.url)
+    expect(page.get_by_test_id("session-complete")).to_be_visible()
+    expect(page.get_by_test_id("pay-form")).to_have_count(0)
+    screenshot(page, "4-complete")
+
+
+def test_a_person_lets_it_expire_or_cancels(page, screenshot, stripe_client, merchant):
+    cancelled = create_session(stripe_client, merchant)
+    page.goto(cancelled.url)
+    page.get_by_test_id("cancel").click()
+    page.wait_for_url(f"{merchant}/basket")
+    assert stripe_client.v1.checkout.sessions.retrieve(cancelled.id).status == "open"
+
+    session = create_session(stripe_client, merchant)
+    page.goto(session.url)
+    page.get_by_test_id("expire").click()
+    expect(page.get_by_test_id("session-expired")).to_be_visible()
+    assert page.url == session.url
+    screenshot(page, "expired")
+    assert stripe_client.v1.checkout.sessions.retrieve(session.id).status == "expired"

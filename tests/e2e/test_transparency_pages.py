@@ -1,25 +1,18 @@
 """The public pages in a real browser: a license's public record, and an image checked on the
-verification page (a half-size, re-encoded copy of a licensed work)."""
+verification page (a half-size, re-encoded copy of a licensed work). Their HTML is tested in
+tests/transparency/test_public_license_page.py and tests/transparency/test_verify.py."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from .factories import creator, grant, jpeg, picture, resized, uploaded_work
+from tests.transparency.factories import creator, grant, jpeg, picture, resized, uploaded_work
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("fresh_near_index", "media_root"),
+]
 
 
 def test_a_visitor_reads_a_license_and_checks_a_copy(page, screenshot, buyer, tmp_path):
