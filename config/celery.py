@@ -6,6 +6,7 @@ import os
 from celery import Celery
 from celery.schedules import crontab
 from django.conf import settings
+from django.db import DatabaseError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -59,6 +60,17 @@ app.conf.beat_schedule = {
         "task": "marketplace.tasks.package_scratch_sweep_task",
         "schedule": crontab(minute=40),
     },
+}
+
+
+# A lock wait or a dropped connection is worth another try; a bug is not. For tasks whose
+# repeats are safe (acks_late, idempotent): @shared_task(..., **RETRY_ON_DATABASE_ERRORS).
+RETRY_ON_DATABASE_ERRORS = {
+    "autoretry_for": (DatabaseError,),
+    "max_retries": 5,
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
 }
 
 

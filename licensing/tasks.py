@@ -5,8 +5,8 @@ from dataclasses import asdict
 
 from celery import shared_task
 from django.conf import settings
-from django.db import DatabaseError
 
+from config.celery import RETRY_ON_DATABASE_ERRORS
 from licensing.services.destruction import destruction_forfeit_sweep, destruction_overdue_sweep
 from licensing.services.duties import duties_settle
 from licensing.services.expiry import (
@@ -45,11 +45,7 @@ def bulk_offer_jobs_resume_task() -> int:
     acks_late=True,
     reject_on_worker_lost=True,
     # Repeats are safe: each creator's notice has a dedupe key.
-    autoretry_for=(DatabaseError,),
-    max_retries=5,
-    retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
+    **RETRY_ON_DATABASE_ERRORS,
 )
 def declaration_notices_send_task(declaration_id: int) -> int:
     """Tell the creators of a new model declaration's works (one notice and email each), off

@@ -4,9 +4,8 @@ idempotent)."""
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import DatabaseError
 
-from config.celery import enqueue_or_log
+from config.celery import RETRY_ON_DATABASE_ERRORS, enqueue_or_log
 from moderation.services.screening import work_screen, works_screen_unscreened
 
 
@@ -16,12 +15,7 @@ from moderation.services.screening import work_screen, works_screen_unscreened
     soft_time_limit=110,
     acks_late=True,
     reject_on_worker_lost=True,
-    # A lock wait or a dropped connection is worth another try; a bug is not.
-    autoretry_for=(DatabaseError,),
-    max_retries=5,
-    retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
+    **RETRY_ON_DATABASE_ERRORS,
 )
 def work_screen_task(work_id: int) -> str | None:
     screening = work_screen(work_id=work_id)

@@ -31,10 +31,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class LedgerEntryInline(admin.TabularInline):
-    model = LedgerEntry
-    fields = ["account", "amount", "currency", "item_ref", "work_id"]
-    readonly_fields = fields
+class ReadOnlyInline(admin.TabularInline):
+    """Rows of the ledger and of payouts are shown, never added or changed here."""
+
     extra = 0
     can_delete = False
 
@@ -43,6 +42,12 @@ class LedgerEntryInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class LedgerEntryInline(ReadOnlyInline):
+    model = LedgerEntry
+    fields = ["account", "amount", "currency", "item_ref", "work_id"]
+    readonly_fields = fields
 
 
 @admin.register(LedgerAccount)
@@ -92,18 +97,10 @@ class FreezeAdmin(ReadOnlyAdmin):
     search_fields = ["creator__email", "reason"]
 
 
-class PayoutInline(admin.TabularInline):
+class PayoutInline(ReadOnlyInline):
     model = Payout
     fields = ["creator", "amount", "currency", "status", "stripe_transfer_id", "failure_reason"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(PayoutRun)

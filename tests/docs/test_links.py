@@ -32,8 +32,8 @@ ATX_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
-def prose_lines(text: str):
-    """(line number, line) outside fenced code blocks, with inline code spans blanked."""
+def outside_fences(text: str):
+    """(line number, line) for the lines outside fenced code blocks."""
     fence = None
     for number, line in enumerate(text.splitlines(), start=1):
         opening = FENCE.match(line)
@@ -44,6 +44,12 @@ def prose_lines(text: str):
             if line.strip().startswith(fence):
                 fence = None
             continue
+        yield number, line
+
+
+def prose_lines(text: str):
+    """(line number, line) outside fenced code blocks, with inline code spans blanked."""
+    for number, line in outside_fences(text):
         yield number, INLINE_CODE.sub(lambda m: " " * len(m.group(0)), line)
 
 
@@ -67,16 +73,7 @@ def anchors(path: Path) -> set[str]:
     text = path.read_text(encoding="utf-8")
     found: set[str] = set()
     seen: dict[str, int] = {}
-    fence = None
-    for line in text.splitlines():
-        opening = FENCE.match(line)
-        if fence is None and opening:
-            fence = opening.group(1)[0] * 3
-            continue
-        if fence is not None:
-            if line.strip().startswith(fence):
-                fence = None
-            continue
+    for _, line in outside_fences(text):
         found.update(HTML_ANCHOR.findall(line))
         heading = ATX_HEADING.match(line)
         if not heading:

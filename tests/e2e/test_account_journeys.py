@@ -17,6 +17,19 @@ def _submit(page, field_name: str):
     page.locator(f"form:has([name='{field_name}']) [type=submit]").first.click()
 
 
+def _sign_in(page, email: str):
+    """Sends the sign-in form with the email and the default password (where it leads is for
+    the caller to wait on)."""
+    page.goto("/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", DEFAULT_PASSWORD)
+    _submit(page, "login")
+
+
+def _sign_out(page):
+    page.locator("form[action='/accounts/logout/'] [type=submit]").first.click()
+
+
 def _confirm_link(email: str) -> str:
     message = [m for m in mail.outbox if email in m.to][-1]
     return re.search(r"https?://\S+/accounts/confirm-email/\S+", message.body).group(0)
@@ -48,11 +61,8 @@ def test_creator_signs_up_verifies_signs_in_and_enables_totp(
     screenshot(page, "2-studio")
 
     # Sign out and back in with the verified address.
-    page.locator("form[action='/accounts/logout/'] [type=submit]").first.click()
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", "mira@example.com")
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    _submit(page, "login")
+    _sign_out(page)
+    _sign_in(page, "mira@example.com")
     page.wait_for_url(re.compile(r"/studio/$"))
     assert "Mira Sol" in page.content()
 
@@ -72,11 +82,8 @@ def test_creator_signs_up_verifies_signs_in_and_enables_totp(
     screenshot(page, "4-totp-enabled")
 
     # The next sign-in asks for a code after the password.
-    page.locator("form[action='/accounts/logout/'] [type=submit]").first.click()
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", "mira@example.com")
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    _submit(page, "login")
+    _sign_out(page)
+    _sign_in(page, "mira@example.com")
     page.wait_for_url(re.compile(r"/2fa/authenticate/"))
     screenshot(page, "5-code-prompt")
     # A code works once. Instead of waiting 30 s for the authenticator's next code, the clock is
@@ -91,11 +98,8 @@ def test_creator_signs_up_verifies_signs_in_and_enables_totp(
     screenshot(page, "6-signed-in-with-2fa")
 
     # Signing in again with the same code is refused; the next step's code lets her in.
-    page.locator("form[action='/accounts/logout/'] [type=submit]").first.click()
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", "mira@example.com")
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    _submit(page, "login")
+    _sign_out(page)
+    _sign_in(page, "mira@example.com")
     page.wait_for_url(re.compile(r"/2fa/authenticate/"))
     page.fill("input[name=code]", code)
     _submit(page, "code")
@@ -121,10 +125,7 @@ def test_a_new_staff_member_sets_up_two_factor_in_the_browser_and_reaches_staff_
         "request",
         lambda r: fragment_requests.append(r.url) if r.headers.get("hx-request") else None,
     )
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", staff.email)
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    _submit(page, "login")
+    _sign_in(page, staff.email)
     # Sent to the setup, through allauth's password check first.
     page.wait_for_url(re.compile(r"/accounts/(2fa/totp/activate|reauthenticate)/"))
     if "/reauthenticate/" in page.url:

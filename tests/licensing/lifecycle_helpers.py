@@ -44,6 +44,22 @@ def attest_page(declaration) -> str:
     return f"/team/models/{declaration.uuid}/attest/"
 
 
+def attestation_on_file(declaration, user, **fields):
+    """A destruction attestation for `declaration`, signed by `user`, made as a row (the
+    attestation service is tested on its own); `fields` override the defaults."""
+    from licensing.models import DestructionAttestation
+
+    values = {
+        "destroyed_on": date(2027, 5, 1),
+        "method": "Weights deleted",
+        "statement": "s",
+        "signature": "0" * 64,
+    }
+    return DestructionAttestation.objects.create(
+        declaration=declaration, attested_by=user, **{**values, **fields}
+    )
+
+
 def declare(buyer, items, *, name="Orbit", version="1", started=date(2026, 1, 1)):
     return ModelDeclarationFactory(
         declared_by=buyer,

@@ -5,17 +5,17 @@ Declaring a model in a real browser is in tests/e2e/test_licensing_pages.py."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
 
 from accounts.models import MembershipRole
-from licensing.models import DestructionAttestation, ModelDeclaration
+from licensing.models import ModelDeclaration
 from tests.factories import BuyerFactory, CreatorFactory, member_of, team_of
 from tests.marketplace.factories import listed_work
 
-from .lifecycle_helpers import declare, grant_for
+from .lifecycle_helpers import attestation_on_file, declare, grant_for
 
 pytestmark = pytest.mark.django_db
 
@@ -149,14 +149,7 @@ def test_model_detail_shows_items_terms_status_and_attestations(client):
     assert "Cliffs" in page and "10 Jan 2030" in page and "Models destroyed at the end" in page
     assert 'data-status="active"' in page and "No attestation yet" in page
 
-    DestructionAttestation.objects.create(
-        declaration=declaration,
-        attested_by=owner,
-        destroyed_on=date(2027, 5, 1),
-        method="Weights deleted",
-        statement="s",
-        signature="0" * 64,
-    )
+    attestation_on_file(declaration, owner)
     page = html(client.get(f"/team/models/{declaration.uuid}/"))
     assert 'data-status="destroyed"' in page and "Destroyed on 1 May 2027" in page
 
@@ -236,14 +229,7 @@ def test_studio_licenses_per_work_with_models_and_attestations(client):
     unsold = listed_work(painter, title="Unsold")
     grant = grant_for(owner, [mine, listed_work(other, title="Not mine")], starts_at=START)
     declaration = declare(owner, grant.items.all(), name="Orbit", version="7")
-    DestructionAttestation.objects.create(
-        declaration=declaration,
-        attested_by=owner,
-        destroyed_on=date(2027, 5, 1),
-        method="Weights deleted",
-        statement="s",
-        signature="0" * 64,
-    )
+    attestation_on_file(declaration, owner)
 
     client.force_login(painter)
     page = html(client.get("/studio/licenses/"))
@@ -347,14 +333,7 @@ def _fill(rows: int):
     grant = grant_for(owner, works, starts_at=START)
     for n, item in enumerate(grant.items.all()):
         declaration = declare(owner, [item], version=str(n))
-        DestructionAttestation.objects.create(
-            declaration=declaration,
-            attested_by=owner,
-            destroyed_on=date(2027, 5, 1),
-            method="Deleted",
-            statement="s",
-            signature="0" * 64,
-        )
+        attestation_on_file(declaration, owner, method="Deleted")
     return creator, owner
 
 
@@ -379,14 +358,7 @@ def test_staff_read_declarations_and_attestations_in_the_admin(client, staff_wit
     declaration = declare(
         owner, grant_for(owner, [listed_work(title="Cliffs")], starts_at=START).items.all()
     )
-    attestation = DestructionAttestation.objects.create(
-        declaration=declaration,
-        attested_by=owner,
-        destroyed_on=date(2027, 5, 1),
-        method="Weights deleted",
-        statement="s",
-        signature="0" * 64,
-    )
+    attestation = attestation_on_file(declaration, owner)
     client.force_login(staff_with_totp)
     base = "/admin/licensing"
     assert client.get(f"{base}/modeldeclaration/").status_code == 200

@@ -35,7 +35,9 @@ def _media(media_root):
     return media_root
 
 
-def declare(buyer, *, items=(), grants=(), **overrides):
+def declare(buyer, *, items=(), grants=(), user=None, **overrides):
+    """`user` (the buyer by default) declares a model for the buyer's team on `items` and
+    whole `grants`; `overrides` replace any field, raw `item_ids` and `grant_uuids` too."""
     values = {
         "name": "Orbit",
         "version": "1.0",
@@ -44,15 +46,11 @@ def declare(buyer, *, items=(), grants=(), **overrides):
         "is_generative": True,
         "training_started_on": date(2027, 2, 1),
         "training_ended_on": date(2027, 3, 1),
+        "item_ids": [i.id for i in items],
+        "grant_uuids": [str(g.uuid) for g in grants],
         **overrides,
     }
-    return model_declare(
-        organization=team_of(buyer),
-        user=buyer,
-        item_ids=[i.id for i in items],
-        grant_uuids=[str(g.uuid) for g in grants],
-        **values,
-    )
+    return model_declare(organization=team_of(buyer), user=user or buyer, **values)
 
 
 def refusal(buyer, **kwargs) -> ApplicationError:
@@ -162,19 +160,7 @@ def test_another_teams_items_and_licenses_are_refused_by_id(buyer):
 
 def test_garbage_ids_are_listed_not_crashed_on(buyer):
     with pytest.raises(ApplicationError) as caught:
-        model_declare(
-            organization=team_of(buyer),
-            user=buyer,
-            name="M",
-            version="1",
-            purpose="p",
-            is_commercial=False,
-            is_generative=False,
-            training_started_on=date(2027, 2, 1),
-            training_ended_on=date(2027, 2, 2),
-            item_ids=["abc", 999999],
-            grant_uuids=["not-a-uuid"],
-        )
+        declare(buyer, item_ids=["abc", 999999], grant_uuids=["not-a-uuid"])
     assert caught.value.code == "unknown_items"
     assert caught.value.extra["unknown_items"] == ["abc", "999999"]
     assert caught.value.extra["unknown_licenses"] == ["not-a-uuid"]
@@ -210,15 +196,12 @@ def test_accepted_declaration_stores_its_items_from_ids_and_whole_licenses(buyer
     single = one_item(buyer)
     member = member_of(team_of(buyer), role=MembershipRole.MEMBER)
 
-    declaration = model_declare(
-        organization=team_of(buyer),
+    declaration = declare(
+        buyer,
         user=member,
         name="  Orbit ",
         version="2",
         purpose="Gen",
-        is_commercial=True,
-        is_generative=True,
-        training_started_on=date(2027, 2, 1),
         training_ended_on=date(2027, 2, 1),
         item_ids=[single.id, whole.items.first().id],
         grant_uuids=[str(whole.uuid)],
@@ -258,18 +241,7 @@ def test_outsiders_cannot_declare_for_a_team(buyer):
     item = one_item(buyer)
     stranger = BuyerFactory()
     with pytest.raises(ApplicationError) as caught:
-        model_declare(
-            organization=team_of(buyer),
-            user=stranger,
-            name="M",
-            version="1",
-            purpose="p",
-            is_commercial=True,
-            is_generative=True,
-            training_started_on=date(2027, 2, 1),
-            training_ended_on=date(2027, 2, 2),
-            item_ids=[item.id],
-        )
+        declare(buyer, items=[item], user=stranger)
     assert caught.value.status == 404
     assert not ModelDeclaration.objects.exists()
 

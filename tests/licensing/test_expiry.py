@@ -22,12 +22,7 @@ from tests.licensing.lifecycle_helpers import (
 )
 from tests.marketplace.factories import listed_work
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _media(media_root):
-    return media_root
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 
 @pytest.fixture

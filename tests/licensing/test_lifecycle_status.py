@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from licensing.models import DestructionAttestation, GrantStatus, LicenseGrantItem
+from licensing.models import GrantStatus, LicenseGrantItem
 from licensing.selectors.status import (
     ModelStatus,
     declaration_state,
@@ -15,20 +15,21 @@ from licensing.selectors.status import (
 )
 from licensing.services.grants import months_after
 from tests.factories import BuyerFactory
-from tests.licensing.lifecycle_helpers import DESTROY, STOP, declare, grant_for
+from tests.licensing.lifecycle_helpers import (
+    DESTROY,
+    STOP,
+    attestation_on_file,
+    declare,
+    grant_for,
+)
 from tests.marketplace.factories import listed_work
 
 pytestmark = pytest.mark.django_db
 
 
 def _attest(declaration, user):
-    return DestructionAttestation.objects.create(
-        declaration=declaration,
-        attested_by=user,
-        destroyed_on=date(2026, 1, 1),
-        method="deleted",
-        statement="s",
-        signature="x" * 64,
+    return attestation_on_file(
+        declaration, user, destroyed_on=date(2026, 1, 1), method="deleted", signature="x" * 64
     )
 
 

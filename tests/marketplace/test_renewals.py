@@ -56,6 +56,19 @@ def api(user) -> APIClient:
     return client
 
 
+def offer_again(work, creator, terms, *, price):
+    """The creator offers `work` again, on `terms` at `price` USD, with consent."""
+    return offer_create(
+        work=work,
+        actor=creator,
+        terms=terms,
+        price_amount=price,
+        currency="USD",
+        consent=True,
+        context=CONTEXT,
+    )
+
+
 def by_title(lines):
     return {line.item.work_title: line for line in lines}
 
@@ -83,38 +96,14 @@ def test_a_changed_offer_renews_at_the_current_price_or_on_terms_that_still_cove
 ):
     harbour, lighthouse, pier = bought["works"]
     # Harbour: same terms, new price (the old offer is retired).
-    offer_create(
-        work=harbour,
-        actor=ada,
-        terms=GENERATIVE_3Y,
-        price_amount=1800,
-        currency="USD",
-        consent=True,
-        context=CONTEXT,
-    )
+    offer_again(harbour, ada, GENERATIVE_3Y, price=1800)
     # Lighthouse: old offer withdrawn, a new one giving more (5 years) at a lower price.
     offer_withdraw(offer=lighthouse.offers.get(), actor=ada, context=CONTEXT)
     longer = LicenseTerms(frozenset(Use), True, 60, OnExpiry.DESTROY_MODELS, True)
-    new_lighthouse = offer_create(
-        work=lighthouse,
-        actor=ada,
-        terms=longer,
-        price_amount=1700,
-        currency="USD",
-        consent=True,
-        context=CONTEXT,
-    )
+    new_lighthouse = offer_again(lighthouse, ada, longer, price=1700)
     # Pier: withdrawn, now only offered for evaluation: it no longer covers what was licensed.
     offer_withdraw(offer=pier.offers.get(), actor=ada, context=CONTEXT)
-    offer_create(
-        work=pier,
-        actor=ada,
-        terms=PRESETS["evaluation-1y"].terms,
-        price_amount=500,
-        currency="USD",
-        consent=True,
-        context=CONTEXT,
-    )
+    offer_again(pier, ada, PRESETS["evaluation-1y"].terms, price=500)
 
     quote = renewal_quote(grant=bought["grant"], user=buyer)
     renewable = by_title(quote.renewable)
@@ -149,15 +138,7 @@ def test_a_cheaper_offer_that_adds_a_destruction_duty_does_not_renew_a_stop_trai
     work = listed_work(ada, terms=stop, price=1000)
     order = paid_order(buyer, [work], build=False)
     offer_withdraw(offer=work.offers.get(), actor=ada, context=CONTEXT)
-    offer_create(
-        work=work,
-        actor=ada,
-        terms=GENERATIVE_3Y,
-        price_amount=400,
-        currency="USD",
-        consent=True,
-        context=CONTEXT,
-    )
+    offer_again(work, ada, GENERATIVE_3Y, price=400)
     quote = renewal_quote(grant=order.license_grant, user=buyer)
     assert [line.reason_code for line in quote.not_renewable] == ["no_compatible_offer"]
 

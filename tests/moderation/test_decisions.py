@@ -21,25 +21,19 @@ from moderation.models import (
     Decision,
     DecisionAction,
     ReviewCase,
-    ScreeningSignal,
-    SignalKind,
 )
 from moderation.services.bans import account_ban, account_unban, ban_upload_guard
 from moderation.services.decisions import case_answer, case_decide, cases_decide_bulk
 from payouts.services.freezes import freeze_create, is_frozen
 from tests.factories import BuyerFactory, CreatorFactory
+from tests.fixtures.moderation import near_duplicate_signal, open_screening_case
 from tests.marketplace.factories import deliver_all, listed_work, make_dataset, pay
 from tests.uploads.works import upload_work
 from uploads import registry
 from uploads.models import Work, WorkStatus
 from uploads.services.history import work_status_set
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _files_in_tmp(media_root):
-    return media_root
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 
 def held(creator=None, *, risk: int = 60, title: str | None = None) -> ReviewCase:
@@ -47,24 +41,8 @@ def held(creator=None, *, risk: int = 60, title: str | None = None) -> ReviewCas
     work = listed_work(creator, status=WorkStatus.PENDING_REVIEW, title=title)
     work_status_set(work=work, status=WorkStatus.PENDING_REVIEW, reason="Held for review")
     work.save()
-    other = listed_work()
-    ScreeningSignal.objects.create(
-        work=work,
-        kind=SignalKind.NEAR_DUPLICATE,
-        subject=f"work:{other.id}",
-        weight=50,
-        summary="Looks like another account's work",
-        related_work=other,
-        distance=6,
-        evidence={"pdq_distance": 6, "variant": "flip"},
-    )
-    case, _ = ReviewCase.objects.get_or_create(
-        work=work,
-        kind=CaseKind.SCREENING,
-        status=CaseStatus.OPEN,
-        defaults={"risk_score": risk, "reason": "Near copy of another account's work"},
-    )
-    return case
+    near_duplicate_signal(work, listed_work(), distance=6, variant="flip")
+    return open_screening_case(work, risk=risk)
 
 
 def offer_of(work):

@@ -5,7 +5,6 @@ held with a case, or rejected, with reasons the creator can read. These tests co
 
 from __future__ import annotations
 
-import pyexiv2
 import pytest
 from PIL import Image
 
@@ -26,32 +25,18 @@ from moderation.models import (
 from moderation.policy import POLICY_VERSION
 from moderation.services.screening import known_stolen_rescreen, work_screen, works_rescreen
 from tests.factories import CONTEXT, CreatorFactory, StaffFactory
-from tests.uploads.images import jpeg_bytes, photo
+from tests.uploads.images import jpeg_bytes, photo, with_xmp
 from tests.uploads.works import upload_work
 from uploads.models import Work, WorkStatus
 from uploads.services.works import work_review_decide
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_near_index")]
 
 TRAINED = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_near_index():
-    from moderation.neardup import near_index_reset
-
-    near_index_reset()
-    yield
-    near_index_reset()
-
-
 def ai_tagged(seed: int) -> bytes:
-    image = pyexiv2.ImageData(jpeg_bytes(photo(seed=seed)))
-    try:
-        image.modify_xmp({"Xmp.iptcExt.DigitalSourceType": TRAINED})
-        return image.get_bytes()
-    finally:
-        image.close()
+    return with_xmp(jpeg_bytes(photo(seed=seed)), {"Xmp.iptcExt.DigitalSourceType": TRAINED})
 
 
 def offer_on(work: Work):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
-import pyexiv2
 import pytest
 from django.utils import timezone
 from PIL import ExifTags, Image
@@ -20,11 +19,11 @@ from moderation.signals.near import dihedral_hashes
 from moderation.signals.rights import name_tokens
 from tests.factories import CONTEXT, CreatorFactory, StaffFactory
 from tests.uploads.c2pa_signing import sign_image
-from tests.uploads.images import jpeg_bytes, photo, png_bytes
+from tests.uploads.images import jpeg_bytes, photo, png_bytes, with_xmp
 from tests.uploads.works import upload_work
 from uploads.models import Work, WorkStatus
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_near_index")]
 
 TRAINED = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 COMPOSITE = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
@@ -33,33 +32,12 @@ SEE_CONSTRAINT = "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-SEECONSTRAINT"
 ORIGINAL = photo(640, 480, seed=5)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_near_index():
-    """The near-duplicate index lives per process; each test's rolled-back rows must not linger."""
-    from moderation.neardup import near_index_reset
-
-    near_index_reset()
-    yield
-    near_index_reset()
-
-
 def findings(work):
     return signals_compute(context=ScreeningContext(work=Work.objects.get(id=work.id)))
 
 
 def of_kind(work, kind):
     return [f for f in findings(work) if f.kind == kind]
-
-
-def with_xmp(data: bytes, xmp: dict, iptc: dict | None = None) -> bytes:
-    image = pyexiv2.ImageData(data)
-    try:
-        image.modify_xmp(xmp)
-        if iptc:
-            image.modify_iptc(iptc)
-        return image.get_bytes()
-    finally:
-        image.close()
 
 
 def reencode(image: Image.Image, quality: int) -> bytes:

@@ -21,18 +21,14 @@ from moderation.models import (
     SignalKind,
 )
 from tests.factories import CreatorFactory
+from tests.fixtures.moderation import near_duplicate_signal, open_screening_case
 from tests.helpers import DEFAULT_PASSWORD, totp_code
 from tests.marketplace.factories import listed_work
 from uploads import registry
 from uploads.models import Work, WorkStatus
 from uploads.services.history import work_status_set
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _files_in_tmp(media_root):
-    return media_root
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 
 def held(creator=None, *, risk: int = 60, title: str | None = None, match=True) -> ReviewCase:
@@ -46,16 +42,7 @@ def held(creator=None, *, risk: int = 60, title: str | None = None, match=True) 
     work.save()
     if match:
         other = listed_work(title=f"Original of {work.title}")
-        ScreeningSignal.objects.create(
-            work=work,
-            kind=SignalKind.NEAR_DUPLICATE,
-            subject=f"work:{other.id}",
-            weight=50,
-            summary="Looks like another account's work",
-            related_work=other,
-            distance=7,
-            evidence={"pdq_distance": 7, "variant": "rotate90"},
-        )
+        near_duplicate_signal(work, other, distance=7, variant="rotate90")
         ScreeningSignal.objects.create(
             work=work,
             kind=SignalKind.AUTHOR_MISMATCH,
@@ -63,13 +50,7 @@ def held(creator=None, *, risk: int = 60, title: str | None = None, match=True) 
             summary="EXIF Artist names someone else",
             evidence={"exif_artist": "Someone Else"},
         )
-    case, _ = ReviewCase.objects.get_or_create(
-        work=work,
-        kind=CaseKind.SCREENING,
-        status=CaseStatus.OPEN,
-        defaults={"risk_score": risk, "reason": "Near copy of another account's work"},
-    )
-    return case
+    return open_screening_case(work, risk=risk)
 
 
 @pytest.fixture

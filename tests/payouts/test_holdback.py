@@ -397,39 +397,54 @@ def test_a_release_and_a_forfeit_at_the_same_moment_settle_the_holdback_once(tea
     holdback lock, then sees the release and does nothing."""
     creator = CreatorFactory()
     item = sell_destroy_models(creator)
-    released, go_on = threading.Event(), threading.Event()
-    results: dict = {}
+    release, forfeit = _race(
+        lambda: holdback_release(item_ref=item, organization_id=team.id),
+        lambda: holdback_forfeit(item_ref=item),
+    )
 
-    def release():
-        try:
-            with transaction.atomic():
-                results["release"] = holdback_release(item_ref=item, organization_id=team.id)
-                released.set()
-                go_on.wait(10)
-        finally:
-            connections.close_all()
-
-    def forfeit():
-        try:
-            results["forfeit"] = holdback_forfeit(item_ref=item)
-        finally:
-            connections.close_all()
-
-    first = threading.Thread(target=release)
-    first.start()
-    assert released.wait(10)
-    second = threading.Thread(target=forfeit)
-    second.start()
-    _wait_until_someone_waits_on_a_lock()
-    go_on.set()
-    first.join(10)
-    second.join(10)
-
-    assert results["release"][1] is True and results["forfeit"] is None
+    assert release[1] is True and forfeit is None
     assert team_credit_balances(team) == {"USD": HOLDBACK}
     assert creator_balances(creator, "USD").available == 0
     assert K.HOLDBACK not in by_account(item)
     assert_balanced()
+
+
+def _race(holder, waiter):
+    """Runs `holder` in a transaction on one thread and, while that transaction is still open,
+    `waiter` on another until it blocks on a row lock; then lets the holder commit. Returns
+    what the holder returned and what the waiter returned (or the exception it raised)."""
+    held, go_on = threading.Event(), threading.Event()
+    results: dict = {}
+
+    def first():
+        try:
+            with transaction.atomic():
+                results["holder"] = holder()
+                held.set()
+                go_on.wait(10)
+        finally:
+            connections.close_all()
+
+    def second():
+        try:
+            results["waiter"] = waiter()
+        except Exception as exc:  # the caller asserts what it should be
+            results["waiter"] = exc
+        finally:
+            connections.close_all()
+
+    holding = threading.Thread(target=first)
+    holding.start()
+    assert held.wait(10)
+    waiting = threading.Thread(target=second)
+    waiting.start()
+    try:
+        _wait_until_someone_waits_on_a_lock()
+    finally:
+        go_on.set()
+        holding.join(10)
+        waiting.join(10)
+    return results["holder"], results["waiter"]
 
 
 def _wait_until_someone_waits_on_a_lock(seconds: float = 10) -> None:
@@ -443,7 +458,7 @@ def _wait_until_someone_waits_on_a_lock(seconds: float = 10) -> None:
             )
             if cursor.fetchone()[0]:
                 return
-    raise AssertionError("the forfeit never waited on the holdback lock")
+    raise AssertionError("the second session never waited on a row lock")
 
 
 @pytest.mark.skipif(
@@ -456,41 +471,13 @@ def test_a_refund_and_a_dispute_at_the_same_moment_take_the_share_back_once():
     waits on the item's lock, then sees the refund and is refused."""
     creator = CreatorFactory()
     item = sell(creator, PRICE, work_id=7)
-    refunded, go_on = threading.Event(), threading.Event()
-    results: dict = {}
+    refund, dispute = _race(
+        lambda: refund_post(refund_ref=next_ref("re"), item_ref=item),
+        lambda: dispute_opened_post(dispute_ref=next_ref("dp"), item_ref=item),
+    )
 
-    def refund():
-        try:
-            with transaction.atomic():
-                results["refund"] = refund_post(refund_ref=next_ref("re"), item_ref=item)
-                refunded.set()
-                go_on.wait(10)
-        finally:
-            connections.close_all()
-
-    def dispute():
-        try:
-            dispute_opened_post(dispute_ref=next_ref("dp"), item_ref=item)
-            results["dispute"] = "posted"
-        except ValueError as exc:
-            results["dispute"] = exc
-        finally:
-            connections.close_all()
-
-    first = threading.Thread(target=refund)
-    first.start()
-    assert refunded.wait(10)
-    second = threading.Thread(target=dispute)
-    second.start()
-    try:
-        _wait_until_someone_waits_on_a_lock()
-    finally:
-        go_on.set()
-        first.join(10)
-        second.join(10)
-
-    assert results["refund"][1] is True
-    assert isinstance(results["dispute"], ValueError)
+    assert refund[1] is True
+    assert isinstance(dispute, ValueError)
     assert by_account(item) == {}  # the sale taken back once: nothing left, nothing owed
     assert_balanced()
 
@@ -505,37 +492,12 @@ def test_a_hold_release_during_a_refund_waits_and_releases_nothing():
     lock, then sees nothing held, so the refunded share is not also made available."""
     creator = CreatorFactory()
     item = sell(creator, PRICE, work_id=7)
-    refunded, go_on = threading.Event(), threading.Event()
-    results: dict = {}
+    refund, release = _race(
+        lambda: refund_post(refund_ref=next_ref("re"), item_ref=item),
+        lambda: hold_release(item_ref=item),
+    )
 
-    def refund():
-        try:
-            with transaction.atomic():
-                results["refund"] = refund_post(refund_ref=next_ref("re"), item_ref=item)
-                refunded.set()
-                go_on.wait(10)
-        finally:
-            connections.close_all()
-
-    def release():
-        try:
-            results["release"] = hold_release(item_ref=item)
-        finally:
-            connections.close_all()
-
-    first = threading.Thread(target=refund)
-    first.start()
-    assert refunded.wait(10)
-    second = threading.Thread(target=release)
-    second.start()
-    try:
-        _wait_until_someone_waits_on_a_lock()
-    finally:
-        go_on.set()
-        first.join(10)
-        second.join(10)
-
-    assert results["refund"][1] is True and results["release"] == (None, False)
+    assert refund[1] is True and release == (None, False)
     assert creator_balances(creator, "USD").available == 0
     assert by_account(item) == {}
     assert_balanced()

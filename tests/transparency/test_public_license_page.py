@@ -9,9 +9,9 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from licensing.models import DestructionAttestation
 from licensing.services.grants import license_items_revoke
 from tests.factories import BuyerFactory, ModelDeclarationFactory
+from tests.licensing.lifecycle_helpers import attestation_on_file
 from tests.marketplace.factories import listed_work
 from uploads.models import WorkStatus
 
@@ -111,13 +111,12 @@ def test_declared_models_and_their_status(client):
     declare(owner, organization, running.items.all(), name="Atlas")
     declare(owner, organization, old.items.all()[:1], name="Borealis")
     destroyed = declare(owner, organization, old.items.all()[1:], name="Cirrus")
-    DestructionAttestation.objects.create(
-        declaration=destroyed,
-        attested_by=owner,
+    attestation_on_file(
+        destroyed,
+        owner,
         destroyed_on=date(2026, 3, 14),
         method="Weights deleted.",
         statement="We destroyed Cirrus.",
-        signature="0" * 64,
     )
 
     running_html = page(client, running)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pyexiv2
 from PIL import Image, PngImagePlugin
 
 
@@ -40,3 +41,15 @@ def png_bytes(image: Image.Image | None = None, text: dict[str, str] | None = No
         info.add_text(key, value)
     (image or photo()).save(out, "PNG", pnginfo=info)
     return out.getvalue()
+
+
+def with_xmp(data: bytes, xmp: dict, iptc: dict | None = None) -> bytes:
+    """The image file `data` with the XMP (and IPTC) fields written into it by exiv2."""
+    image = pyexiv2.ImageData(data)
+    try:
+        image.modify_xmp(xmp)
+        if iptc:
+            image.modify_iptc(iptc)
+        return image.get_bytes()
+    finally:
+        image.close()

@@ -3,12 +3,11 @@ it, and whether it forbids training, lands on the work."""
 
 import io
 
-import pyexiv2
 import pytest
 from PIL import ExifTags, Image
 
 from .c2pa_signing import sign_image
-from .images import jpeg_bytes, photo, png_bytes
+from .images import jpeg_bytes, photo, png_bytes, with_xmp
 from .works import upload_work
 
 pytestmark = pytest.mark.django_db
@@ -17,19 +16,8 @@ TRAINED = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedi
 PROHIBITED = "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED"
 
 
-def _with_xmp(data: bytes, xmp: dict, iptc: dict | None = None) -> bytes:
-    image = pyexiv2.ImageData(data)
-    try:
-        image.modify_xmp(xmp)
-        if iptc:
-            image.modify_iptc(iptc)
-        return image.get_bytes()
-    finally:
-        image.close()
-
-
 def test_xmp_data_mining_and_digital_source_type(creator, media_root):
-    data = _with_xmp(
+    data = with_xmp(
         jpeg_bytes(),
         {
             "Xmp.plus.DataMining": PROHIBITED,
