@@ -77,7 +77,9 @@ def test_creator_signs_up_verifies_signs_in_and_enables_totp(
     secret_value = secret.get_attribute("value") or secret.inner_text()
     page.fill("input[name=code]", totp_code(secret_value.strip()))
     _submit(page, "code")
-    page.wait_for_load_state()
+    # Activation redirects away from the form; waiting for the load state alone could read the
+    # database before the POST was handled (seen on a loaded CI machine).
+    page.wait_for_url(lambda url: "/totp/activate/" not in url)
     assert Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
     screenshot(page, "4-totp-enabled")
 
@@ -103,9 +105,8 @@ def test_creator_signs_up_verifies_signs_in_and_enables_totp(
     page.wait_for_url(re.compile(r"/2fa/authenticate/"))
     page.fill("input[name=code]", code)
     _submit(page, "code")
-    page.wait_for_load_state()
+    page.get_by_text("Incorrect code.").wait_for()  # the answer to this POST, not the old page
     assert "/2fa/authenticate/" in page.url
-    assert "Incorrect code." in page.content()
     next_code = totp_code(secret_value.strip(), at=now + 30)
     assert next_code != code
     page.fill("input[name=code]", next_code)
@@ -142,7 +143,7 @@ def test_a_new_staff_member_sets_up_two_factor_in_the_browser_and_reaches_staff_
 
     page.fill("input[name=code]", totp_code(secret_value.strip()))
     _submit(page, "code")
-    page.wait_for_load_state()
+    page.wait_for_url(lambda url: "/totp/activate/" not in url)
     assert Authenticator.objects.filter(user=staff, type=Authenticator.Type.TOTP).exists()
 
     page.goto("/staff/")
