@@ -39,6 +39,12 @@ class UserManager(BaseUserManager["User"]):
         return self.get(email__iexact=username)
 
 
+# Automatic acts that a table records as someone's (a payouts freeze needs a staff actor) are
+# recorded as this inactive, password-less staff account's; pages name it "Automatic", never
+# as a person (accounts.selectors.users.actor_name).
+SYSTEM_ACTOR_EMAIL = "moderation-system@assent.invalid"
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(unique=True)
     role = models.CharField(max_length=16, choices=Role.choices)

@@ -41,6 +41,10 @@ app.conf.beat_schedule = {
         "task": "licensing.tasks.bulk_offer_jobs_resume_task",
         "schedule": crontab(minute="*/10"),  # bulk jobs whose run could not be queued
     },
+    "collectives-close-votes": {
+        "task": "collectives.tasks.proposals_close_due_task",
+        "schedule": crontab(minute="*/5"),  # a vote is decided within minutes of its close
+    },
     "licensing-lifecycle-sweep": {
         # Reminders before expiry, expiry itself, overdue destruction and forfeits.
         "task": "licensing.tasks.license_lifecycle_sweep_task",
@@ -53,6 +57,11 @@ app.conf.beat_schedule = {
     "marketplace-retry-pending-refunds": {
         # Refunds Stripe did not answer (the same idempotency key: never a second refund).
         "task": "marketplace.tasks.refunds_retry_pending_task",
+        "schedule": crontab(minute="*/10"),
+    },
+    "insight-refresh-demand": {
+        # Data requests posted since the last run counted as demand, the figures recomputed.
+        "task": "insight.tasks.demand_refresh_task",
         "schedule": crontab(minute="*/10"),
     },
     "marketplace-sweep-package-scratch": {

@@ -21,6 +21,8 @@ api_v1 = [
     path("", include("payouts.api_urls")),
     path("", include("marketplace.api_urls")),
     path("", include("moderation.api_urls")),
+    path("", include("collectives.api_urls")),
+    path("", include("insight.api_urls")),
     path("", include("transparency.api_urls")),
     # Anything else under /api/ answers a JSON 404, not an HTML page.
     re_path(r"^.*$", views.api_not_found),
@@ -35,6 +37,8 @@ urlpatterns = [
     path("", include("payouts.urls")),
     path("", include("marketplace.urls")),
     path("", include("moderation.urls")),
+    path("", include("collectives.urls")),
+    path("", include("insight.urls")),
     path("", include("transparency.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

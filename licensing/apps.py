@@ -15,9 +15,11 @@ class LicensingConfig(AppConfig):
 
         registry.deletion_guards.append(licensed_work_guard)
 
-        from licensing.views.offers import offers_panel
+        from licensing.views.offers import offers_panel, work_card_sale_lines
 
         registry.work_page_sections.append(offers_panel)
+        if work_card_sale_lines not in registry.work_card_sections:
+            registry.work_card_sections.append(work_card_sale_lines)
 
         from accounts import registry as accounts_registry
         from licensing.views.declarations import team_destruction_alert

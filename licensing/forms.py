@@ -1,4 +1,6 @@
-"""The model declaration form: what the team says about its model, and which of its licenses
+"""The offer forms: terms and a price, and the price alone for the live fee and net figures.
+
+The model declaration form: what the team says about its model, and which of its licenses
 (whole, or item by item) it trained on. The rules are checked by `model_declare`.
 
 The destruction attestation form: the facts the owner states and their explicit signature."""
@@ -14,11 +16,28 @@ from config.input_fields import (
     CurrencyFormField,
     parse_id,
 )
-from licensing.money import price_floor
+from licensing.money import NetPerSale, net_per_sale, price_floor
 from licensing.services.destruction import EVIDENCE_MAX_BYTES, METHOD_MAX
 from licensing.terms import PRESETS, USE_LABELS, LicenseTerms, OnExpiry, TermsError, Use
 
 CUSTOM = "custom"
+
+
+def _clean_price(form: forms.Form, data: dict) -> None:
+    """`price_amount` in minor units from the typed price, not below the floor; the same
+    answer on the offer forms and in their live fee and net figures."""
+    if not (data.get("currency") and data.get("price")):
+        return
+    try:
+        data["price_amount"] = to_minor_units(data["price"], data["currency"])
+    except ValueError as exc:
+        form.add_error("price", str(exc))
+        return
+    floor = price_floor(data["currency"])
+    if data["price_amount"] < floor:
+        form.add_error(
+            "price", f"The lowest price is {format_money(floor, data['currency'])} per license."
+        )
 
 
 class OfferTermsForm(forms.Form):
@@ -66,24 +85,36 @@ class OfferTermsForm(forms.Form):
                 self.add_error(exc.field if exc.field in self.fields else None, str(exc))
         elif data.get("preset") in PRESETS:
             data["terms"] = PRESETS[data["preset"]].terms
-        if data.get("currency") and data.get("price"):
-            try:
-                data["price_amount"] = to_minor_units(data["price"], data["currency"])
-            except ValueError as exc:
-                self.add_error("price", str(exc))
-            else:
-                floor = price_floor(data["currency"])
-                if data["price_amount"] < floor:
-                    self.add_error(
-                        "price",
-                        f"The lowest price is {format_money(floor, data['currency'])} per license.",
-                    )
+        _clean_price(self, data)
         return data
 
     @property
     def preset_key(self) -> str:
         key = self.cleaned_data.get("preset", "")
         return "" if key == CUSTOM else key
+
+
+class OfferPriceForm(forms.Form):
+    """Only the price and currency of the offer forms, for the fee and net figures shown while
+    the creator types (licensing.views.offers.offer_net)."""
+
+    price = forms.CharField(
+        max_length=20,
+        error_messages={"required": "Type a price to see Assent's fee and what you net."},
+    )
+    currency = CurrencyFormField()
+
+    def clean(self):
+        data = super().clean()
+        _clean_price(self, data)
+        return data
+
+    def net(self) -> NetPerSale | None:
+        if not self.is_valid():
+            return None
+        return net_per_sale(
+            price_amount=self.cleaned_data["price_amount"], currency=self.cleaned_data["currency"]
+        )
 
 
 class BulkSelectionForm(forms.Form):

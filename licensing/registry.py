@@ -20,6 +20,16 @@ destruction_breached: list[Callable[[list[str]], None]] = []
 # moderation opens one staff case per team. Called again on later sweeps (must not duplicate).
 team_overdue: list[Callable[[int, list[int]], None]] = []
 
+# Asked before an offer is made: (work, terms, price_amount, currency); raises ApplicationError
+# to refuse it (a collective's floor). Called inside the offer's transaction, the work locked.
+offer_checks: list[Callable[..., None]] = []
+
+# Narrow what may be sold: (offers queryset, organization_id=None, intended=None) -> queryset.
+# A collective drops offers below its floors always, and, for a known buyer team or intended
+# use, the works it withholds from them. Must add no query of its own (subqueries only), so
+# the catalog's query count stays what it is.
+sale_exclusions: list[Callable[..., object]] = []
+
 
 def _call_all(hooks, *args) -> None:
     for hook in hooks:

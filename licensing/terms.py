@@ -37,9 +37,37 @@ USE_LABELS = {
 }
 
 
+# Short names of the uses, for lists in sentences (notifications, a sale's terms in words).
+USE_NAMES = {
+    Use.GENERATIVE: "generative training",
+    Use.NONGENERATIVE: "non-generative training",
+    Use.FINE_TUNE: "fine-tuning",
+    Use.EVALUATE: "evaluation",
+    Use.INPUT: "model input",
+}
+
+
+def uses_in_words(uses) -> str:
+    """ "generative training, fine-tuning and evaluation": the uses in the vocabulary's order,
+    as people say them. A slug the vocabulary does not know (an old row) is shown as it is."""
+    known = [USE_NAMES[use] for use in Use if use in {str(u) for u in uses}]
+    unknown = sorted(str(u) for u in uses if str(u) not in set(Use))
+    names = known + unknown
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 class OnExpiry(StrEnum):
     DESTROY_MODELS = "destroy-models"
     STOP_TRAINING = "stop-training"
+
+
+# What happens at the end of the term, as a clause ("…; 1 year; models destroyed at expiry").
+ON_EXPIRY_WORDS = {
+    OnExpiry.DESTROY_MODELS: "models destroyed at expiry",
+    OnExpiry.STOP_TRAINING: "training stops at expiry",
+}
 
 
 MIN_TERM_MONTHS, MAX_TERM_MONTHS = 1, 120

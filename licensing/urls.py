@@ -14,6 +14,7 @@ offer_patterns = [
     ),
     path("studio/works/<int:work_id>/withdraw/", offers.work_withdraw_view, name="work_withdraw"),
     path("studio/consents/", offers.consent_history_view, name="consent_history"),
+    path("studio/offers/net/", offers.offer_net, name="offer_net"),
     path("studio/offers/bulk/", offers.bulk_offer, name="bulk_offer"),
     path("studio/offers/bulk/<int:job_id>/", offers.bulk_job, name="bulk_job"),
     path("licenses/terms/<str:terms_hash>/", terms.terms_page, name="terms_page"),

@@ -3,7 +3,7 @@ the team, the license and the terms of each sold item through this describer."""
 
 from __future__ import annotations
 
-from licensing.terms import LicenseTerms
+from licensing.terms import ON_EXPIRY_WORDS, LicenseTerms, uses_in_words
 from marketplace.models import OrderItem
 from payouts.registry import SaleDescription
 
@@ -11,10 +11,13 @@ PREFIX = "order_item:"
 
 
 def terms_in_words(terms: dict) -> str:
+    """ "generative training and fine-tuning; commercial; 1 year; models destroyed at expiry":
+    the terms vocabulary's words, never its slugs."""
     t = LicenseTerms.from_dict(terms)
-    uses = ", ".join(sorted(str(u).removeprefix("ai-") for u in t.uses))
     commercial = "commercial" if t.commercial else "non-commercial"
-    return f"{uses}; {commercial}; {t.term_label()}; at expiry {t.on_expiry}"
+    return (
+        f"{uses_in_words(t.uses)}; {commercial}; {t.term_label()}; {ON_EXPIRY_WORDS[t.on_expiry]}"
+    )
 
 
 def describe_order_items(item_refs: list[str]) -> dict[str, SaleDescription]:

@@ -386,3 +386,161 @@ class DownloadLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} downloaded {self.package_file_id}"
+
+
+# --- data requests ------------------------------------------------------------------------------
+
+
+class DataRequestStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class DataRequest(models.Model):
+    """A team's call for works: what it needs (description, tags, minimum size, how many), the
+    intended use in the catalog's terms, a price per work or a budget, and a deadline. Signed-in
+    creators see it and offer works into it; the team accepts some and checks them out."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="data_requests"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    title = models.CharField(max_length=120)
+    description = models.TextField(max_length=5000)
+    # Every tag must be on a work (the catalog's rule), in uploads' normal form.
+    tags = models.JSONField(default=list, blank=True)
+    # The catalog's size: the shorter side decides, so width and height separately (0: any).
+    min_width = models.PositiveIntegerField(default=0)
+    min_height = models.PositiveIntegerField(default=0)
+    accepts_ai_generated = models.BooleanField(default=False)
+    count_wanted = models.PositiveIntegerField()
+    # The intended use (IntendedUse fields, as a dataset states it).
+    uses = models.JSONField()
+    commercial = models.BooleanField()
+    months_needed = models.PositiveSmallIntegerField()
+    can_destroy_models = models.BooleanField(default=True)
+    # Exactly one of the two: a fixed price per work, or a budget creators price within.
+    price_amount = models.BigIntegerField(null=True, blank=True)
+    budget_amount = models.BigIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3, default="USD")
+    deadline = models.DateTimeField(db_index=True)
+    show_team_name = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=10,
+        choices=DataRequestStatus.choices,
+        default=DataRequestStatus.OPEN,
+        db_index=True,
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(price_amount__gt=0, budget_amount__isnull=True)
+                | Q(price_amount__isnull=True, budget_amount__gt=0),
+                name="data_request_price_or_budget",
+            ),
+            models.CheckConstraint(
+                condition=Q(count_wanted__gte=1), name="data_request_count_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def intended_use(self) -> IntendedUse:
+        return IntendedUse(
+            uses=frozenset(self.uses),
+            commercial=self.commercial,
+            months_needed=self.months_needed,
+            can_destroy_models=self.can_destroy_models,
+        )
+
+    @property
+    def is_budget(self) -> bool:
+        return self.budget_amount is not None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == DataRequestStatus.OPEN and self.deadline > timezone.now()
+
+    @property
+    def team_label(self) -> str:
+        """What creators are told of who asks: the team's name only if it chose to show it."""
+        return self.organization.name if self.show_team_name else "An AI team"
+
+
+class DataRequestResponseStatus(models.TextChoices):
+    OFFERED = "offered", "Offered"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class DataRequestResponse(models.Model):
+    """A creator's work offered into a request, with their consent: the exact plain-language
+    text they confirmed, its hash, when and from where. The license rests on the creator's own
+    offer (`offer`, whose terms cover the request's use) at the price named here. Append-only
+    but for its status, who decided it and the dataset it was checked out in."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    request = models.ForeignKey(DataRequest, on_delete=models.PROTECT, related_name="responses")
+    work = models.ForeignKey(Work, on_delete=models.PROTECT, related_name="+")
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="+")
+    terms = models.JSONField()
+    terms_hash = models.CharField(max_length=64)
+    price_amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    consent_text = models.TextField(help_text="The plain-language text the creator confirmed.")
+    consent_hash = models.CharField(max_length=64)
+    consented_at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+    status = models.CharField(
+        max_length=10,
+        choices=DataRequestResponseStatus.choices,
+        default=DataRequestResponseStatus.OFFERED,
+        db_index=True,
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The dataset the accepted work was checked out in (a deleted draft just lets go of it).
+    dataset = models.ForeignKey(
+        Dataset, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    # Only these change after creation; the rest is what the creator consented to.
+    MUTABLE_FIELDS = frozenset({"status", "decided_at", "decided_by", "dataset"})
+
+    class Meta:
+        ordering = ["consented_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "work"], name="data_request_response_one_per_work"
+            ),
+            models.CheckConstraint(
+                condition=Q(price_amount__gt=0), name="data_request_response_price_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Work {self.work_id} into request {self.request_id} ({self.status})"
+
+    def save(self, *args, **kwargs):
+        fields = kwargs.get("update_fields")
+        if self.pk is not None and (fields is None or set(fields) - self.MUTABLE_FIELDS):
+            raise PermissionError("A response's consent cannot change; only its status can.")
+        super().save(*args, **kwargs)

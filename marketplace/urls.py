@@ -7,6 +7,7 @@ from marketplace.views import catalog, datasets, downloads, licenses, orders, st
 
 catalog_patterns = [
     path("catalog/", catalog.catalog, name="catalog"),
+    path("catalog/works/<int:work_id>/", catalog.catalog_work_page, name="catalog_work"),
     path(
         "catalog/works/<int:work_id>/<str:kind>/",
         catalog.catalog_work_file,
@@ -18,6 +19,8 @@ catalog_patterns = [
 dataset_patterns = [
     path("datasets/", datasets.dataset_list, name="list"),
     path("datasets/<uuid:dataset_uuid>/", datasets.dataset_detail, name="detail"),
+    path("datasets/<uuid:dataset_uuid>/rename/", datasets.dataset_rename_view, name="rename"),
+    path("datasets/<uuid:dataset_uuid>/delete/", datasets.dataset_delete_view, name="delete"),
     path("datasets/<uuid:dataset_uuid>/add/", datasets.dataset_add, name="add"),
     path("datasets/<uuid:dataset_uuid>/remove/", datasets.dataset_remove, name="remove"),
     path(
@@ -63,3 +66,43 @@ urlpatterns = [
     path("", include((order_patterns, "orders"))),
     path("", include((staff_patterns, "staff_market"))),
 ]
+
+# Data requests (namespace `data_requests`): the team's pages under /requests/, the creators'
+# under /studio/requests/.
+from marketplace.views import data_requests as dr  # noqa: E402
+
+data_request_patterns = [
+    path("requests/", dr.request_list, name="list"),
+    path("requests/<uuid:request_uuid>/", dr.request_detail, name="detail"),
+    path("requests/<uuid:request_uuid>/checkout/", dr.request_checkout, name="checkout"),
+    path(
+        "requests/<uuid:request_uuid>/checkout/cancel/",
+        dr.request_checkout_cancel,
+        name="checkout_cancel",
+    ),
+    path("requests/<uuid:request_uuid>/close/", dr.request_close, name="close"),
+    path("requests/<uuid:request_uuid>/cancel/", dr.request_cancel, name="cancel"),
+    path(
+        "requests/<uuid:request_uuid>/responses/<uuid:response_uuid>/accept/",
+        dr.response_accept,
+        name="accept",
+    ),
+    path(
+        "requests/<uuid:request_uuid>/responses/<uuid:response_uuid>/decline/",
+        dr.response_decline,
+        name="decline",
+    ),
+    path("studio/requests/", dr.studio_request_list, name="studio_list"),
+    path("studio/requests/<uuid:request_uuid>/", dr.studio_request_detail, name="studio_detail"),
+    path(
+        "studio/requests/<uuid:request_uuid>/offer/<int:work_id>/",
+        dr.studio_offer,
+        name="offer",
+    ),
+    path(
+        "studio/requests/offers/<uuid:response_uuid>/withdraw/",
+        dr.studio_withdraw,
+        name="withdraw",
+    ),
+]
+urlpatterns += [path("", include((data_request_patterns, "data_requests")))]

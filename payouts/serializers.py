@@ -4,6 +4,7 @@ from rest_framework import serializers
 from common.money import format_money
 from payouts.models import Payout, PayoutStatus
 from payouts.selectors.connect import AccountStatus
+from payouts.selectors.releases import DISPUTED, FROZEN, ON_DATE
 
 ACCOUNT_STATUSES = [
     AccountStatus.NOT_CONNECTED,
@@ -59,8 +60,36 @@ class PayoutAccountOutput(serializers.Serializer):
         return state.account.stripe_account_id if state.account else None
 
 
+@extend_schema_field({"type": "string", "enum": [ON_DATE, FROZEN, DISPUTED]})
+class WaitsForField(serializers.CharField):
+    pass
+
+
+class HeldReleaseOutput(serializers.Serializer):
+    currency = serializers.CharField()
+    amount = serializers.IntegerField(help_text="Minor units.")
+    amount_display = serializers.SerializerMethodField()
+    items = serializers.IntegerField(help_text="How many sold items the amount comes from.")
+    available_on = serializers.DateField(
+        allow_null=True, help_text="The day it becomes available; null when no date can be given."
+    )
+    waits_for = WaitsForField(
+        help_text="date (it becomes available on `available_on`), frozen (our staff hold it: "
+        "a freeze or a rights claim) or disputed (an open bank dispute took it back)."
+    )
+    explanation = serializers.CharField(help_text="Why there is no date, in plain words.")
+
+    def get_amount_display(self, release) -> str:
+        return format_money(release.amount, release.currency)
+
+
 class EarningsOutput(serializers.Serializer):
     balances = BalanceOutput(many=True)
+    held_releases = HeldReleaseOutput(
+        many=True,
+        help_text="Held money per day it becomes available, soonest first; then what waits on "
+        "a freeze or an open dispute.",
+    )
     payout_account = PayoutAccountOutput()
 
 

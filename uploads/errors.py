@@ -18,6 +18,7 @@ ANIMATED_IMAGE = "animated_image"
 QUOTA_EXCEEDED = "quota_exceeded"
 FILE_MISSING = "file_missing"
 TOO_MANY_FILES = "too_many_files"
+TITLE_TOO_LONG = "title_too_long"
 # Not refusals, but lines of an upload batch all the same, so its progress can finish.
 DUPLICATE = "duplicate"  # the same bytes were uploaded before: the existing work stands
 NOT_RECEIVED = "not_received"  # the uploader got no answer for the file: nothing was kept

@@ -20,6 +20,11 @@ def deletion_blocker(work) -> str | None:
 # Sections a higher app adds to a work's page: each gets (request, work) and returns HTML.
 work_page_sections: list[Callable[[object, object], str]] = []
 
+# Lines a higher app adds to each card of the works grid (licensing: on sale, at what price):
+# each gets (request, the works on the page) and returns {work id: HTML}, reading for all of
+# them at once so a page of cards costs no query per card.
+work_card_sections: list[Callable[[object, list], dict[int, str]]] = []
+
 
 # Called with a work id after processing committed (fingerprints and metadata stored): the
 # moderation app screens the work from here.

@@ -28,7 +28,14 @@ class TagsField(serializers.Field):
 class WorkSubmitInput(serializers.Serializer):
     # Empty files pass here so the service can answer its own `empty_file` code.
     file = serializers.FileField(allow_empty_file=True, help_text="One JPEG, PNG or WebP image.")
-    title = serializers.CharField(max_length=200)
+    # No max_length here: the service refuses an overlong title with its own code
+    # (`title_too_long`), which the web uploader's batch records for that one file.
+    title = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="At most 200 characters. Empty or left out: the file name without its "
+        "extension, underscores and dashes as spaces.",
+    )
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     tags = TagsField(required=False)
     ai_involvement = CanonicalChoiceField(choices=AiInvolvement.choices)

@@ -5,13 +5,37 @@ from __future__ import annotations
 import logging
 
 from allauth.account.models import EmailAddress
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from accounts.models import CreatorProfile, Membership, MembershipRole, Organization, Role, User
+from accounts.models import (
+    SYSTEM_ACTOR_EMAIL,
+    CreatorProfile,
+    Membership,
+    MembershipRole,
+    Organization,
+    Role,
+    User,
+)
 from accounts.services.teams import organization_create
 from config.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
+
+
+def system_actor() -> User:
+    """The account automatic acts are recorded as (see accounts.models.SYSTEM_ACTOR_EMAIL): it
+    can never sign in, nor pass a staff page's check."""
+    user, _ = User.objects.get_or_create(
+        email=SYSTEM_ACTOR_EMAIL,
+        defaults={
+            "role": Role.STAFF,
+            "is_staff": True,
+            "is_active": False,
+            "password": make_password(None),
+        },
+    )
+    return user
 
 
 @transaction.atomic

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "marketplace",
     "payouts",
     "moderation",
+    "collectives",
+    "insight",
     "transparency",
 ]
 

@@ -22,6 +22,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accounts.models import Membership, MembershipRole, Organization
 from accounts.services.notifications import notify
+from common.dates import day_text
 from config.errors import ApplicationError
 from licensing import registry
 from licensing.models import (
@@ -208,7 +209,7 @@ def _check_facts(*, declaration: ModelDeclaration, destroyed_on, method: str, no
     if destroyed_on < declaration.training_started_on:
         raise ApplicationError(
             "The model cannot have been destroyed before its training started "
-            f"({declaration.training_started_on.isoformat()}).",
+            f"({day_text(declaration.training_started_on)}).",
             code="invalid",
             fields={"destroyed_on": ["Before training started."]},
         )
@@ -352,7 +353,7 @@ def _tell_creators_attested(*, declaration: ModelDeclaration, attestation) -> No
             body=(
                 f"The team {declaration.organization.name} attested that its model "
                 f"{declaration.name} {declaration.version}, trained on your "
-                f"work{'s' if len(items) != 1 else ''} {titles}, was destroyed on {attestation.destroyed_on:%d %b %Y}.\n"
+                f"work{'s' if len(items) != 1 else ''} {titles}, was destroyed on {day_text(attestation.destroyed_on)}.\n"
                 f"Method: {attestation.method}"
             ),
             dedupe_key=f"attested:{declaration.uuid}:{creator.id}",
@@ -417,7 +418,7 @@ def attest_url(declaration: ModelDeclaration) -> str:
 def _tell_team_overdue(*, organization, declaration, deadline) -> None:
     body = (
         f"No owner of {organization.name} attested that the model {declaration.name} "
-        f"{declaration.version} was destroyed by {deadline:%d %b %Y}, as the terms of works it "
+        f"{declaration.version} was destroyed by {day_text(timezone.localdate(deadline))}, as the terms of works it "
         "was trained on require. Until an owner attests it, the team cannot buy licenses or "
         "download files, and Assent staff have been told. The creators have been told too."
     )

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from accounts.services.notifications import notify
+from common.dates import day_text
 from licensing.models import GrantStatus, LicenseGrant, LicenseGrantItem, ModelDeclarationItem
 from licensing.selectors.status import renews, requires_destruction, superseded_ids
 from licensing.services.duties import duties_settle_on_commit
@@ -179,7 +180,7 @@ class _Reminder:
         self.destroy += destroy
         if len(self.lines) < REMINDER_LINES:
             self.lines.append(
-                f"- {item.work_title}: ends {item.expires_at:%d %b %Y}"
+                f"- {item.work_title}: ends {day_text(timezone.localdate(item.expires_at))}"
                 + (", models trained on it must then be destroyed" if destroy else "")
             )
 
@@ -195,7 +196,7 @@ class _Reminder:
         )
         body = (
             f"Your team {grant.organization.name}'s license {grant.uuid} has items that end on "
-            f"{expires_on:%d %b %Y}:\n" + "\n".join(lines) + "\n\nAfter that date the files can "
+            f"{day_text(expires_on)}:\n" + "\n".join(lines) + "\n\nAfter that date the files can "
             "no longer be downloaded and the works may not be used for new training."
         )
         if self.destroy:

@@ -11,6 +11,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from accounts.services.notifications import notify
+from common.dates import day_text
 from config.celery import enqueue_or_log
 from licensing.models import LicenseGrantItem, ModelDeclaration
 from licensing.selectors.status import requires_destruction
@@ -19,8 +20,7 @@ STUDIO_MODELS_URL = "/studio/models/"
 
 
 def _day(value) -> str:
-    day = timezone.localdate(value) if hasattr(value, "tzinfo") else value
-    return f"{day.day} {day:%b %Y}"
+    return day_text(timezone.localdate(value) if hasattr(value, "tzinfo") else value)
 
 
 def notice_dedupe_key(declaration_id: int, creator_id: int) -> str:

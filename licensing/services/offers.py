@@ -12,7 +12,7 @@ from common.money import format_money, is_supported, normalise_currency, unsuppo
 from config.celery import enqueue_or_log
 from config.errors import ApplicationError
 from config.input_fields import not_one_of
-from licensing import documents
+from licensing import documents, registry
 from licensing.consent import ConsentContext
 from licensing.models import (
     BulkJobStatus,
@@ -82,6 +82,14 @@ def price_check(*, price_amount, currency: str) -> tuple[int, str]:
             fields={"price": ["Too high."]},
         )
     return price_amount, currency
+
+
+def offer_rules_check(*, work: Work, terms: LicenseTerms, price_amount: int, currency: str):
+    """Refuse (ApplicationError) a sale of this work on these terms at this price that a higher
+    app's rule forbids: a collective's floor on its pooled works. Offers and a creator's answer
+    to a buyer's data request (its own price) both ask."""
+    for check in registry.offer_checks:
+        check(work=work, terms=terms, price_amount=price_amount, currency=currency)
 
 
 def creator_display_name(user) -> str:
@@ -159,6 +167,7 @@ def offer_create(
                 code="work_not_offerable",
                 status=409,
             )
+        offer_rules_check(work=work, terms=terms, price_amount=price_amount, currency=currency)
         now = timezone.now()
         Offer.objects.filter(work=work, terms_hash=terms.hash, status=OfferStatus.ACTIVE).update(
             status=OfferStatus.RETIRED, ended_at=now

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET
 
 from accounts.permissions import creator_required
 from common.money import CURRENCY_EXPONENTS, format_money
@@ -13,18 +14,20 @@ from config.errors import ApplicationError
 from config.input_fields import parse_id
 from licensing import documents
 from licensing.consent import ConsentContext
-from licensing.forms import OfferTermsForm
+from licensing.forms import OfferPriceForm, OfferTermsForm
 from licensing.models import BulkOfferJob, Offer
-from licensing.money import price_floor
+from licensing.money import net_per_sale, price_floor
 from licensing.selectors.offers import (
     consent_history,
     live_licenses_for_work,
     offers_for_work,
+    sale_summaries,
 )
 from licensing.services.offers import (
     OFFERABLE_STATUSES,
     bulk_offer_job_create,
     offer_create,
+    offer_rules_check,
     offer_withdraw,
     shown_license_text,
     work_consent_withdraw,
@@ -46,6 +49,24 @@ def offers_panel(request, work) -> str:
         "can_offer": work.status in OFFERABLE_STATUSES,
     }
     return render_to_string("licensing/_offers_panel.html", context, request=request)
+
+
+def work_card_sale_lines(request, works) -> dict[int, str]:
+    """Each card of the works grid says whether the work is on sale and at what price, or
+    offers to make an offer (registered with uploads in AppConfig.ready)."""
+    summaries = sale_summaries(work_ids=[work.id for work in works])
+    return {
+        work.id: render_to_string(
+            "licensing/_work_card_sale.html",
+            {
+                "work": work,
+                "sale": summaries[work.id],
+                "can_offer": work.status in OFFERABLE_STATUSES,
+            },
+            request=request,
+        )
+        for work in works
+    }
 
 
 def _floors() -> list[tuple[str, str]]:
@@ -77,7 +98,40 @@ def _consent_context(form, *, works, creator, per_work: bool) -> dict:
         "price_display": format_money(
             form.cleaned_data["price_amount"], form.cleaned_data["currency"]
         ),
+        "net": net_per_sale(
+            price_amount=form.cleaned_data["price_amount"],
+            currency=form.cleaned_data["currency"],
+        ),
     }
+
+
+def _net_preview(request) -> dict:
+    """The fee and net figures under the price field, for the price on the form now (typed
+    and sent back, or the form's first price)."""
+    if request.method == "POST":
+        data = request.POST
+    else:
+        data = {
+            "price": OfferTermsForm.base_fields["price"].initial,
+            "currency": OfferTermsForm.base_fields["currency"].initial,
+        }
+    return _net_figures(data)
+
+
+def _net_figures(data) -> dict:
+    """`net` for licensing/_offer_net.html, or `net_errors`: why this price has none."""
+    form = OfferPriceForm(data)
+    net = form.net()
+    errors = [str(e) for field in ("price", "currency") for e in form.errors.get(field, [])]
+    return {"net": net, "net_errors": [] if net else errors}
+
+
+@creator_required
+@require_GET
+def offer_net(request):
+    """The fee and net figures for a price being typed (static/js/offer_net.js asks as the
+    creator types): the fragment the form page renders under the price field."""
+    return render(request, "licensing/_offer_net.html", _net_figures(request.GET))
 
 
 @creator_required
@@ -88,7 +142,20 @@ def offer_new(request, work_id: int):
     form = OfferTermsForm(request.POST or None)
     base = {"work": work, "presets": PRESETS.values(), "floors": _floors()}
     if request.method != "POST" or not form.is_valid() or _step(request) == "edit":
-        return render(request, "licensing/offer_form.html", {**base, "form": form})
+        context = {**base, "form": form, **_net_preview(request)}
+        return render(request, "licensing/offer_form.html", context)
+    try:
+        # Before the consent step: a collective's floor refuses the price here, not after.
+        offer_rules_check(
+            work=work,
+            terms=form.cleaned_data["terms"],
+            price_amount=form.cleaned_data["price_amount"],
+            currency=form.cleaned_data["currency"],
+        )
+    except ApplicationError as exc:
+        form.add_error("price", exc.message)
+        context = {**base, "form": form, **_net_preview(request)}
+        return render(request, "licensing/offer_form.html", context, status=400)
     context = {
         **base,
         **_consent_context(form, works=[work], creator=request.user, per_work=True),
@@ -183,7 +250,8 @@ def bulk_offer(request):
     if not works:
         return render(request, "licensing/bulk_form.html", {**base, "form": form, "nothing": True})
     if request.method != "POST" or not form.is_valid() or _step(request) == "edit":
-        return render(request, "licensing/bulk_form.html", {**base, "form": form})
+        context = {**base, "form": form, **_net_preview(request)}
+        return render(request, "licensing/bulk_form.html", context)
     context = {
         **base,
         **_consent_context(form, works=works, creator=request.user, per_work=False),

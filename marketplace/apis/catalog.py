@@ -1,4 +1,5 @@
-"""GET /api/v1/catalog/: the public catalog as JSON, with the same filters as the page."""
+"""GET /api/v1/catalog/ and GET /api/v1/catalog/works/{id}/: the public catalog and one work
+in it as JSON, with the same filters as the pages."""
 
 from __future__ import annotations
 
@@ -18,15 +19,19 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from common.money import CURRENCY_EXPONENTS, format_money
+from config.errors import ApplicationError
 from licensing.serializers import TermsOutput
 from licensing.terms import MAX_TERM_MONTHS, Use
+from marketplace import registry
 from marketplace.selectors.catalog import (
     COUNT_CAP,
     MAX_PER_PAGE,
     MEDIA_TYPES,
     SORTS,
+    asking_team_id,
     catalog_page,
     catalog_query_from_params,
+    catalog_work,
     creator_public_name,
     page_from_params,
 )
@@ -94,6 +99,21 @@ class CatalogWorkOutput(serializers.Serializer):
     @extend_schema_field(CatalogOfferOutput(many=True))
     def get_offers(self, work) -> list[dict]:
         return CatalogOfferOutput(work.catalog_offers, many=True, context=self.context).data
+
+
+class CatalogWorkDetailOutput(CatalogWorkOutput):
+    description = serializers.CharField()
+    byte_size = serializers.IntegerField(help_text="The original file's size in bytes.")
+    page_url = serializers.SerializerMethodField()
+    other_offers = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_page_url(self, work) -> str:
+        return self.context["request"].build_absolute_uri(reverse("catalog_work", args=[work.id]))
+
+    @extend_schema_field(CatalogOfferOutput(many=True))
+    def get_other_offers(self, work) -> list[dict]:
+        return CatalogOfferOutput(work.other_offers, many=True, context=self.context).data
 
 
 class CatalogPageOutput(serializers.Serializer):
@@ -212,8 +232,11 @@ class CatalogApi(APIView):
         },
     )
     def get(self, request):
-        query = catalog_query_from_params(request.query_params)
+        query = catalog_query_from_params(
+            request.query_params, organization_id=asking_team_id(request.user)
+        )
         number, per_page = page_from_params(request.query_params)
+        registry.catalog_searched(user=request.user, query=query, page=number)
         page = catalog_page(query, page=number, per_page=per_page, clamp=False)
         url = request.build_absolute_uri()
         return Response(
@@ -242,3 +265,46 @@ def _previous_url(url: str, page) -> str | None:
     return (
         remove_query_param(url, "page") if number == 1 else replace_query_param(url, "page", number)
     )
+
+
+# The filters that decide which of one work's offers fit (the others narrow a list of works).
+WORK_PARAMETERS = {
+    "use",
+    "commercial",
+    "term_months",
+    "can_destroy_models",
+    "currency",
+    "min_price",
+    "max_price",
+    "price_from",
+    "price_to",
+}
+
+
+class CatalogWorkApi(APIView):
+    """One work of the catalog, for anyone, as its page shows it."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="catalog_work",
+        summary="One work in the catalog",
+        description="A listed work with an offer on sale: `offers` are those that fit the "
+        "filters given (the catalog's own parameters: intended use, currency, price range; "
+        "cheapest first), `other_offers` the rest of what it is sold on. A work the catalog "
+        "does not show answers 404 `not_found`; bad filters 400 `invalid_filter`.",
+        parameters=[p for p in CATALOG_PARAMETERS if p.name in WORK_PARAMETERS],
+        responses={
+            200: CatalogWorkDetailOutput,
+            400: OpenApiResponse(ERROR_OUTPUT, description="A filter cannot be used."),
+            404: OpenApiResponse(ERROR_OUTPUT, description="No such work on sale."),
+        },
+    )
+    def get(self, request, work_id: int):
+        query = catalog_query_from_params(
+            request.query_params, organization_id=asking_team_id(request.user)
+        )
+        work = catalog_work(work_id=work_id, query=query)
+        if work is None:
+            raise ApplicationError("No such work on sale.", code="not_found", status=404)
+        return Response(CatalogWorkDetailOutput(work, context={"request": request}).data)

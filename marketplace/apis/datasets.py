@@ -1,5 +1,5 @@
 """Datasets API: create with an intended use and works (by id or catalog filter), read the
-quote, add and remove works, check out."""
+quote, rename, delete, add and remove works, check out."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from marketplace.selectors.datasets import dataset_for_member, dataset_quote, da
 from marketplace.serializers.datasets import (
     DatasetCreateInput,
     DatasetOutput,
+    DatasetRenameInput,
     DatasetSummaryOutput,
     DatasetWorksInput,
     DatasetWorksRemoveInput,
@@ -25,6 +26,8 @@ from marketplace.serializers.orders import CheckoutInput, OrderOutput
 from marketplace.services.checkout import order_checkout_start
 from marketplace.services.datasets import (
     dataset_create,
+    dataset_delete,
+    dataset_rename,
     dataset_works_add,
     dataset_works_remove,
     intended_use_parse,
@@ -94,6 +97,29 @@ class DatasetDetailApi(APIView):
     @extend_schema(responses=DatasetOutput)
     def get(self, request, dataset_uuid):
         return _dataset_response(dataset_for_member(user=request.user, dataset_uuid=dataset_uuid))
+
+    @extend_schema(
+        request=DatasetRenameInput,
+        responses=DatasetOutput,
+        description="Rename a draft. A bad name answers 400 `invalid_name`; a dataset checked "
+        "out or bought 409 `dataset_locked`.",
+    )
+    def patch(self, request, dataset_uuid):
+        dataset = dataset_for_member(user=request.user, dataset_uuid=dataset_uuid)
+        data = DatasetRenameInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return _dataset_response(dataset_rename(dataset=dataset, name=data.validated_data["name"]))
+
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        description="Delete a dataset and its items. Once it has an order (paid, awaiting "
+        "payment, or a checkout that expired or failed, which a late payment can still "
+        "complete) it is kept: 409 `dataset_has_orders`.",
+    )
+    def delete(self, request, dataset_uuid):
+        dataset_delete(dataset=dataset_for_member(user=request.user, dataset_uuid=dataset_uuid))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class DatasetWorksApi(APIView):

@@ -693,11 +693,13 @@ def _write_documents(package: Package) -> None:
         total_items=item_count,
         error="",
     )
+    works = f"{item_count} licensed work{'' if item_count == 1 else 's'}"
+    shard_count = f"{len(shards)} WebDataset shard{'' if len(shards) == 1 else 's'}"
     notify(
         user=order.placed_by,
         subject=f"Your package for {order.dataset.name} is ready",
         body=(
-            f"{item_count} licensed works in {len(shards)} WebDataset shard(s), with a Parquet "
+            f"{works} in {shard_count}, with a Parquet "
             "index, Croissant metadata, a manifest and the license summary. Download links are "
             "on the license page; every image carries the license in its metadata."
         ),

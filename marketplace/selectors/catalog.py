@@ -27,7 +27,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast
 
-from accounts.models import CreatorProfile
+from accounts.models import CreatorProfile, Role
+from accounts.selectors.teams import memberships_for_user
 from common.money import (
     DEFAULT_CURRENCY,
     is_supported,
@@ -36,9 +37,9 @@ from common.money import (
     unsupported_currency,
 )
 from config.errors import ApplicationError
-from config.input_fields import canonical_choice, not_one_of
+from config.input_fields import BIGINT_MAX, canonical_choice, not_one_of
 from licensing.models import Offer, OfferStatus
-from licensing.selectors.offers import compatible_offers, sellable_offers
+from licensing.selectors.offers import compatible_offers, sale_restricted, sellable_offers
 from licensing.terms import MAX_TERM_MONTHS, MIN_TERM_MONTHS, IntendedUse, OnExpiry, Use, uses_mask
 from uploads.models import Work, WorkStatus
 from uploads.validation import JPEG, PNG, WEBP
@@ -82,6 +83,9 @@ class CatalogQuery:
     min_height: int | None = None
     creator: int | None = None
     sort: str = "newest"
+    # The buyer team asking, when known: a collective may withhold its works from one team.
+    # Not a filter the team chooses, so not in to_params and not compared.
+    organization_id: int | None = field(default=None, compare=False)
 
     def to_params(self) -> dict[str, str | list[str]]:
         """The query back as parameters (minor-unit prices), for links, stored dataset filters
@@ -178,9 +182,20 @@ class _Reader:
         return default
 
 
-def catalog_query_from_params(params) -> CatalogQuery:
+def asking_team_id(user) -> int | None:
+    """The buyer team a catalog request speaks for: the caller's team when they are in exactly
+    one. Someone in several teams sees the catalog as any team would; their dataset's quote
+    applies the team's own rules (a collective withholding works from it)."""
+    if not (user and user.is_authenticated and user.role == Role.BUYER):
+        return None
+    team_ids = list(memberships_for_user(user=user).values_list("organization_id", flat=True)[:2])
+    return team_ids[0] if len(team_ids) == 1 else None
+
+
+def catalog_query_from_params(params, *, organization_id: int | None = None) -> CatalogQuery:
     """Parse catalog parameters (see the README's table); unknown parameters are ignored, bad
-    values raise ApplicationError(code="invalid_filter") naming each field."""
+    values raise ApplicationError(code="invalid_filter") naming each field. `organization_id`
+    is the asking team (see `asking_team_id`), not a parameter."""
     reader = _Reader(params)
     currency = _currency(reader)
     min_price, max_price = _price_bounds(reader, currency)
@@ -210,6 +225,7 @@ def catalog_query_from_params(params) -> CatalogQuery:
         ),
         creator=reader.integer("creator", low=1, high=2**63 - 1, label="The creator"),
         sort=sort if sort in SORTS else "newest",
+        organization_id=organization_id,
     )
     if reader.errors:
         raise ApplicationError(
@@ -318,9 +334,15 @@ def catalog_offers(query: CatalogQuery) -> QuerySet[Offer]:
     an intended use, its sellable_offers otherwise), in the asked currency, within the price
     range."""
     if query.intended is not None:
-        offers = compatible_offers(intended=query.intended, currency=query.currency)
+        offers = compatible_offers(
+            intended=query.intended,
+            currency=query.currency,
+            organization_id=query.organization_id,
+        )
     else:
-        offers = sellable_offers().filter(currency=query.currency)
+        offers = sellable_offers(organization_id=query.organization_id).filter(
+            currency=query.currency
+        )
     return _in_price_range(offers, query)
 
 
@@ -340,6 +362,7 @@ def _fitting_offers(query: CatalogQuery) -> QuerySet[Offer]:
             offers = offers.filter(commercial=True)
         if not intended.can_destroy_models:
             offers = offers.exclude(on_expiry=OnExpiry.DESTROY_MODELS)
+    offers = sale_restricted(offers, organization_id=query.organization_id, intended=intended)
     return _in_price_range(offers, query)
 
 
@@ -613,6 +636,37 @@ def sellable_work(*, work_id: int) -> Work | None:
         .only("id", "thumbnail", "preview")
         .first()
     )
+
+
+def catalog_work(*, work_id: int, query: CatalogQuery | None = None) -> Work | None:
+    """A work for its catalog page, or None unless the catalog shows it (listed, with an offer
+    on sale). It carries the creator's public name (`creator_name`) and every offer on sale,
+    cheapest first, split as its card splits them: `catalog_offers` fit `query` (its use,
+    currency and price range) and `other_offers` do not, so a work reached by a bare link or
+    in another currency still shows what it is sold on."""
+    if not 1 <= work_id <= BIGINT_MAX:  # no such row, and beyond what the database can compare
+        return None
+    query = query or CatalogQuery()
+    profile = CreatorProfile.objects.filter(user_id=OuterRef("owner_id"))
+    work = (
+        Work.objects.filter(id=work_id, status=WorkStatus.LISTED)
+        .annotate(creator_name=Subquery(profile.values("display_name")[:1]))
+        .only(*CARD_FIELDS, "description", "byte_size")
+        .first()
+    )
+    if work is None:
+        return None
+    offers = list(
+        sellable_offers(organization_id=query.organization_id)
+        .filter(work_id=work.id)
+        .order_by("price_amount", "-created_at", "-id")
+    )
+    if not offers:
+        return None
+    fitting = set(catalog_offers(query).filter(work_id=work.id).values_list("id", flat=True))
+    work.catalog_offers = [offer for offer in offers if offer.id in fitting]
+    work.other_offers = [offer for offer in offers if offer.id not in fitting]
+    return work
 
 
 def catalog_creator_name(creator_id: int) -> str:

@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from config.errors import ApplicationError
 from licensing.models import LicenseGrant, LicenseGrantItem
+from licensing.selectors.offers import compatible_offers
 from licensing.services.offers import creator_display_name
 from licensing.terms import OnExpiry
-from marketplace.models import Dataset, DatasetItem, Order, OrderItem, Refund
+from marketplace.models import Dataset, DatasetItem, DatasetStatus, Order, OrderItem, Refund
 from payouts.services.events import split_amount
 
 
@@ -39,6 +40,18 @@ def dataset_for_member(*, user, dataset_uuid) -> Dataset:
     if dataset is None:
         raise _not_found("dataset")
     return dataset
+
+
+def current_draft_dataset(*, user) -> Dataset | None:
+    """The dataset the catalog's "Add to dataset" adds to: the member's teams' most recently
+    changed draft."""
+    return datasets_for_member(user=user).filter(status=DatasetStatus.DRAFT).first()
+
+
+def dataset_work_ids(*, dataset: Dataset) -> frozenset[int]:
+    """The works in a dataset, read from its items (what the catalog marks "in dataset"): a
+    few thousand ids at most (DATASET_MAX_ITEMS), one query for a page of any size."""
+    return frozenset(dataset.items.values_list("work_id", flat=True))
 
 
 @dataclass
@@ -113,16 +126,29 @@ def dataset_quote(*, dataset: Dataset) -> Quote:
         "work__owner_id", "id"
     )
     lines: dict[int, CreatorLine] = {}
+    items = list(items)
+    # Sellable to this team for this use now: active and listed is not enough when a
+    # collective's floor or strike withholds the work (one query for every item).
+    on_sale = set(
+        compatible_offers(
+            intended=dataset.intended_use,
+            currency=dataset.currency,
+            organization_id=dataset.organization_id,
+        )
+        .filter(id__in=[i.offer_id for i in items])
+        .values_list("id", flat=True)
+    )
     for item in items:
-        share, fee = split_amount(item.offer.price_amount, fee_bps)
-        sellable = item.offer.status == "active" and item.work.status == "listed"
-        quote.items.append(QuoteItem(item, item.offer.price_amount, share, fee, sellable))
+        # The quoted price: the offer's for catalog works, the accepted one for a request's.
+        share, fee = split_amount(item.quoted_amount, fee_bps)
+        sellable = item.offer_id in on_sale
+        quote.items.append(QuoteItem(item, item.quoted_amount, share, fee, sellable))
         owner = item.work.owner
         line = lines.get(owner.id) or lines.setdefault(
             owner.id, CreatorLine(owner.id, creator_display_name(owner))
         )
         line.count += 1
-        line.amount += item.offer.price_amount
+        line.amount += item.quoted_amount
         line.share += share
         line.fee += fee
     quote.creators = sorted(lines.values(), key=lambda c: (-c.amount, c.creator_name))
@@ -220,3 +246,9 @@ def sales_for_creator(*, creator) -> QuerySet[OrderItem]:
         .select_related("order__organization", "work")
         .order_by("-order__paid_at", "-id")
     )
+
+
+def sold_items() -> QuerySet[OrderItem]:
+    """Every item of a paid order, not refunded: what was sold, to whom, when, for how much.
+    Higher apps narrow it (a collective: the works pooled with it at the time of sale)."""
+    return OrderItem.objects.filter(order__paid_at__isnull=False, refunded_at__isnull=True)

@@ -34,6 +34,15 @@ class DatasetCreateInput(serializers.Serializer):
     )
 
 
+class DatasetRenameInput(serializers.Serializer):
+    # Checked by the service (dataset_name_clean), so the API and the page refuse alike.
+    name = serializers.CharField(
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="The new name: 1 to 120 characters on one line (spaces are tidied).",
+    )
+
+
 class DatasetWorksInput(serializers.Serializer):
     work_ids = id_list(required=False)
     filters = serializers.DictField(required=False)

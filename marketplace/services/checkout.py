@@ -101,13 +101,15 @@ def _order_create(*, dataset: Dataset, user) -> Order:
             code="dataset_empty",
         )
     fee_bps = settings.PLATFORM_FEE_BPS
-    splits = [split_amount(i.offer.price_amount, fee_bps) for i in items]
+    # Each item sells at its quoted price: the offer's own price for works added from the
+    # catalog (kept equal by dataset_refresh), a data request's accepted price for its works.
+    splits = [split_amount(i.quoted_amount, fee_bps) for i in items]
     order = Order.objects.create(
         dataset=dataset,
         organization=dataset.organization,
         placed_by=user,
         currency=dataset.currency,
-        total_amount=sum(i.offer.price_amount for i in items),
+        total_amount=sum(i.quoted_amount for i in items),
         fee_amount=sum(fee for _, fee in splits),
         fee_bps=fee_bps,
         intended_use={
@@ -126,7 +128,7 @@ def _order_create(*, dataset: Dataset, user) -> Order:
             work_title=item.work.title,
             terms=item.offer.terms.canonical(),
             terms_hash=item.offer.terms_hash,
-            price_amount=item.offer.price_amount,
+            price_amount=item.quoted_amount,
             currency=item.offer.currency,
             creator_share=share,
             fee_amount=fee,

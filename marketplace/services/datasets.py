@@ -1,21 +1,25 @@
 """Datasets: a team states its intended use, adds works by hand or by a catalog filter, and
 gets one compatible offer per work (the cheapest). Works that stop being sellable are reported
-and dropped or re-priced on the dataset's notices, never silently."""
+and dropped or re-priced on the dataset's notices, never silently. A draft can be renamed, and
+a dataset deleted until it has an order."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import asdict, dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from common.money import is_supported, normalise_currency, unsupported_currency
 from config.errors import ApplicationError
 from config.input_fields import BIGINT_MAX, canonical_choice
-from licensing.selectors.offers import cheapest_compatible_offers
+from licensing.selectors.offers import cheapest_compatible_offers, compatible_offers
 from licensing.terms import IntendedUse, TermsError, Use
-from marketplace.models import Dataset, DatasetItem, DatasetStatus
+from marketplace import registry
+from marketplace.models import Dataset, DatasetItem, DatasetStatus, OrderStatus
 from marketplace.selectors.catalog import catalog_query_from_params, catalog_works
 
 
@@ -91,7 +95,8 @@ def dataset_create(
 ) -> tuple[Dataset, list[dict]]:
     """A new draft dataset, with works added by id and/or by a catalog filter. Returns the
     dataset and the works that could not be added, with why."""
-    name = (name or "").strip()[:120] or f"Dataset of {timezone.localdate():%d %b %Y}"
+    today = timezone.localdate()  # "Dataset of 7 Dec 2026", as dates read everywhere else
+    name = (name or "").strip()[:120] or f"Dataset of {today.day} {today:%b %Y}"
     with transaction.atomic():
         dataset = Dataset.objects.create(
             organization=organization,
@@ -152,15 +157,19 @@ def dataset_works_add(
                 code="dataset_too_large",
             )
         best = cheapest_compatible_offers(
-            work_ids=wanted, intended=dataset.intended_use, currency=dataset.currency
+            work_ids=wanted,
+            intended=dataset.intended_use,
+            currency=dataset.currency,
+            organization_id=dataset.organization_id,
         )
-        DatasetItem.objects.bulk_create(
+        added = DatasetItem.objects.bulk_create(
             DatasetItem(
                 dataset=dataset, work_id=w, offer=best[w], quoted_amount=best[w].price_amount
             )
             for w in wanted
             if w in best
         )
+        registry.dataset_quoted(dataset=dataset, items=added)
         if filters:
             dataset.filters = filters
         dataset.save(update_fields=["filters", "updated_at"])
@@ -211,13 +220,25 @@ def dataset_refresh(*, dataset: Dataset) -> list[ItemChange]:
         work_ids=[i.work_id for i in items],
         intended=dataset.intended_use,
         currency=dataset.currency,
+        organization_id=dataset.organization_id,
+    )
+    # The items' own offers that may still be sold to this team for this use: an offer can be
+    # active and listed yet off sale to the team (a collective's floor or strike).
+    still_on_sale = set(
+        compatible_offers(
+            intended=dataset.intended_use,
+            currency=dataset.currency,
+            organization_id=dataset.organization_id,
+        )
+        .filter(id__in=[i.offer_id for i in items])
+        .values_list("id", flat=True)
     )
     changes: list[ItemChange] = []
     for item in items:
         current = best.get(item.work_id)
         if current is not None and current.id == item.offer_id:
             continue
-        if current is not None and item.offer.is_active and item.work.status == "listed":
+        if current is not None and item.offer_id in still_on_sale:
             continue  # still on sale; a cheaper offer appearing does not change the quote
         if current is None:
             changes.append(
@@ -252,17 +273,84 @@ def _why_gone(item: DatasetItem) -> str:
         return "The creator withdrew consent for the offer."
     if item.offer.status == "retired":
         return "The creator changed the price or terms."
-    return "The offer is no longer on sale."
+    # Active and listed, yet not sellable to this team: a rule of the creators' collective.
+    return "The creators' collective no longer sells this work to your team for this use."
 
 
 def dataset_notices_clear(*, dataset: Dataset) -> None:
     Dataset.objects.filter(id=dataset.id).update(notices=[])
 
 
+NAME_MAX_LENGTH = Dataset._meta.get_field("name").max_length
+
+
+def dataset_name_clean(name) -> str:
+    """A dataset's name as given, on one line with single spaces; refused (`invalid_name`)
+    when empty, too long, or holding control characters (a NUL cannot even be stored)."""
+    text = " ".join(str(name or "").split())
+    problem = None
+    if not text:
+        problem = "Give the dataset a name."
+    elif len(text) > NAME_MAX_LENGTH:
+        problem = f"A name has at most {NAME_MAX_LENGTH} characters; this one has {len(text)}."
+    elif any(unicodedata.category(char) in {"Cc", "Cf", "Cs"} for char in text):
+        problem = "A name cannot hold control characters."
+    if problem:
+        raise ApplicationError(problem, code="invalid_name", fields={"name": [problem]})
+    return text
+
+
 def dataset_rename(*, dataset: Dataset, name: str) -> Dataset:
-    name = (name or "").strip()
-    if not name:
-        raise ApplicationError("Give the dataset a name.", fields={"name": ["Required."]})
-    dataset.name = name[:120]
-    dataset.save(update_fields=["name", "updated_at"])
+    """Rename a draft (a dataset checked out or bought keeps the name its order was placed
+    under: the receipt and the license list show it)."""
+    name = dataset_name_clean(name)
+    with transaction.atomic():
+        dataset = (
+            Dataset.objects.select_for_update().select_related("organization").get(id=dataset.id)
+        )
+        _require_draft(dataset)
+        dataset.name = name
+        dataset.save(update_fields=["name", "updated_at"])
     return dataset
+
+
+def dataset_delete_refusal(*, dataset: Dataset) -> ApplicationError | None:
+    """Why this dataset cannot be deleted, or None. Any order keeps it: a paid one is the
+    record of what the team licensed, an open one may still be paid, and so may one whose
+    checkout expired or failed (a late payment on it still grants the license)."""
+    order = dataset.orders.order_by("-created_at", "-id").first()
+    if order is None:
+        return None
+    if order.is_paid:
+        why = f"it was bought (order {order.number}) and stays as the record of that license"
+    elif order.status == OrderStatus.AWAITING_PAYMENT:
+        why = f"its checkout (order {order.number}) is awaiting payment"
+    else:
+        why = (
+            f"it was checked out before (order {order.number}, {order.get_status_display().lower()}"
+            "), and a payment that arrives late on that checkout still grants its license"
+        )
+    return ApplicationError(
+        f"“{dataset.name}” cannot be deleted: {why}.",
+        code="dataset_has_orders",
+        status=409,
+        extra={"order": str(order.uuid)},
+    )
+
+
+def dataset_delete(*, dataset: Dataset) -> None:
+    """Delete a dataset the team no longer wants, with its items; refused (409
+    `dataset_has_orders`) once it has an order."""
+    with transaction.atomic():
+        dataset = Dataset.objects.select_for_update().get(id=dataset.id)
+        refusal = dataset_delete_refusal(dataset=dataset)
+        if refusal is not None:
+            raise refusal
+        try:
+            dataset.delete()
+        except ProtectedError as exc:  # a record elsewhere that must keep pointing at it
+            raise ApplicationError(
+                f"“{dataset.name}” cannot be deleted: other records refer to it.",
+                code="dataset_in_use",
+                status=409,
+            ) from exc

@@ -13,9 +13,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.services.notifications import notify
+from common.dates import day_text
 from common.money import format_money
 from licensing.services.grants import GrantItemSpec, license_grant_create
-from licensing.terms import OnExpiry
+from licensing.terms import OnExpiry, uses_in_words
+from marketplace import registry
 from marketplace.models import Dataset, DatasetStatus, Order, OrderItem, OrderStatus
 from marketplace.services.delivery import package_request
 from marketplace.services.refunds import order_refund
@@ -63,6 +65,7 @@ def order_paid(*, order_id: int, payment_intent_id: str = "") -> Order:
             ]
         )
         Dataset.objects.filter(id=order.dataset_id).update(status=DatasetStatus.PURCHASED)
+        registry.order_sold(order=order, items=items)
         _tell_creators_of_sale(order, items, grant)
         _tell_team_of_purchase(order, len(items))
         # The download package is built by the worker once this commits.
@@ -126,7 +129,8 @@ def _sale_item(item: OrderItem) -> SaleItem:
 
 
 def _uses_text(terms: dict) -> str:
-    return ", ".join(terms["uses"]) + (" (commercial)" if terms["commercial"] else "")
+    """The uses as people say them ("fine-tuning and evaluation"), never the terms' slugs."""
+    return uses_in_words(terms["uses"]) + (" (commercial)" if terms["commercial"] else "")
 
 
 def _tell_creators_of_sale(order: Order, items: list[OrderItem], grant) -> None:
@@ -139,7 +143,8 @@ def _tell_creators_of_sale(order: Order, items: list[OrderItem], grant) -> None:
         net = sum(i.creator_share for i in creator_items)
         lines = [
             f"- {i.work_title}: {_uses_text(i.terms)}, until "
-            f"{expiries[i.item_ref]:%d %b %Y}; you earn {format_money(i.creator_share, i.currency)}"
+            f"{day_text(timezone.localdate(expiries[i.item_ref]))}; "
+            f"you earn {format_money(i.creator_share, i.currency)}"
             for i in creator_items
         ]
         count = len(creator_items)

@@ -267,7 +267,9 @@ def dispute_opened(*, dispute: dict) -> None:
         for item in items:
             dispute_opened_post(dispute_ref=dispute["id"], item_ref=item.item_ref)
         order.status = OrderStatus.DISPUTED
-        order.status_reason = f"Payment disputed ({dispute.get('reason') or 'no reason given'})."
+        # Stripe's reason is a slug ("product_not_received"); the team reads it as words.
+        why = str(dispute.get("reason") or "no reason given").replace("_", " ")
+        order.status_reason = f"Payment disputed ({why})."
         order.save(update_fields=["status", "status_reason"])
         creators = {i.creator for i in items}
     for creator in creators:

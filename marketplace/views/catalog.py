@@ -1,5 +1,6 @@
-"""The public catalog page (/catalog/) and the renditions it shows: facets, search, sort,
-pagination, each work with the offers that fit the chosen use, priced."""
+"""The public catalog page (/catalog/), each work's page (/catalog/works/<id>/) and the
+renditions they show: facets, search, sort, pagination, each work with the offers that fit the
+chosen use, priced."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ from django.shortcuts import render
 from common.money import CURRENCY_EXPONENTS, format_major, format_money
 from config.errors import ApplicationError
 from licensing.terms import MAX_TERM_MONTHS, USE_LABELS, Use
+from marketplace import registry
 from marketplace.selectors.catalog import (
     MEDIA_TYPES,
     SORTS,
     CatalogQuery,
+    asking_team_id,
     catalog_creator_name,
     catalog_page,
     catalog_query_from_params,
+    catalog_work,
     creator_public_name,
     popular_tags,
     sellable_work,
@@ -37,9 +41,10 @@ RENDITIONS = ("thumbnail", "preview")
 
 def catalog(request):
     try:
-        query = catalog_query_from_params(request.GET)
+        query = catalog_query_from_params(request.GET, organization_id=asking_team_id(request.user))
     except ApplicationError as exc:
         return render(request, "marketplace/catalog.html", _context(request, None, exc), status=400)
+    registry.catalog_searched(user=request.user, query=query, page=request.GET.get("page"))
     return render(request, "marketplace/catalog.html", _context(request, query, None))
 
 
@@ -179,6 +184,31 @@ def _intended_summary(query: CatalogQuery) -> str:
     if not intended.can_destroy_models:
         parts.append("without destroying models")
     return ", ".join(parts)
+
+
+def catalog_work_page(request, work_id: int):
+    """One work on sale, for anyone: its watermarked preview, creator, facts, every offer on
+    sale in plain words with its price, and its card's "add to dataset" action. The catalog's
+    filters come along in the address (the cards link with them), so the offers that fit the
+    team's use come first and "back" returns to the same results. A work the catalog does not
+    show is simply not found."""
+    filter_error, team_id = None, asking_team_id(request.user)
+    try:
+        query = catalog_query_from_params(request.GET, organization_id=team_id)
+    except ApplicationError as exc:
+        # The work is still worth showing; against no filter, and saying why.
+        query, filter_error = CatalogQuery(organization_id=team_id), exc
+    work = catalog_work(work_id=work_id, query=query)
+    if work is None:
+        raise Http404("This work is not on sale.")
+    work.public_creator_name = creator_public_name(work)
+    context = {
+        "work": work,
+        "query": query,
+        "filter_error": filter_error,
+        "intended_summary": _intended_summary(query),
+    }
+    return render(request, "marketplace/catalog_work.html", context)
 
 
 def catalog_work_file(request, work_id: int, kind: str):

@@ -22,7 +22,10 @@ from marketplace.selectors.datasets import dataset_for_member, dataset_quote, da
 from marketplace.services.checkout import order_checkout_cancel, order_checkout_start
 from marketplace.services.datasets import (
     dataset_create,
+    dataset_delete,
+    dataset_delete_refusal,
     dataset_notices_clear,
+    dataset_rename,
     dataset_works_add,
     dataset_works_remove,
     intended_use_parse,
@@ -180,7 +183,50 @@ def dataset_detail(request, dataset_uuid):
             "You left the payment page. Your checkout is still open: continue to payment, or "
             "cancel it to change the dataset.",
         )
-    return render(request, "marketplace/dataset_detail.html", _builder_context(request, dataset))
+    return _detail_page(request, dataset)
+
+
+def _detail_page(request, dataset, *, rename_error: ApplicationError | None = None, name=None):
+    context = {
+        **_builder_context(request, dataset),
+        # Said on the page before anyone tries: a dataset with an order is kept, and why.
+        "delete_refusal": dataset_delete_refusal(dataset=dataset),
+        "rename_error": rename_error,
+        "rename_value": dataset.name if name is None else name,
+    }
+    status = rename_error.status if rename_error else 200
+    return render(request, "marketplace/dataset_detail.html", context, status=status)
+
+
+@buyer_required
+@require_POST
+def dataset_rename_view(request, dataset_uuid):
+    dataset = _dataset(request, dataset_uuid)
+    name = request.POST.get("name", "")
+    try:
+        dataset = dataset_rename(dataset=dataset, name=name)
+    except ApplicationError as exc:
+        return _detail_page(request, dataset, rename_error=exc, name=name)
+    messages.success(request, f"Renamed to “{dataset.name}”.")
+    return redirect("datasets:detail", dataset.uuid)
+
+
+@buyer_required
+def dataset_delete_view(request, dataset_uuid):
+    """GET asks to confirm (or says why the dataset is kept); POST deletes."""
+    dataset = _dataset(request, dataset_uuid)
+    refusal = dataset_delete_refusal(dataset=dataset)
+    if request.method == "POST" and refusal is None:
+        try:
+            dataset_delete(dataset=dataset)
+        except ApplicationError as exc:  # an order was placed meanwhile
+            refusal = exc
+        else:
+            messages.success(request, f"Deleted “{dataset.name}”.")
+            return redirect("datasets:list")
+    context = {"dataset": dataset, "refusal": refusal, "item_count": dataset.items.count()}
+    status = refusal.status if refusal and request.method == "POST" else 200
+    return render(request, "marketplace/dataset_delete.html", context, status=status)
 
 
 def _builder_answer(request, dataset):

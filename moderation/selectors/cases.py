@@ -1,10 +1,10 @@
-"""Reads for review cases: the queue, one case with its signals, the decision log."""
+"""Reads for review cases: the queue, one case with its signals (the decision log is in
+selectors/log.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import MembershipRole
@@ -12,7 +12,6 @@ from licensing.selectors.status import declaration_state, team_overdue_declarati
 from moderation.models import (
     CaseKind,
     CaseStatus,
-    Decision,
     DecisionAction,
     ReviewCase,
     ScreeningSignal,
@@ -39,28 +38,6 @@ def case_signals(*, case: ReviewCase) -> list[ScreeningSignal]:
         .select_related("related_work__owner")
         .order_by("-weight", "id")
     )
-
-
-def decision_log(
-    *,
-    action: str = "",
-    actor_id: int | None = None,
-    account_id: int | None = None,
-    work_id: int | None = None,
-    batch=None,
-) -> QuerySet[Decision]:
-    decisions = Decision.objects.select_related("actor", "account", "case")
-    if action:
-        decisions = decisions.filter(action=action)
-    if actor_id:
-        decisions = decisions.filter(actor_id=actor_id)
-    if account_id:
-        decisions = decisions.filter(account_id=account_id)
-    if work_id:
-        decisions = decisions.filter(work_id=work_id)
-    if batch:
-        decisions = decisions.filter(batch=batch)
-    return decisions.order_by("-at", "-id")
 
 
 def work_open_case(*, work) -> ReviewCase | None:

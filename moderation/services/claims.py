@@ -9,7 +9,6 @@ import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import URLValidator, validate_email
@@ -18,8 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from accounts.models import Membership, Role, User
+from accounts.models import Membership, User
 from accounts.services.notifications import notify
+from accounts.services.users import system_actor
+from common.dates import day_text
 from common.money import format_money
 from config.errors import ApplicationError
 from licensing.services.grants import license_items_revoke
@@ -53,11 +54,6 @@ MAX_LINKS = 10
 MAX_TEXT = 5000
 # A sworn claim freezes someone's money: it goes ahead of screening holds in the staff queue.
 CLAIM_RISK_SCORE = 100
-# Freezes need a staff actor (payouts.Freeze.frozen_by is who froze it, and freeze_create
-# refuses anyone else). Filing is not a staff act and the claimant is not staff, so the
-# automatic freeze is recorded as made by this inactive, password-less system account; the
-# freeze's reason names the claim, and staff lifting it are recorded as themselves.
-SYSTEM_ACTOR_EMAIL = "moderation-system@assent.invalid"
 
 
 def claim_reference(claim: RightsClaim) -> str:
@@ -66,16 +62,11 @@ def claim_reference(claim: RightsClaim) -> str:
 
 
 def moderation_system_actor() -> User:
-    user, _ = User.objects.get_or_create(
-        email=SYSTEM_ACTOR_EMAIL,
-        defaults={
-            "role": Role.STAFF,
-            "is_staff": True,
-            "is_active": False,  # can never sign in or pass a staff page check
-            "password": make_password(None),
-        },
-    )
-    return user
+    """Freezes need a staff actor (payouts.Freeze.frozen_by is who froze it, and freeze_create
+    refuses anyone else). Filing is not a staff act and the claimant is not staff, so the
+    automatic freeze is recorded as the system account's, which pages show as "Automatic";
+    the freeze's reason names the claim, and staff lifting it are recorded as themselves."""
+    return system_actor()
 
 
 # --- Filing ------------------------------------------------------------------------------------
@@ -215,9 +206,15 @@ def claim_file(
 
 
 def _freeze_reason(claim: RightsClaim) -> str:
-    return (
-        f"Rights claim {claim_reference(claim)} under review (filed {claim.created_at:%Y-%m-%d})."
-    )
+    """Shown to the creator on their earnings page: a date as they read it."""
+    filed = day_text(timezone.localdate(claim.created_at))
+    return f"{_freeze_reason_start(claim)} under review (filed {filed})."
+
+
+def _freeze_reason_start(claim: RightsClaim) -> str:
+    # The claim's freeze is found by this start, which reasons written before the filing date
+    # was worded for people (2026-10-03 then) share too.
+    return f"Rights claim {claim_reference(claim)} "
 
 
 def _status_url(claim: RightsClaim) -> str:
@@ -477,7 +474,9 @@ def claim_dismiss(*, claim: RightsClaim, actor, reason: str) -> RightsClaim:
                 reason="Listed again: the rights claim on it was dismissed.",
             )
         for freeze in Freeze.objects.filter(
-            work_id=work.id, lifted_at__isnull=True, reason=_freeze_reason(claim)
+            work_id=work.id,
+            lifted_at__isnull=True,
+            reason__startswith=_freeze_reason_start(claim),
         ):
             freeze_lift(freeze=freeze, actor=actor)
         _close(claim, status=ClaimStatus.DISMISSED, actor=actor, reason=reason, work=work)

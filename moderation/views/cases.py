@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.models import User
+from accounts.models import SYSTEM_ACTOR_EMAIL, User
 from accounts.permissions import creator_required, staff_required
 from config.errors import ApplicationError
 from config.input_fields import canonical_choice, parse_id
@@ -23,11 +23,11 @@ from moderation.selectors.bans import account_history
 from moderation.selectors.cases import (
     case_get,
     case_signals,
-    decision_log,
     open_case_count,
     team_case_facts,
     work_open_case,
 )
+from moderation.selectors.log import AUTOMATIC, LOG_ACTIONS, case_log, decision_log, log_entries
 from moderation.selectors.overview import open_cases
 from moderation.services.decisions import case_answer, case_decide, cases_decide_bulk
 from moderation.views.bans import back_url
@@ -104,7 +104,7 @@ def review_case(request, case_id: int):
         "matches": [s for s in signals if s.related_work_id],
         "metadata_json": _pretty_metadata(case.work),
         "history": account_history(user=case.work.owner, exclude_work_id=case.work_id),
-        "case_decisions": case.decisions.select_related("actor"),
+        "case_decisions": case_log(case=case),
         "is_open": case.status == CaseStatus.OPEN,
         "decision_form": DecisionForm(),
         "is_claim": case.kind == CaseKind.CLAIM,
@@ -118,7 +118,7 @@ def _team_case(request, case: ReviewCase):
     context = {
         "case": case,
         "facts": team_case_facts(case=case),
-        "case_decisions": case.decisions.select_related("actor"),
+        "case_decisions": case_log(case=case),
         "is_open": case.status == CaseStatus.OPEN,
         "close_form": CloseForm(),
     }
@@ -155,7 +155,8 @@ def _int_param(request, name: str) -> int | None:
 
 @staff_required
 def review_log(request):
-    action = canonical_choice(request.GET.get("action", ""), DecisionAction.values) or ""
+    action = canonical_choice(request.GET.get("action", ""), [a for a, _ in LOG_ACTIONS]) or ""
+    actor = request.GET.get("actor", "").strip().lower()
     batch = request.GET.get("batch", "").strip()
     try:
         batch = uuid.UUID(batch) if batch else None
@@ -163,7 +164,8 @@ def review_log(request):
         batch = None
     filters = {
         "action": action,
-        "actor_id": _int_param(request, "actor"),
+        "actor_id": None if actor == AUTOMATIC else _int_param(request, "actor"),
+        "automatic": actor == AUTOMATIC,
         "account_id": _int_param(request, "account"),
         "work_id": _int_param(request, "work"),
         "batch": batch,
@@ -171,10 +173,16 @@ def review_log(request):
     page = Paginator(decision_log(**filters), DECISIONS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "page": page,
+        "entries": log_entries(page.object_list),
         "filters": filters,
         "is_filtered": any(filters.values()),
-        "actions": DecisionAction.choices,
-        "staff": User.objects.filter(is_staff=True).order_by("email").only("id", "email"),
+        "actions": LOG_ACTIONS,
+        # People only: the system account's acts are listed as automatic.
+        "staff": User.objects.filter(is_staff=True)
+        .exclude(email=SYSTEM_ACTOR_EMAIL)
+        .order_by("email")
+        .only("id", "email"),
+        "automatic_value": AUTOMATIC,
     }
     return render(request, "moderation/log.html", context)
 

@@ -13,8 +13,9 @@ Available money is kept per item (every available entry names the item it came f
 payouts/services/ledger.py). Taking a share back from available takes the item's own money first, then
 the creator's other money, works not frozen first, oldest first (`ledger.take_from`).
 
-Rounding: the creator's share is floor(amount × (10000 − fee_bps) / 10000); the fee is the rest,
-so each item's share and fee add up to its exact price and remainders go to the platform.
+Rounding (common/fees.py): the creator's share is floor(amount × (10000 − fee_bps) / 10000); the
+fee is the rest, so each item's share and fee add up to its exact price and remainders go to
+the platform.
 
 The holdback (licenses whose terms carry `destroy-models`; services/holdback.py):
 - A sale of such an item holds back floor(price × LICENSE_HOLDBACK_BPS / 10000) (default 10%).
@@ -51,6 +52,7 @@ from django.db import transaction
 from django.db.models import Min, Sum
 from django.utils import timezone
 
+from common.fees import fee_split
 from payouts.models import AccountKind, LedgerEntry
 from payouts.selectors.ledger import available_buckets, raw_balance
 from payouts.services.freezes import frozen_scope, is_frozen
@@ -84,10 +86,10 @@ class SaleItem:
 
 
 def split_amount(amount: int, fee_bps: int | None = None) -> tuple[int, int]:
-    """(creator share, platform fee) for one item; they add up to `amount` exactly."""
-    bps = settings.PLATFORM_FEE_BPS if fee_bps is None else fee_bps
-    share = amount * (10_000 - bps) // 10_000
-    return share, amount - share
+    """(creator share, platform fee) for one item; they add up to `amount` exactly. The rule
+    is common.fees.fee_split, which the creator's price form shows too."""
+    split = fee_split(amount, settings.PLATFORM_FEE_BPS if fee_bps is None else fee_bps)
+    return split.net, split.fee
 
 
 def holdback_amount(amount: int, holdback_bps: int) -> int:

@@ -25,6 +25,7 @@ from payouts.selectors.earnings import (
     ledger_line,
 )
 from payouts.selectors.freezes import creator_freezes
+from payouts.selectors.releases import held_releases
 
 LINES_PER_PAGE = 25
 
@@ -54,6 +55,7 @@ def earnings(request):
     )
     context = {
         "balances": creator_balances_all(creator=creator),
+        "releases": held_releases(creator=creator),
         "state": payout_account_state(creator=creator),
         "statuses": AccountStatus,
         "freezes": creator_freezes(creator=creator),

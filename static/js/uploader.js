@@ -1,13 +1,15 @@
-// The uploader on /studio/works/upload/. Choose or drop images, check the two declarations the
-// server requires, open an upload batch, send each file to the works API (two at a time) with a
-// progress bar, show what the server answered, then go on to the batch page.
+// The uploader on /studio/works/upload/. Choose or drop images, give each a title (prefilled
+// from its file name), check the two declarations the server requires, open an upload batch,
+// send each file to the works API (one request per file, two at a time) with a progress bar,
+// show what the server answered, then go on to the batch page.
 // The server decides what it accepts (type, size, pixels, quota): nothing is filtered here, and
 // every refusal shown is the server's own message.
 (function () {
   "use strict";
 
   var CONCURRENCY = 2; // files in flight at once; the form's data-concurrency may lower it
-  var TITLE_MAX = 200;
+  var TITLE_MAX = 200; // for the prefilled title only: a longer typed one is the server's to refuse
+  var rowCount = 0; // for unique ids of the title fields
 
   // --- small helpers ---------------------------------------------------------------------------
 
@@ -35,10 +37,12 @@
 
   function plural(n, one, many) { return n + " " + (n === 1 ? one : many); }
 
-  // The title a work starts with: its file name without the extension (editable later).
+  // The title a file's field starts with: its file name without the extension, underscores
+  // and dashes as spaces. The server gives the same title to a file sent with none
+  // (uploads.services.intake.title_from_filename).
   function titleFrom(name) {
-    var base = name.replace(/\.[^.]*$/, "").trim();
-    return (base || name).slice(0, TITLE_MAX);
+    var words = name.replace(/\.[^.]*$/, "").replace(/[_-]/g, " ").replace(/\s+/g, " ").trim();
+    return (words || name).slice(0, TITLE_MAX);
   }
 
   function parseJson(text) {
@@ -176,6 +180,7 @@
     item.progress.appendChild(item.bar);
     item.status = el("div", "small upload-status text-body-secondary", "Ready to upload");
     body.appendChild(head);
+    body.appendChild(this.titleField(item, file));
     body.appendChild(item.progress);
     body.appendChild(item.status);
     item.remove = el("button", "btn btn-sm btn-link text-body-secondary p-1 upload-remove");
@@ -192,6 +197,29 @@
     row.appendChild(line);
     item.row = row;
     return item;
+  };
+
+  // An editable title for the file, prefilled from its name; left empty, the server uses the
+  // same name-derived title.
+  Uploader.prototype.titleField = function (item, file) {
+    var id = "upload-title-" + (rowCount += 1);
+    var group = el("div", "input-group input-group-sm upload-title mt-1");
+    var label = el("label", "input-group-text", "Title");
+    label.htmlFor = id;
+    label.appendChild(el("span", "visually-hidden", " for " + file.name));
+    item.title = el("input", "form-control");
+    item.title.type = "text";
+    item.title.id = id;
+    item.title.value = titleFrom(file.name);
+    item.title.placeholder = titleFrom(file.name);
+    item.title.autocomplete = "off";
+    item.title.spellcheck = true;
+    item.title.setAttribute("data-title-input", "");
+    item.status.id = id + "-status"; // what the server says of this file, the title included
+    item.title.setAttribute("aria-describedby", item.status.id);
+    group.appendChild(label);
+    group.appendChild(item.title);
+    return group;
   };
 
   Uploader.prototype.render = function () {
@@ -373,7 +401,7 @@
     var self = this;
     var data = new FormData();
     data.append("file", item.file, item.file.name);
-    data.append("title", titleFrom(item.file.name));
+    data.append("title", item.title.value.trim());
     data.append("ai_involvement", declared.ai_involvement);
     data.append("rights_confirmed", "true");
     data.append("rights_holder", declared.rights_holder);
@@ -406,7 +434,7 @@
         var body = parseJson(xhr.responseText);
         item.loaded = item.file.size;
         if (xhr.status === 201 && body) {
-          self.setState(item, "uploaded", "Uploaded", body.id);
+          self.setState(item, "uploaded", "Uploaded as “" + body.title + "”", body.id);
         } else if (xhr.status === 200 && body && body.duplicate) {
           self.setState(item, "duplicate", "Already uploaded — existing work", body.id);
         } else {
@@ -414,6 +442,10 @@
           item.answered = true;
           // A 5xx kept nothing and wrote nothing down: the batch hears of it from us.
           item.notReceived = xhr.status >= 500;
+          if (body && body.fields && body.fields.title) {
+            item.title.classList.add("is-invalid");
+            item.title.setAttribute("aria-invalid", "true");
+          }
           self.setState(item, "refused", errorText(body, xhr.status));
         }
         resolve();

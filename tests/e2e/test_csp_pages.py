@@ -151,6 +151,7 @@ def test_a_creators_pages_render_without_a_violation_and_confirm_still_asks(
         "/studio/sales/",
         "/studio/earnings/",
         "/studio/licenses/",
+        "/studio/demand/",
         "/notifications/",
         # allauth's own pages (email, password) and our two-factor overview
         "/accounts/email/",

@@ -53,6 +53,8 @@ def test_every_roles_navigation_is_one_line_at_1280_px(
         }
         assert max(tops) - min(tops) < link_height, tops
         assert tab.locator("nav.site-nav .nav-link.active").count() <= 1
+        # Nor wider than the window: nothing (a "Sign out" cut off) needs scrolling sideways.
+        assert tab.evaluate("document.documentElement.scrollWidth") <= 1280
         screenshot(tab, f"nav-{role}")
     finally:
         context.close()

@@ -167,14 +167,14 @@ def test_creator_uploads_a_batch_and_follows_it_to_a_work(
     # made it, against its "no AI" declaration, is held for a person with a plain reason.
     assert dict(works.values_list("title", "status")) == {
         "Sunrise over the bay": WorkStatus.LISTED,
-        "forest-study": WorkStatus.PENDING_REVIEW,
-        "portrait_03": WorkStatus.LISTED,
+        "forest study": WorkStatus.PENDING_REVIEW,
+        "portrait 03": WorkStatus.LISTED,
     }
-    assert works.get(title="forest-study").status_reason.startswith("Held for review because")
+    assert works.get(title="forest study").status_reason.startswith("Held for review because")
     assert sorted(works.values_list("title", flat=True)) == [
         "Sunrise over the bay",
-        "forest-study",
-        "portrait_03",
+        "forest study",
+        "portrait 03",
     ]
     assert all(w.tags == ["landscape", "e2e"] and w.ai_involvement == "none" for w in works)
     assert all(w.thumbnail and w.preview for w in works)
@@ -189,8 +189,8 @@ def test_creator_uploads_a_batch_and_follows_it_to_a_work(
     page.wait_for_url(re.compile(r"/studio/works/$"))
     cards = page.locator(".work-card")
     expect(cards).to_have_count(3)
-    expect(cards.filter(has_text="forest-study")).to_contain_text("Waiting for review")
-    expect(cards.filter(has_text="portrait_03")).to_contain_text("Approved")
+    expect(cards.filter(has_text="forest study")).to_contain_text("Waiting for review")
+    expect(cards.filter(has_text="portrait 03")).to_contain_text("Approved")
     for image in cards.locator("img").all():
         expect(image).to_have_js_property("complete", True)
         assert image.evaluate("img => img.naturalWidth") > 0
@@ -220,7 +220,7 @@ def test_creator_uploads_a_batch_and_follows_it_to_a_work(
     screenshot(page, "8-work-detail")
 
     # The PNG's own metadata says AI made it, against the declaration: the page points it out.
-    forest = works.get(title="forest-study")
+    forest = works.get(title="forest study")
     assert forest.digital_source_type.endswith("trainedAlgorithmicMedia")
     page.goto(f"/studio/works/{forest.id}/")
     expect(page.get_by_text("This file says it was made with AI")).to_be_visible()

@@ -290,8 +290,8 @@ def test_notices_are_batched_per_creator_and_sent_once(buyer, django_capture_on_
     assert "Night market" in to_photographer.body and "Painting" not in to_photographer.body
     assert "Purpose: Text-to-image generator for our design tool" in to_painter.body
     assert "(commercial, generative)" in to_painter.body
-    assert "Training: 1 Feb 2027 to 1 Mar 2027" in to_painter.body
-    assert "until 10 Jan 2030 (the model must then be destroyed)" in to_painter.body
+    assert "Training: 1 February 2027 to 1 March 2027" in to_painter.body
+    assert "until 10 January 2030 (the model must then be destroyed)" in to_painter.body
     assert to_painter.url == "/studio/models/"
     assert sorted(m.to[0] for m in mail.outbox) == sorted([painter.email, photographer.email])
 

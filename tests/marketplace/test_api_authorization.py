@@ -111,6 +111,8 @@ class Endpoint:
             return {"work_ids": [team.spare_work_id]}
         if self.name == "dataset-works-remove":
             return {"work_ids": [team.item_work_id]}
+        if self.name == "dataset-rename":
+            return {"name": "Renamed"}
         if self.name == "order-refund":
             return {"reason": "Bought twice by mistake"}
         if self.name == "dataset-checkout":
@@ -122,6 +124,8 @@ ENDPOINTS = [
     Endpoint("dataset-list", "get", "/api/v1/datasets/", "list"),
     Endpoint("dataset-create", "post", "/api/v1/datasets/", "create"),
     Endpoint("dataset-detail", "get", "/api/v1/datasets/{draft}/", "object"),
+    Endpoint("dataset-rename", "patch", "/api/v1/datasets/{draft}/", "object"),
+    Endpoint("dataset-delete", "delete", "/api/v1/datasets/{draft}/", "object"),
     Endpoint("dataset-works-add", "post", "/api/v1/datasets/{draft}/works/", "object"),
     Endpoint("dataset-works-remove", "delete", "/api/v1/datasets/{draft}/works/", "object"),
     Endpoint("dataset-checkout", "post", "/api/v1/datasets/{draft}/checkout/", "object"),
@@ -135,7 +139,7 @@ ENDPOINTS = [
     Endpoint("license-package", "post", "/api/v1/licenses/{license}/package/", "object"),
 ]
 CALLERS = ["anonymous", "creator", "staff", "other-team", "member", "owner"]
-ALLOWED = {"get": 200, "post": 201, "delete": 200}
+ALLOWED = {"get": 200, "post": 201, "patch": 200, "delete": 200}
 
 
 def expected(endpoint: Endpoint, caller: str) -> int:
@@ -151,6 +155,8 @@ def expected(endpoint: Endpoint, caller: str) -> int:
         return 200
     if endpoint.name == "license-package":
         return 202  # a rebuild is queued
+    if endpoint.name == "dataset-delete":
+        return 204
     return ALLOWED[endpoint.method]
 
 
@@ -189,6 +195,9 @@ def test_every_endpoint_answers_each_caller_only_for_its_own_team(
 
     want = expected(endpoint, caller)
     assert response.status_code == want, response.content
+    if want == 204:  # deleted: nothing to read, and gone for good
+        assert not Dataset.objects.filter(uuid=a.draft.uuid).exists()
+        return
     body = response.json()
     if want >= 400:
         assert (

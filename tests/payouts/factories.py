@@ -6,8 +6,11 @@ freeze factories are in tests/factories/payouts.py."""
 from __future__ import annotations
 
 import itertools
+from functools import partial
+from unittest import mock
 
 from devtools.stripe_local.server import DEFAULT_SECRET_KEY
+from payouts.models import JournalTransaction
 from payouts.services.events import SaleItem, sale_post
 from tests.devtools.helpers import control
 from tests.factories import CreatorFactory, PayoutAccountFactory
@@ -45,6 +48,14 @@ def sell(
         ],
     )
     return item_ref
+
+
+def sell_on(when, creator, amount: int, currency: str = "USD", **kwargs) -> str:
+    """`sell` as of `when`: the hold counts from the sale's journal time, which the ledger
+    stamps as it writes (and PostgreSQL refuses to change afterwards)."""
+    stamped = partial(JournalTransaction, created_at=when)
+    with mock.patch("payouts.services.ledger.JournalTransaction", stamped):
+        return sell(creator, amount, currency, **kwargs)
 
 
 def sell_destroy_models(creator, amount=10_000, currency="USD", work_id=7) -> str:

@@ -83,6 +83,7 @@ PAGES = {
         "/studio/sales/",
         "/studio/earnings/",
         "/studio/licenses/",
+        "/studio/demand/",
         "/settings/tokens/",
         "/notifications/",
         "/accounts/2fa/",

@@ -345,8 +345,7 @@ def test_two_files_in_one_request(second_field, as_creator, media):
 @pytest.mark.parametrize(
     ("fields", "field"),
     [
-        ({"ai_involvement": "none", "rights_confirmed": "true"}, "title"),
-        ({"title": "   ", "ai_involvement": "none", "rights_confirmed": "true"}, "title"),
+        # No title is not among them: the file name gives one (tests/uploads/test_titles.py).
         ({"title": "Dusk", "rights_confirmed": "true"}, "ai_involvement"),
         (
             {"title": "Dusk", "ai_involvement": "maybe", "rights_confirmed": "true"},
@@ -358,7 +357,7 @@ def test_two_files_in_one_request(second_field, as_creator, media):
         ),
         ({"title": "Dusk", "ai_involvement": "none"}, "rights_confirmed"),
     ],
-    ids=["no-title", "blank-title", "no-ai", "bad-ai", "rights-false", "no-rights"],
+    ids=["no-ai", "bad-ai", "rights-false", "no-rights"],
 )
 def test_declarations_are_required(fields, field, as_creator, media):
     good = _accepted("jpeg_greyscale")

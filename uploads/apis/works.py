@@ -106,7 +106,7 @@ class WorkListCreateApi(APIView):
         result = work_submit(
             owner=request.user,
             upload=upload,
-            title=values["title"],
+            title=values.get("title", ""),
             ai_involvement=values["ai_involvement"],
             rights_confirmed=values["rights_confirmed"],
             rights_holder=values.get("rights_holder", ""),

@@ -1,10 +1,16 @@
-"""Reads for works: a creator's works, one work for a viewer, counts by status."""
+"""Reads for works: a creator's works, one work for a viewer, counts by status, a work's
+history as its creator reads it."""
 
 from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
-from uploads.models import Work, WorkStatus
+from accounts.selectors.users import is_system_actor
+from uploads.models import Work, WorkStatus, WorkStatusChange
+
+# Status changes no person made: processing (and its failure) are the intake's, the rest
+# (listed, held or rejected on screening) the screening's.
+PROCESSING_STEPS = {WorkStatus.PROCESSING, WorkStatus.FAILED}
 
 
 def works_for_owner(*, owner, status: str | None = None, q: str | None = None) -> QuerySet[Work]:
@@ -48,3 +54,28 @@ def work_titles(*, work_ids, owner=None) -> dict[int, str]:
     if owner is not None:
         works = works.filter(owner=owner)
     return dict(works.values_list("id", "title"))
+
+
+def status_change_by(change: WorkStatusChange, *, viewer) -> str:
+    """Who made a status change, as the work's creator may read it: never a staff member's or
+    a claimant's address, and an automatic one never as a person."""
+    actor = change.actor
+    if actor is None:
+        if change.from_status in PROCESSING_STEPS or change.to_status in PROCESSING_STEPS:
+            return "Automatic"
+        return "Automatic screening"
+    if is_system_actor(actor):
+        return "Automatic"
+    if viewer is not None and actor.id == viewer.id:
+        return "You"
+    if actor.is_staff:
+        return "Assent staff"
+    return "A rights claim"  # the only others who move someone's work are claimants
+
+
+def work_history(*, work: Work, viewer) -> list[WorkStatusChange]:
+    """The work's status changes, oldest first, each with `by` (status_change_by)."""
+    changes = list(work.status_changes.select_related("actor"))
+    for change in changes:
+        change.by = status_change_by(change, viewer=viewer)
+    return changes

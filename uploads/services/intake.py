@@ -28,6 +28,7 @@ from uploads.services.history import work_status_set
 from uploads.validation import validate_image
 
 MAX_TAGS = 30
+TITLE_MAX = Work._meta.get_field("title").max_length
 
 
 @dataclass
@@ -55,10 +56,32 @@ def clean_tags(tags) -> list[str]:
     return seen[:MAX_TAGS]
 
 
-def _check_declarations(*, title: str, ai_involvement: str, rights_confirmed: bool) -> None:
+def title_from_filename(filename: str | None) -> str:
+    """The title a work gets when none is typed: its file name without the extension,
+    underscores and dashes read as spaces ("dusk_over-the_bay.jpg" -> "dusk over the bay").
+    The web uploader prefills each file's title field the same way (static/js/uploader.js)."""
+    name = display_filename(filename)
+    words = " ".join(name.rsplit(".", 1)[0].replace("_", " ").replace("-", " ").split())
+    return (words or name)[:TITLE_MAX]
+
+
+def work_title(*, title: str | None, filename: str | None) -> str:
+    """The title typed for an upload, or the file name's when none was; a typed title longer
+    than a work keeps is refused (never cut short: the creator would not know)."""
+    typed = (title or "").strip()
+    if not typed:
+        return title_from_filename(filename)
+    if len(typed) > TITLE_MAX:
+        message = (
+            f"The title of {display_filename(filename)} is {len(typed)} characters long; "
+            f"a title has at most {TITLE_MAX}."
+        )
+        raise ApplicationError(message, code=errors.TITLE_TOO_LONG, fields={"title": [message]})
+    return typed
+
+
+def _check_declarations(*, ai_involvement: str, rights_confirmed: bool) -> None:
     fields = {}
-    if not (title or "").strip():
-        fields["title"] = ["Give the work a title."]
     if ai_involvement not in AiInvolvement.values:
         fields["ai_involvement"] = ["Say whether AI was involved: none, assisted or generated."]
     if not rights_confirmed:
@@ -104,7 +127,7 @@ def work_submit(
     *,
     owner: User,
     upload: UploadedFile,
-    title: str,
+    title: str = "",
     ai_involvement: str,
     rights_confirmed: bool,
     rights_holder: str = "",
@@ -112,7 +135,8 @@ def work_submit(
     tags=None,
     batch: UploadBatch | None = None,
 ) -> SubmitResult:
-    """Validate, de-duplicate and store one upload. Returns the new or the existing work."""
+    """Validate, de-duplicate and store one upload. Returns the new or the existing work. No
+    title (or a blank one) gives the work its file name's (`title_from_filename`)."""
     try:
         result = _work_submit(
             owner=owner,
@@ -195,9 +219,8 @@ def _work_submit(
         raise ApplicationError(blocked, code="upload_refused", status=403)
     if batch is not None and batch.owner_id != owner.id:
         raise ApplicationError("No such upload batch.", code="not_found", status=404)
-    _check_declarations(
-        title=title, ai_involvement=ai_involvement, rights_confirmed=rights_confirmed
-    )
+    title = work_title(title=title, filename=getattr(upload, "name", ""))
+    _check_declarations(ai_involvement=ai_involvement, rights_confirmed=rights_confirmed)
     upload.seek(0)
     sha256 = sha256_of_chunks(upload.chunks())
     # The same bytes again (a retried request, a second drop of the same file) get the work
@@ -220,7 +243,7 @@ def _work_submit(
                 uuid=work_uuid,
                 owner=owner,
                 batch=batch,
-                title=title.strip()[:200],
+                title=title,
                 description=(description or "").strip()[:5000],
                 tags=clean_tags(tags),
                 rights_holder=holder or owner.creator_profile.display_name,

@@ -16,9 +16,10 @@ from config.errors import ApplicationError
 from config.input_fields import canonical_choice
 from uploads.file_access import work_file_response
 from uploads.forms import WorkEditForm, WorkUploadDefaultsForm
+from uploads.metadata.display import metadata_sections, source_type_name
 from uploads.models import WorkStatus
-from uploads.registry import work_page_sections
-from uploads.selectors.works import status_counts, work_for_viewer, works_for_owner
+from uploads.registry import work_card_sections, work_page_sections
+from uploads.selectors.works import status_counts, work_for_viewer, work_history, works_for_owner
 from uploads.services.processing import work_retry
 from uploads.services.works import work_delete, work_update
 
@@ -31,15 +32,27 @@ def work_list(request):
     q = request.GET.get("q") or ""
     works = works_for_owner(owner=request.user, status=status, q=q)
     page = Paginator(works, PAGE_SIZE).get_page(request.GET.get("page"))
+    works = list(page.object_list)
     context = {
         "page": page,
-        "works": page.object_list,
+        "works": works,
+        "cards": _cards(request, works),
         "status": status,
         "q": q,
         "statuses": WorkStatus.choices,
         "counts": status_counts(owner=request.user),
     }
     return render(request, "uploads/work_list.html", context)
+
+
+def _cards(request, works: list) -> list[tuple[object, list[str]]]:
+    """Each work with the lines other apps add to its card (licensing: on sale, price). Each
+    section reads for the whole page at once; it renders from its own escaping templates."""
+    by_section = [section(request, works) for section in work_card_sections]
+    return [
+        (work, [mark_safe(lines.get(work.id, "")) for lines in by_section])  # noqa: S308
+        for work in works
+    ]
 
 
 @creator_required
@@ -84,7 +97,10 @@ def work_detail(request, work_id: int):
     context = {
         "work": work,
         "form": form,
-        "history": work.status_changes.select_related("actor"),
+        "history": work_history(work=work, viewer=request.user),
+        # Read for people: dates written out, JSON as key: value lines, codes as words.
+        "metadata_sections": metadata_sections(work.metadata),
+        "source_type": source_type_name(work.digital_source_type),
         # Rendered by the apps that registered them (licensing's offers panel, later more);
         # each returns HTML from its own templates, which escape their content.
         "sections": [mark_safe(section(request, work)) for section in work_page_sections],  # noqa: S308

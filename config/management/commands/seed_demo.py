@@ -10,6 +10,9 @@ from django.utils import timezone
 from accounts.models import Role, User
 from accounts.services.teams import invitation_create
 from accounts.services.users import user_create
+from collectives.models import Collective
+from collectives.services.membership import collective_found, collective_join
+from collectives.services.pool import works_assign
 from config.demo_images import demo_picture
 from licensing.consent import ConsentContext
 from licensing.models import LicenseGrant
@@ -64,6 +67,7 @@ class Command(BaseCommand):
         works = self._seed_works()
         self._seed_purchases()
         self._seed_lifecycle()
+        self._seed_collective()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready ({len(created)} new accounts, {works} new works). Sign in with password "
@@ -158,6 +162,37 @@ class Command(BaseCommand):
             intended=generative,
             work_ids=listed[4:],
         )
+
+    def _seed_collective(self) -> None:
+        """Ada and Kenji pool two listed works each in a collective Ada founded, with no floor
+        voted yet: a creator's first look shows how pooling and votes work."""
+        if Collective.objects.exists():
+            return
+        ada = User.objects.get(email="ada@demo.assent.local")
+        kenji = User.objects.get(email="kenji@demo.assent.local")
+        collective = collective_found(
+            founder=ada,
+            name="Open Horizon Collective",
+            charter=(
+                "Landscape photographers and illustrators who license together: we vote the "
+                "floors under our prices and which teams and uses our work is withheld from."
+            ),
+        )
+        collective_join(collective=collective, user=kenji)
+        for creator in (ada, kenji):
+            ids = list(
+                Work.objects.filter(owner=creator, status=WorkStatus.LISTED)
+                .order_by("id")
+                .values_list("id", flat=True)[:2]
+            )
+            if ids:
+                works_assign(
+                    collective=collective,
+                    user=creator,
+                    work_ids=ids,
+                    consent=True,
+                    context=ConsentContext(ip_address="127.0.0.1", user_agent="seed_demo"),
+                )
 
     def _seed_lifecycle(self) -> None:
         """Orbit Lab also bought a generative set three years ago whose terms say models must be

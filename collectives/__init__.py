@@ -1,0 +1,1 @@
+"""Collectives: creators who pool works and set terms together (floors, a data strike), by vote."""
