@@ -3,6 +3,8 @@ the team, the license and the terms of each sold item through this describer."""
 
 from __future__ import annotations
 
+from django.urls import reverse
+
 from licensing.terms import ON_EXPIRY_WORDS, LicenseTerms, uses_in_words
 from marketplace.models import OrderItem
 from payouts.registry import SaleDescription
@@ -27,7 +29,7 @@ def describe_order_items(item_refs: list[str]) -> dict[str, SaleDescription]:
         if ref.startswith(PREFIX) and ref[len(PREFIX) :].isdigit()
     ]
     items = OrderItem.objects.filter(id__in=ids).select_related(
-        "order__organization", "order__license_grant"
+        "order__organization", "order__license_grant", "order__dataset"
     )
     found = {}
     for item in items:
@@ -42,5 +44,7 @@ def describe_order_items(item_refs: list[str]) -> dict[str, SaleDescription]:
             net=item.creator_share,
             currency=item.currency,
             status="refunded" if item.refunded_at else "",
+            license_name=item.order.dataset.name,
+            license_url=reverse("transparency:license", args=[grant.uuid]) if grant else "",
         )
     return found

@@ -20,6 +20,8 @@ class SaleDescription:
     net: int
     currency: str
     status: str = ""  # e.g. "refunded", empty while it stands
+    license_name: str = ""  # what people call the license (the dataset's name)
+    license_url: str = ""  # its public record
 
 
 # Each gets item refs and returns {item_ref: SaleDescription} for those it knows.

@@ -358,7 +358,10 @@ def test_the_creators_earnings_name_the_work_team_license_and_terms_of_each_sale
     page = client.get("/studio/earnings/").content.decode()
     license_ref = order.license_grant.uuid.hex[:10].upper()
     assert "Harbour at dawn" in page and order.organization.name in page
-    assert license_ref in page and "generative training" in page and "3 years" in page
+    # The license by its name, linked to its public record; the id stays in the CSV.
+    assert order.dataset.name in page and f"/public/licenses/{order.license_grant.uuid}/" in page
+    assert "order_item:" not in page
+    assert "generative training" in page and "3 years" in page
     assert "$15.00" in page and "$3.00" in page and "$12.00" in page  # price − fee = net
 
     rows = b"".join(client.get("/studio/earnings.csv").streaming_content).decode().splitlines()
