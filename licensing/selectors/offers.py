@@ -33,8 +33,11 @@ def sale_summaries(*, work_ids) -> dict[int, WorkSaleSummary]:
     """{work id: summary} for every work asked about, in one query for them all; a work with
     no active offer has an empty summary."""
     summaries = {work_id: WorkSaleSummary() for work_id in work_ids}
+    # Less offers a rule keeps off sale (below a collective's floor raised after they were
+    # made): the creator sees "Not on sale" and can reprice, rather than a price nobody pays.
+    active = Offer.objects.filter(work_id__in=list(summaries), status=OfferStatus.ACTIVE)
     rows = (
-        Offer.objects.filter(work_id__in=list(summaries), status=OfferStatus.ACTIVE)
+        sale_restricted(active)
         .order_by("work_id", "price_amount", "id")
         .values_list("work_id", "price_amount", "currency")
     )

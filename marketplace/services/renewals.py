@@ -137,7 +137,13 @@ def renewal_quote(*, grant: LicenseGrant, user) -> RenewalQuote:
     work_ids = [i.work_id for i in items]
     work_status = dict(Work.objects.filter(id__in=work_ids).values_list("id", "status"))
     offers: dict[int, list[Offer]] = defaultdict(list)
-    for offer in sellable_offers().filter(work_id__in=work_ids, currency=currency):
+    # A renewal is a new sale: what is withheld from this team (a collective's strike) is not
+    # offered again.
+    on_sale = sellable_offers(
+        organization_id=grant.organization_id,
+        intended=order.dataset.intended_use if order else None,
+    )
+    for offer in on_sale.filter(work_id__in=work_ids, currency=currency):
         offers[offer.work_id].append(offer)
     withdrawn = set(
         Offer.objects.filter(

@@ -8,8 +8,10 @@ import pytest
 from collectives.models import ProposalKind
 from config.errors import ApplicationError
 from marketplace.services.checkout import order_freeze
+from marketplace.services.renewals import renewal_quote
 from tests.factories import BuyerFactory, DatasetFactory, ListedWorkFactory
 from tests.factories.accounts import team_of
+from tests.factories.marketplace import OrderFactory
 
 from .conftest import pass_proposal
 
@@ -58,3 +60,15 @@ def test_checkout_after_a_strike_drops_the_works_and_says_why(trio, media_root):
     assert dataset.items.count() == 0
     assert any("collective" in n["reason"] for n in dataset.notices)
     assert exc.value.code in {"quote_changed", "dataset_empty"}
+
+
+def test_a_team_strike_leaves_nothing_to_renew_for_that_team(trio, media_root):
+    buyer = BuyerFactory()
+    order = OrderFactory(user=buyer, works=trio.works, paid=True, build=False)
+    grant = order.license_grant
+    assert len(renewal_quote(grant=grant, user=buyer).renewable) == 3
+    pass_proposal(
+        trio.collective, trio.creators, ProposalKind.STRIKE_TEAM, {"team": team_of(buyer).slug}
+    )
+    quote = renewal_quote(grant=grant, user=buyer)
+    assert quote.renewable == [] and len(quote.not_renewable) == 3

@@ -10,6 +10,8 @@ from tests.factories import BuyerFactory, CreatorFactory, ListedWorkFactory, Sta
 from tests.factories.marketplace import OrderFactory
 from tests.helpers import totp_enable
 
+from .conftest import pass_proposal
+
 
 def client_for(user) -> Client:
     client = Client()
@@ -133,3 +135,14 @@ def test_members_see_sales_and_the_teams_that_bought(trio, media_root):
         client_for(trio.creators[2]).get(f"/collectives/{trio.collective.slug}/").content.decode()
     )
     assert "$15.00" in body and buyer.memberships.first().organization.name in body
+
+
+def test_the_works_grid_says_an_offer_below_a_raised_floor_is_not_on_sale(trio):
+    pass_proposal(
+        trio.collective,
+        trio.creators,
+        "floor_set",
+        {"use": "ai-train-generative", "currency": "USD", "amount": 2000},
+    )
+    body = client_for(trio.creators[1]).get("/studio/works/").content.decode()
+    assert "Not on sale" in body and "$15.00" not in body

@@ -7,6 +7,12 @@ import os
 
 import pytest
 
+from tests.devtools.helpers import control
+from tests.payouts.factories import use_local_stripe
+
+# The webhook secret the local Stripe server signs its events with in these journeys.
+SHOP_SECRET = "whsec_browser_journeys"
+
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
 # between page actions are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -31,3 +37,19 @@ def page(browser, live_server):
     yield page
     context.close()
     assert refused == [], "the Content-Security-Policy refused something on the way"
+
+
+@pytest.fixture
+def shop(settings, live_server, stripe_server, media_root):
+    """The app paying through the local Stripe server, which signs its events and delivers them
+    to the live server's /webhooks/stripe/; Stripe sends the buyer back to the live server."""
+    use_local_stripe(settings, stripe_server)
+    settings.STRIPE_WEBHOOK_SECRET = SHOP_SECRET
+    settings.SITE_URL = live_server.url
+    settings.PLATFORM_FEE_BPS = 2000
+    control(
+        stripe_server,
+        "webhook_endpoints",
+        {"url": f"{live_server.url}/webhooks/stripe/", "secret": SHOP_SECRET},
+    )
+    return stripe_server

@@ -16,31 +16,13 @@ from playwright.sync_api import expect
 
 from collectives.models import Collective, Proposal
 from marketplace.models import DataRequest, Order, OrderStatus
-from tests.devtools.helpers import control
 from tests.factories import BuyerFactory, CreatorFactory, DatasetFactory
 from tests.factories.accounts import team_of
 from tests.helpers import signed_in_tab
 from tests.marketplace.factories import listed_work
-from tests.payouts.factories import use_local_stripe
 from tests.uploads.images import jpeg_bytes, photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SECRET = "whsec_collective_journey"
-
-
-@pytest.fixture
-def shop(settings, live_server, stripe_server, media_root):
-    use_local_stripe(settings, stripe_server)
-    settings.STRIPE_WEBHOOK_SECRET = SECRET
-    settings.SITE_URL = live_server.url
-    settings.PLATFORM_FEE_BPS = 2000
-    control(
-        stripe_server,
-        "webhook_endpoints",
-        {"url": f"{live_server.url}/webhooks/stripe/", "secret": SECRET},
-    )
-    return stripe_server
 
 
 def _work(creator, title: str, seed: int):

@@ -20,7 +20,7 @@ from licensing.models import LicenseGrantItem
 from marketplace.models import Order, OrderStatus
 from marketplace.services.checkout import order_checkout_start
 from payouts.webhooks import event_process, event_record, handlers
-from tests.devtools.helpers import control
+from tests.e2e.conftest import SHOP_SECRET
 from tests.factories import BuyerFactory, CreatorFactory, StaffFactory
 from tests.helpers import DEFAULT_PASSWORD, totp_code, totp_enable
 from tests.marketplace.factories import deliver_all, listed_work, make_dataset, pay
@@ -28,24 +28,6 @@ from tests.payouts.factories import use_local_stripe
 from tests.uploads.images import jpeg_bytes, photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SECRET = "whsec_purchase_journey"
-
-
-@pytest.fixture
-def shop(settings, live_server, stripe_server, media_root):
-    """The app paying through the local Stripe server, which signs its events and delivers them
-    to the live server's /webhooks/stripe/; Stripe sends the buyer back to the live server."""
-    use_local_stripe(settings, stripe_server)
-    settings.STRIPE_WEBHOOK_SECRET = SECRET
-    settings.SITE_URL = live_server.url
-    settings.PLATFORM_FEE_BPS = 2000
-    control(
-        stripe_server,
-        "webhook_endpoints",
-        {"url": f"{live_server.url}/webhooks/stripe/", "secret": SECRET},
-    )
-    return stripe_server
 
 
 def _work(creator, title: str, price: int, seed: int):
@@ -178,7 +160,7 @@ def test_staff_refund_an_item_and_replay_a_failed_event(
     """Staff find the order, are asked for a reason, refund one item, and replay a Stripe event
     whose handler failed once."""
     use_local_stripe(settings, stripe_server)
-    settings.STRIPE_WEBHOOK_SECRET = SECRET
+    settings.STRIPE_WEBHOOK_SECRET = SHOP_SECRET
     ada = CreatorFactory(email="ada@example.com", profile__display_name="Ada Okafor")
     buyer = BuyerFactory(email="lin@orbit.example", membership__organization__name="Orbit Lab")
     dataset = make_dataset(

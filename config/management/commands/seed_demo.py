@@ -21,8 +21,9 @@ from licensing.services.expiry import license_items_expire
 from licensing.services.grants import months_after
 from licensing.services.offers import offer_create
 from licensing.terms import PRESETS
-from marketplace.models import Dataset
+from marketplace.models import DataRequest, Dataset
 from marketplace.services.checkout import order_freeze
+from marketplace.services.data_requests import data_request_create
 from marketplace.services.datasets import dataset_create, intended_use_parse
 from marketplace.services.fulfilment import order_paid
 from moderation.services.screening import work_screen
@@ -68,6 +69,7 @@ class Command(BaseCommand):
         self._seed_purchases()
         self._seed_lifecycle()
         self._seed_collective()
+        self._seed_request()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready ({len(created)} new accounts, {works} new works). Sign in with password "
@@ -193,6 +195,28 @@ class Command(BaseCommand):
                     consent=True,
                     context=ConsentContext(ip_address="127.0.0.1", user_agent="seed_demo"),
                 )
+
+    def _seed_request(self) -> None:
+        """Orbit Lab asks for landscapes to evaluate a model on: creators see an open data
+        request with their works that fit it (and the collective, the pool's fit)."""
+        if DataRequest.objects.exists():
+            return
+        lead = User.objects.get(email="lead@orbitlab.demo")
+        data_request_create(
+            organization=lead.memberships.get().organization,
+            user=lead,
+            title="Landscapes for an evaluation set",
+            description=(
+                "Wide landscapes, any season, to benchmark our image model on scenes it was "
+                "not trained on. Photographs or illustrations."
+            ),
+            intended=intended_use_parse(uses=["ai-evaluate"], commercial=True, months_needed=12),
+            count_wanted=20,
+            deadline=timezone.now() + timedelta(days=30),
+            price_amount=1500,
+            tags=["landscape"],
+            show_team_name=True,
+        )
 
     def _seed_lifecycle(self) -> None:
         """Orbit Lab also bought a generative set three years ago whose terms say models must be
