@@ -15,6 +15,10 @@ RUN groupadd --system --gid 1000 assent \
     && useradd --system --uid 1000 --gid assent --home-dir /app --no-create-home \
         --shell /usr/sbin/nologin assent
 
+# Chromaprint's fpcalc fingerprints audio works (screening and verification).
+RUN apt-get update && apt-get install -y --no-install-recommends libchromaprint-tools \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, so code changes do not reinstall them. requirements.lock is the
 # `uv pip compile ... --extra dev` lock: it includes the dev tools too (pytest, playwright's
 # Python package, moto, ruff). Harmless at runtime; a runtime-only lock could slim the image later.

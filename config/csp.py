@@ -61,6 +61,7 @@ class CSPMiddleware(BaseCSPMiddleware):
         for directive, origins in (
             ("form-action", stripe_page_origins()),
             ("img-src", media_origins()),
+            ("media-src", media_origins()),
         ):
             if origins:
                 update[directive] = [*update.get(directive, ()), *origins]

@@ -159,6 +159,23 @@ def cawg_training_mining(terms: LicenseTerms, *, license_url: str) -> dict:
 # --- XMP for delivered copies ----------------------------------------------------------------
 
 
+def license_constraint(
+    *, license_id: str, terms: LicenseTerms, expires_at: datetime, license_url: str
+) -> str:
+    """The license of a delivered copy in one line (XMP `plus:OtherConstraints`, and the
+    terms-of-use tag of a delivered recording)."""
+    return (
+        f"Assent license {license_id}: {', '.join(sorted(terms.uses))}; "
+        f"{'commercial' if terms.commercial else 'non-commercial'}; until "
+        f"{expires_at.date().isoformat()}; at expiry {terms.on_expiry}. See {license_url}"
+    )
+
+
+def rights_statement(*, rights_holder: str, license_url: str) -> str:
+    """The copyright line of a delivered copy (XMP `dc:rights`, a recording's copyright tag)."""
+    return f"© {rights_holder}. Licensed for AI training under {license_url}"
+
+
 def xmp_packet(
     *,
     license_id: str,
@@ -170,12 +187,10 @@ def xmp_packet(
 ) -> str:
     """The packet embedded in every delivered file. `plus:DataMining` says mining is prohibited
     except as the named license allows; `plus:OtherConstraints` names it and its expiry."""
-    constraint = (
-        f"Assent license {license_id}: {', '.join(sorted(terms.uses))}; "
-        f"{'commercial' if terms.commercial else 'non-commercial'}; until "
-        f"{expires_at.date().isoformat()}; at expiry {terms.on_expiry}. See {license_url}"
+    constraint = license_constraint(
+        license_id=license_id, terms=terms, expires_at=expires_at, license_url=license_url
     )
-    rights = f"© {rights_holder}. Licensed for AI training under {license_url}"
+    rights = rights_statement(rights_holder=rights_holder, license_url=license_url)
 
     def e(value: str) -> str:
         return escape(xml_safe(value))

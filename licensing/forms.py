@@ -16,17 +16,28 @@ from config.input_fields import (
     CurrencyFormField,
     parse_id,
 )
-from licensing.money import NetPerSale, net_per_sale, price_floor
+from licensing.money import MAX_PRICE, NetPerSale, net_per_sale, price_floor
+from licensing.pricing import RateNotApplicable, rate_price, rate_unit
 from licensing.services.destruction import EVIDENCE_MAX_BYTES, METHOD_MAX
 from licensing.terms import PRESETS, USE_LABELS, LicenseTerms, OnExpiry, TermsError, Use
 
 CUSTOM = "custom"
 
 
-def _clean_price(form: forms.Form, data: dict) -> None:
+def _clean_price(form: forms.Form, data: dict, work=None) -> None:
     """`price_amount` in minor units from the typed price, not below the floor; the same
-    answer on the offer forms and in their live fee and net figures."""
-    if not (data.get("currency") and data.get("price")):
+    answer on the offer forms and in their live fee and net figures. For an audio or text
+    work a typed rate (per minute, per 1,000 words) sets the price instead: `rate_price`
+    says how (licensing.pricing), and the offer stores only the price."""
+    if not data.get("currency"):
+        return
+    unit = rate_unit(work) if work is not None else None
+    if unit is not None and data.get("rate"):
+        _clean_rate(form, data, work)
+        return
+    if not data.get("price"):
+        if unit is not None and "price" not in form.errors:
+            form.add_error("price", f"Type a price per license, or a rate {unit.per}.")
         return
     try:
         data["price_amount"] = to_minor_units(data["price"], data["currency"])
@@ -38,6 +49,41 @@ def _clean_price(form: forms.Form, data: dict) -> None:
         form.add_error(
             "price", f"The lowest price is {format_money(floor, data['currency'])} per license."
         )
+
+
+def _clean_rate(form: forms.Form, data: dict, work) -> None:
+    currency = data["currency"]
+    try:
+        rate_amount = to_minor_units(data["rate"], currency)
+        priced = rate_price(work, rate_amount=rate_amount, currency=currency)
+    except (ValueError, RateNotApplicable) as exc:
+        form.add_error("rate", str(exc))
+        return
+    floor = price_floor(currency)
+    if priced.price_amount < floor:
+        form.add_error(
+            "rate",
+            f"At this rate the work costs {priced.price_display}; the lowest price is "
+            f"{format_money(floor, currency)} per license.",
+        )
+        return
+    if priced.price_amount > MAX_PRICE:
+        form.add_error(
+            "rate", f"At this rate the work costs {priced.price_display}: check the rate."
+        )
+        return
+    data["price_amount"] = priced.price_amount
+    data["rate_price"] = priced
+
+
+def _offer_rate_field(form: forms.Form, work) -> None:
+    """An audio or text work's form asks for a price or a rate: the price is no longer
+    required alone, and the rate field is named for the medium."""
+    unit = rate_unit(work) if work is not None else None
+    if unit is None:
+        return
+    form.fields["price"].required = False
+    form.fields["rate"].label = unit.label
 
 
 class OfferTermsForm(forms.Form):
@@ -69,6 +115,13 @@ class OfferTermsForm(forms.Form):
     attribution_required = forms.BooleanField(required=False, label="Credit me in model docs")
     price = forms.CharField(max_length=20, label="Price per license", initial="25")
     currency = CurrencyFormField(initial=DEFAULT_CURRENCY)
+    # Audio and text works only (the one-work form, `work=`): a rate that sets the price.
+    rate = forms.CharField(max_length=20, required=False, label="Price per unit")
+
+    def __init__(self, *args, work=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.work = work
+        _offer_rate_field(self, work)
 
     def clean(self):
         data = super().clean()
@@ -85,7 +138,7 @@ class OfferTermsForm(forms.Form):
                 self.add_error(exc.field if exc.field in self.fields else None, str(exc))
         elif data.get("preset") in PRESETS:
             data["terms"] = PRESETS[data["preset"]].terms
-        _clean_price(self, data)
+        _clean_price(self, data, self.work)
         return data
 
     @property
@@ -103,11 +156,22 @@ class OfferPriceForm(forms.Form):
         error_messages={"required": "Type a price to see Assent's fee and what you net."},
     )
     currency = CurrencyFormField()
+    rate = forms.CharField(max_length=20, required=False)
+
+    def __init__(self, *args, work=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.work = work
+        _offer_rate_field(self, work)
 
     def clean(self):
         data = super().clean()
-        _clean_price(self, data)
+        _clean_price(self, data, self.work)
         return data
+
+    @property
+    def rate_price(self):
+        """The price worked out from a typed rate (licensing.pricing.RatePrice), or None."""
+        return self.cleaned_data.get("rate_price") if self.is_valid() else None
 
     def net(self) -> NetPerSale | None:
         if not self.is_valid():

@@ -314,6 +314,9 @@ class PackageFileKind(models.TextChoices):
     MANIFEST = "manifest", "Manifest"
     LICENSE = "license", "License summary"
     ODRL = "odrl", "ODRL policy"
+    # The texts, one row per work (the tar shards hold images and recordings). Numbered like
+    # shards, and blocked like them when one of its items' licenses ends.
+    TEXT = "text", "Text Parquet file"
 
 
 class PackageFile(models.Model):

@@ -24,6 +24,7 @@ class SignalKind(models.TextChoices):
     VELOCITY = "velocity", "Unusual upload rate"
     FLOOD = "flood", "Many near-identical uploads in one account"
     LINKED_ACCOUNT = "linked_account", "Shares identifiers with another account"
+    UNCHECKED = "unchecked", "Could not be checked for copies"
 
 
 class ScreeningSignal(models.Model):

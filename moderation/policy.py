@@ -14,14 +14,17 @@ Weights (0-100):
   rights_mark        70  plus:DataMining DMI-PROHIBITED-SEECONSTRAINT naming an Assent license (a
                          re-upload of a copy we delivered); 35 other DMI-PROHIBITED* values or a
                          C2PA/CAWG training-mining `notAllowed`
-  ai_undeclared      55  declared "none" but IPTC/C2PA digital source type trainedAlgorithmicMedia
-                         or a generator's text chunk (A1111, ComfyUI, InvokeAI); 45 for EXIF
-                         Software / CreatorTool / C2PA claim generator of a known generator or a
-                         composite-with-AI source type; 40 declared "assisted" but the file says
-                         wholly generated
-  author_mismatch    30  EXIF Artist/Copyright, XMP dc:creator/dc:rights or IPTC By-line names
-                         someone other than the uploader (display name, email) and the declared
-                         rights holder
+  ai_undeclared      55  declared "none" but IPTC/C2PA digital source type trainedAlgorithmicMedia,
+                         a generator's text chunk (A1111, ComfyUI, InvokeAI), an audio encoder or
+                         comment tag naming an AI music or voice generator (Suno, Udio,
+                         ElevenLabs...) or a text that gives itself away ("as an AI language
+                         model"); 45 for EXIF Software / CreatorTool / C2PA claim generator of a
+                         known generator or a composite-with-AI source type; 40 declared
+                         "assisted" but the file says wholly generated
+  author_mismatch    30  EXIF Artist/Copyright, XMP dc:creator/dc:rights or IPTC By-line (audio:
+                         the artist or copyright tag; text: EPUB dc:creator or the front matter's
+                         author) names someone other than the uploader (display name, email) and
+                         the declared rights holder
   flood              35  MODERATION_FLOOD_MIN_SIMILAR or more of the account's own works within the
                          match threshold of this one
   velocity           30  a new account over MODERATION_NEW_ACCOUNT_MAX_PER_HOUR / _PER_DAY; 20 an
@@ -29,9 +32,19 @@ Weights (0-100):
                          MODERATION_HISTORY_BURST_FACTOR times its usual rate
   linked_account     40  shares an identifier with a banned account; 20 with an account whose works
                          were rejected or removed; 5 otherwise (shown to staff, never decisive)
+  unchecked          40  an audio work processing could not fingerprint: screening could not look
+                         for copies (held for a person whatever the score: never listed unseen)
+
+Audio and text works use the same kinds: exact_duplicate 60 for another account's text with the
+same normalized wording (Work.text_sha256; a copy with other line breaks, case or punctuation);
+near_duplicate 50 for another account's recording that matches once aligned (Chromaprint score
+>= uploads.audio.fingerprint.MATCH_SCORE: re-encoded, trimmed, gain-changed, a clip) or text whose
+estimated shingle Jaccard is >= uploads.text.fingerprint.MATCH_SIMILARITY (a lightly edited copy).
+The earlier upload is presumed the original, as for pictures.
 
 Outcome: a hard rule first (known stolen, exact copy of a listed work, uploader banned → reject);
-then score >= MODERATION_REJECT_SCORE → reject, >= MODERATION_HOLD_SCORE → hold, else list.
+then score >= MODERATION_REJECT_SCORE → reject, >= MODERATION_HOLD_SCORE → hold, else list; a
+work that could not be checked for copies is never listed by the machine (at least hold).
 """
 
 from __future__ import annotations
@@ -44,7 +57,7 @@ from django.conf import settings
 from moderation.models import Outcome, SignalKind
 
 # Bump whenever a weight, a rule or a threshold's meaning changes; stored on every Screening.
-POLICY_VERSION = "2026-11.1"
+POLICY_VERSION = "2026-12.1"
 
 WEIGHTS = {
     "known_stolen": 100,
@@ -63,6 +76,10 @@ WEIGHTS = {
     "linked_banned": 40,
     "linked_rejected": 20,
     "linked_plain": 5,
+    "exact_text_duplicate": 60,
+    "near_duplicate_audio": 50,
+    "near_duplicate_text": 50,
+    "unchecked": 40,
 }
 
 MAX_SCORE = 100
@@ -107,6 +124,11 @@ def _hard_rule(signals: list[SignalView], *, uploader_banned: bool) -> str:
     return ""
 
 
+def _needs_person(signals: list[SignalView]) -> bool:
+    # Screening that could not look for copies has cleared nothing: a person looks instead.
+    return any(signal.kind == SignalKind.UNCHECKED for signal in signals)
+
+
 def _reasons(signals: list[SignalView]) -> list[str]:
     # Strongest first, one line per kind: what the creator and staff read.
     seen, reasons = set(), []
@@ -131,7 +153,7 @@ def screening_judge(signals: Iterable[SignalView], *, uploader_banned: bool = Fa
         )
     if score >= settings.MODERATION_REJECT_SCORE:
         outcome = Outcome.REJECT
-    elif score >= settings.MODERATION_HOLD_SCORE:
+    elif score >= settings.MODERATION_HOLD_SCORE or _needs_person(signals):
         outcome = Outcome.HOLD
     else:
         outcome = Outcome.LIST

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.http import FileResponse, Http404, HttpResponseRedirect
 
 from uploads import storage
-from uploads.renditions import RENDITION_MEDIA_TYPE
+from uploads.processed import rendition_media_type
 from uploads.selectors.works import work_for_viewer
 
 KINDS = ("original", "thumbnail", "preview")
@@ -24,7 +24,7 @@ def work_file_response(request, *, work_id: int, kind: str):
     field = getattr(work, kind)
     if not field:
         raise Http404("This file is not ready yet.")
-    media_type = work.media_type if kind == "original" else RENDITION_MEDIA_TYPE
+    media_type = work.media_type if kind == "original" else rendition_media_type(field.name)
     download_name = None
     if kind == "original":
         extension = field.name.rsplit(".", 1)[-1]

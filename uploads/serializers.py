@@ -27,7 +27,11 @@ class TagsField(serializers.Field):
 
 class WorkSubmitInput(serializers.Serializer):
     # Empty files pass here so the service can answer its own `empty_file` code.
-    file = serializers.FileField(allow_empty_file=True, help_text="One JPEG, PNG or WebP image.")
+    file = serializers.FileField(
+        allow_empty_file=True,
+        help_text="One work: a JPEG, PNG or WebP image, a WAV, FLAC, MP3 or Ogg recording, or a "
+        "text (.txt, .md, .epub).",
+    )
     # No max_length here: the service refuses an overlong title with its own code
     # (`title_too_long`), which the web uploader's batch records for that one file.
     title = serializers.CharField(
@@ -96,14 +100,32 @@ class WorkOutput(serializers.ModelSerializer):
             "ai_involvement",
             "declared_at",
             "original_filename",
+            "kind",
             "media_type",
             "byte_size",
             "width",
             "height",
+            "duration_ms",
+            "sample_rate",
+            "channels",
+            "word_count",
+            "language",
+            "excerpt",
             "files",
             "fingerprints",
             "created_at",
             "updated_at",
+        ]
+        # The medium's facts: read from the file at intake (size) or in processing (language,
+        # excerpt); never set through the API.
+        read_only_fields = [
+            "kind",
+            "duration_ms",
+            "sample_rate",
+            "channels",
+            "word_count",
+            "language",
+            "excerpt",
         ]
 
     def get_files(self, work) -> dict[str, str | None]:

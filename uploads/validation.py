@@ -51,24 +51,34 @@ class ValidatedImage:
     height: int
 
 
-def sniff_format(head: bytes) -> ImageFormat:
+def sniff_image(head: bytes) -> ImageFormat | None:
     if head.startswith(b"\xff\xd8\xff"):
         return JPEG
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return PNG
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return WEBP
+    return None
+
+
+def refuse_unknown(head: bytes, *, accepted: str = "a JPEG, PNG or WebP image") -> None:
+    """Name what the file is when we know the kind, so the refusal says more than "no"."""
     for signature, name in _REFUSED_SIGNATURES:
         if head.startswith(signature):
-            raise UploadRefused(
-                errors.UNSUPPORTED_TYPE, f"This file is {name}. Upload a JPEG, PNG or WebP image."
-            )
-    lowered = head.lstrip().lower()
+            raise UploadRefused(errors.UNSUPPORTED_TYPE, f"This file is {name}. Upload {accepted}.")
+    lowered = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if lowered.startswith((b"<svg", b"<?xml", b"<!doctype", b"<html")):
         raise UploadRefused(
             errors.UNSUPPORTED_TYPE,
-            "This file is markup (SVG or HTML), not an image we accept. Upload JPEG, PNG or WebP.",
+            f"This file is markup (SVG or HTML), not a work we accept. Upload {accepted}.",
         )
+
+
+def sniff_format(head: bytes) -> ImageFormat:
+    fmt = sniff_image(head)
+    if fmt is not None:
+        return fmt
+    refuse_unknown(head)
     raise UploadRefused(errors.UNSUPPORTED_TYPE, "This file is not a JPEG, PNG or WebP image.")
 
 

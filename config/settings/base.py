@@ -266,6 +266,7 @@ SPECTACULAR_SETTINGS = {
         "WorkStatusEnum": "uploads.models.WorkStatus.choices",
         "OfferStatusEnum": "licensing.models.OfferStatus.choices",
         "AiInvolvementEnum": "uploads.models.AiInvolvement.choices",
+        "WorkKindEnum": "uploads.models.WorkKind.choices",
     },
 }
 
@@ -351,6 +352,8 @@ CONTENT_SECURITY_POLICY = {
         # toggler as data: SVGs, and for the two-factor QR code (a data: URI). With S3, the
         # storage's origin is added per request: previews are presigned redirects.
         "img-src": [SELF, "data:"],
+        # Audio previews (players); with S3 the storage's origin is added per request.
+        "media-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
         "frame-ancestors": [NONE],
@@ -377,8 +380,26 @@ UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=60_000_000)
 UPLOAD_MIN_DIMENSION = env.int("UPLOAD_MIN_DIMENSION", default=64)
 UPLOAD_DAILY_FILES = env.int("UPLOAD_DAILY_FILES", default=500)
 UPLOAD_DAILY_BYTES = env.int("UPLOAD_DAILY_BYTES", default=5 * 1024 * 1024 * 1024)
+# Text works (prose, poetry, articles): plain text, Markdown and EPUB (uploads/text/).
+TEXT_MAX_BYTES = env.int("TEXT_MAX_BYTES", default=5 * 1024 * 1024)  # plain text and Markdown
+TEXT_MAX_WORDS = env.int("TEXT_MAX_WORDS", default=300_000)
+TEXT_MIN_WORDS = env.int("TEXT_MIN_WORDS", default=20)
+TEXT_EXCERPT_WORDS = env.int("TEXT_EXCERPT_WORDS", default=120)
+# An EPUB is a ZIP: its entries are read in memory only, within these bounds (zip bombs).
+EPUB_MAX_ENTRIES = env.int("EPUB_MAX_ENTRIES", default=2_000)
+EPUB_MAX_UNCOMPRESSED = env.int("EPUB_MAX_UNCOMPRESSED", default=50 * 1024 * 1024)
+EPUB_MAX_RATIO = env.int("EPUB_MAX_RATIO", default=100)  # per entry, uncompressed : compressed
 RENDITION_THUMBNAIL_PX = 400
 RENDITION_PREVIEW_PX = 1200
+# Audio works (uploads/audio/validation.py): checked from the header before any decode.
+AUDIO_MAX_SECONDS = env.int("AUDIO_MAX_SECONDS", default=20 * 60)
+AUDIO_MIN_SECONDS = env.int("AUDIO_MIN_SECONDS", default=1)
+AUDIO_MIN_SAMPLE_RATE = env.int("AUDIO_MIN_SAMPLE_RATE", default=8000)
+AUDIO_MAX_SAMPLE_RATE = env.int("AUDIO_MAX_SAMPLE_RATE", default=192_000)
+# Mono or stereo: the preview and the fingerprint fold channels to mono, which is only a fair
+# mix for two, and buyers' training sets are mono or stereo; a surround master can be sent as
+# its stereo mix.
+AUDIO_MAX_CHANNELS = env.int("AUDIO_MAX_CHANNELS", default=2)
 # A request may carry one file plus a few fields; bigger bodies are refused before parsing.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 20

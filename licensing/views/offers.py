@@ -17,6 +17,7 @@ from licensing.consent import ConsentContext
 from licensing.forms import OfferPriceForm, OfferTermsForm
 from licensing.models import BulkOfferJob, Offer
 from licensing.money import net_per_sale, price_floor
+from licensing.pricing import rate_unit
 from licensing.selectors.offers import (
     consent_history,
     live_licenses_for_work,
@@ -102,12 +103,15 @@ def _consent_context(form, *, works, creator, per_work: bool) -> dict:
             price_amount=form.cleaned_data["price_amount"],
             currency=form.cleaned_data["currency"],
         ),
+        # A price set by a rate says so to its creator ("$12.00 · $4.00 a minute"); the
+        # offer, and so every buyer, has only the price.
+        "rate_price": form.cleaned_data.get("rate_price"),
     }
 
 
-def _net_preview(request) -> dict:
+def _net_preview(request, work: Work | None = None) -> dict:
     """The fee and net figures under the price field, for the price on the form now (typed
-    and sent back, or the form's first price)."""
+    and sent back, or the form's first price), or the price a typed rate sets for `work`."""
     if request.method == "POST":
         data = request.POST
     else:
@@ -115,23 +119,40 @@ def _net_preview(request) -> dict:
             "price": OfferTermsForm.base_fields["price"].initial,
             "currency": OfferTermsForm.base_fields["currency"].initial,
         }
-    return _net_figures(data)
+    return _net_figures(data, work=work)
 
 
-def _net_figures(data) -> dict:
-    """`net` for licensing/_offer_net.html, or `net_errors`: why this price has none."""
-    form = OfferPriceForm(data)
+def _net_figures(data, *, work: Work | None = None) -> dict:
+    """`net` for licensing/_offer_net.html, or `net_errors`: why this price has none; with
+    `rate_price` when a rate set the price (audio and text works)."""
+    form = OfferPriceForm(data, work=work)
     net = form.net()
-    errors = [str(e) for field in ("price", "currency") for e in form.errors.get(field, [])]
-    return {"net": net, "net_errors": [] if net else errors}
+    fields = ("price", "rate", "currency")
+    errors = [str(e) for field in fields for e in form.errors.get(field, [])]
+    return {
+        "net": net,
+        "net_errors": [] if net else errors,
+        "rate_price": form.rate_price,
+    }
+
+
+def _rate_context(work: Work) -> dict:
+    """What the price card needs to offer a rate for an audio or text work."""
+    return {"rate_unit": rate_unit(work)}
 
 
 @creator_required
 @require_GET
 def offer_net(request):
     """The fee and net figures for a price being typed (static/js/offer_net.js asks as the
-    creator types): the fragment the form page renders under the price field."""
-    return render(request, "licensing/_offer_net.html", _net_figures(request.GET))
+    creator types): the fragment the form page renders under the price field. With `work`
+    (one of the creator's own audio or text works) and `rate`, the price is the one that
+    rate sets, worked out here like on the form."""
+    work_id = parse_id(request.GET.get("work") or "")
+    work = (
+        Work.objects.filter(id=work_id, owner=request.user).first() if work_id is not None else None
+    )
+    return render(request, "licensing/_offer_net.html", _net_figures(request.GET, work=work))
 
 
 @creator_required
@@ -139,10 +160,10 @@ def offer_new(request, work_id: int):
     """Step 1: choose terms and price. Step 2 (`step=review`): read the summary and the
     license, then confirm (`step=confirm`, with the consent box ticked)."""
     work = _own_work(request, work_id)
-    form = OfferTermsForm(request.POST or None)
-    base = {"work": work, "presets": PRESETS.values(), "floors": _floors()}
+    form = OfferTermsForm(request.POST or None, work=work)
+    base = {"work": work, "presets": PRESETS.values(), "floors": _floors(), **_rate_context(work)}
     if request.method != "POST" or not form.is_valid() or _step(request) == "edit":
-        context = {**base, "form": form, **_net_preview(request)}
+        context = {**base, "form": form, **_net_preview(request, work)}
         return render(request, "licensing/offer_form.html", context)
     try:
         # Before the consent step: a collective's floor refuses the price here, not after.
@@ -153,8 +174,8 @@ def offer_new(request, work_id: int):
             currency=form.cleaned_data["currency"],
         )
     except ApplicationError as exc:
-        form.add_error("price", exc.message)
-        context = {**base, "form": form, **_net_preview(request)}
+        form.add_error("rate" if form.cleaned_data.get("rate_price") else "price", exc.message)
+        context = {**base, "form": form, **_net_preview(request, work)}
         return render(request, "licensing/offer_form.html", context, status=400)
     context = {
         **base,
@@ -177,8 +198,10 @@ def offer_new(request, work_id: int):
         return render(
             request, "licensing/consent.html", {**context, "error": exc.message}, status=400
         )
+    rate = context["rate_price"]
+    at = f" ({rate.rate_display} {rate.unit.per})" if rate else ""
     messages.success(
-        request, f"“{work.title}” is offered at {context['price_display']} per license."
+        request, f"“{work.title}” is offered at {context['price_display']} per license{at}."
     )
     return redirect("uploads:work_detail", work_id=work.id)
 

@@ -25,7 +25,10 @@ from licensing.terms import MAX_TERM_MONTHS, Use
 from marketplace import registry
 from marketplace.selectors.catalog import (
     COUNT_CAP,
+    KINDS,
+    MAX_DURATION_SECONDS,
     MAX_PER_PAGE,
+    MAX_WORDS,
     MEDIA_TYPES,
     SORTS,
     asking_team_id,
@@ -35,6 +38,7 @@ from marketplace.selectors.catalog import (
     creator_public_name,
     page_from_params,
 )
+from uploads.models import WorkKind
 
 
 class CatalogOfferOutput(serializers.Serializer):
@@ -70,9 +74,25 @@ class CatalogWorkOutput(serializers.Serializer):
     title = serializers.CharField()
     creator = serializers.SerializerMethodField()
     tags = serializers.ListField(child=serializers.CharField())
+    kind = serializers.ChoiceField(
+        choices=WorkKind.choices, help_text="The medium: image, audio or text."
+    )
     media_type = serializers.CharField()
-    width = serializers.IntegerField()
-    height = serializers.IntegerField()
+    width = serializers.IntegerField(help_text="Pixels (images; 0 for audio and text).")
+    height = serializers.IntegerField(help_text="Pixels (images; 0 for audio and text).")
+    duration_ms = serializers.IntegerField(
+        allow_null=True, help_text="Audio: the recording's length in milliseconds; else null."
+    )
+    word_count = serializers.IntegerField(
+        allow_null=True, help_text="Text: the number of words; else null."
+    )
+    language = serializers.SerializerMethodField(
+        help_text="Text: the detected language, an ISO 639-1 code (en); else null."
+    )
+    excerpt = serializers.SerializerMethodField(
+        help_text="Text: the public excerpt (plain text, paragraphs separated by blank lines); "
+        "else null."
+    )
     thumbnail_url = serializers.SerializerMethodField()
     preview_url = serializers.SerializerMethodField()
     offers = serializers.SerializerMethodField()
@@ -80,6 +100,12 @@ class CatalogWorkOutput(serializers.Serializer):
     @extend_schema_field(CatalogCreatorOutput)
     def get_creator(self, work) -> dict:
         return {"id": work.owner_id, "display_name": creator_public_name(work)}
+
+    def get_language(self, work) -> str | None:
+        return work.language or None
+
+    def get_excerpt(self, work) -> str | None:
+        return work.excerpt if work.kind == "text" and work.excerpt else None
 
     def _file_url(self, work, kind: str) -> str | None:
         field = getattr(work, kind)
@@ -104,6 +130,8 @@ class CatalogWorkOutput(serializers.Serializer):
 class CatalogWorkDetailOutput(CatalogWorkOutput):
     description = serializers.CharField()
     byte_size = serializers.IntegerField(help_text="The original file's size in bytes.")
+    sample_rate = serializers.IntegerField(allow_null=True, help_text="Audio: samples per second.")
+    channels = serializers.IntegerField(allow_null=True, help_text="Audio: 1 mono, 2 stereo.")
     page_url = serializers.SerializerMethodField()
     other_offers = serializers.SerializerMethodField()
 
@@ -177,11 +205,33 @@ CATALOG_PARAMETERS = [
     ),
     _param("tag", str, "A tag; repeat for several: a work must carry all.", many=True),
     _param(
+        "kind",
+        str,
+        "A medium; repeat for any of several.",
+        many=True,
+        enum=list(KINDS),
+    ),
+    _param(
         "media_type",
         str,
         "A file type; repeat for any of several.",
         many=True,
         enum=list(MEDIA_TYPES),
+    ),
+    _param(
+        "min_duration",
+        int,
+        f"Shortest recording, in seconds (0–{MAX_DURATION_SECONDS:,}); only audio has one.",
+    ),
+    _param("max_duration", int, "Longest recording, in seconds; only audio has one."),
+    _param("min_words", int, f"Fewest words (0–{MAX_WORDS:,}); only texts have a word count."),
+    _param("max_words", int, "Most words; only texts have a word count."),
+    _param(
+        "language",
+        str,
+        "A language, as an ISO 639-1 code (en, fr); repeat for any of several. Works whose "
+        "language is not known (images, audio) do not match.",
+        many=True,
     ),
     _param(
         "currency",

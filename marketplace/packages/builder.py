@@ -4,12 +4,14 @@ Which items go in which shard is planned up front from the stored sizes of the o
 (pending items in id order, a new shard at the size target), so every shard is an independent
 job: PACKAGE_BUILD_WORKERS worker processes (default: one per CPU) each write and store whole
 shards, reading no database; this process plans, and records each shard (file row and its
-samples, in one transaction) as soon as it is stored, in whatever order they finish. A build
-that dies midway resumes with the items not recorded: the same plan gives them the same
-shard indexes and the same bytes, and a shard stored but not recorded is overwritten under its
-key (any file no row records is removed at the end). The result does not depend on the number
-of workers. The index, Croissant, ODRL policy, manifest and license summary come from the
-database rows."""
+samples, in one transaction) as soon as it is stored, in whatever order they finish. Images
+and recordings go in WebDataset tar shards (each a copy of the original with the license in
+its metadata or tags); texts go in Parquet files under `text/` (one row per work, with its
+license), planned the same way in an index sequence of their own. A build that dies midway
+resumes with the items not recorded: the same plan gives them the same shard indexes and the
+same bytes, and a shard stored but not recorded is overwritten under its key (any file no row
+records is removed at the end). The result does not depend on the number of workers. The
+index, Croissant, ODRL policy, manifest and license summary come from the database rows."""
 
 from __future__ import annotations
 
@@ -45,14 +47,27 @@ from marketplace.models import (
     PackageItem,
     PackageStatus,
 )
-from marketplace.packages import documents
+from marketplace.packages import documents, texts
+from marketplace.packages.audio_tags import license_tagged
 from marketplace.packages.forked import run_forked
 from marketplace.packages.marking import license_marked_pieces
 from marketplace.packages.shards import SCRATCH_PREFIX, FileRange, ShardWriter
+from uploads.models import WorkKind
+from uploads.text.extract import extract_text
 
 logger = logging.getLogger(__name__)
 
-EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+EXTENSIONS = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/webp": "webp",
+    "audio/wav": "wav",
+    "audio/flac": "flac",
+    "audio/mpeg": "mp3",
+    "audio/ogg": "ogg",
+}
+# A recording keeps its original's extension (an Opus stream is audio/ogg, named `.opus`).
+AUDIO_EXTENSIONS = ("wav", "flac", "mp3", "ogg", "opus")
 # What marking and tar add to an original, for planning shards from stored sizes: the XMP
 # segment (~3 KB), two tar headers with padding, the JSON record.
 SAMPLE_OVERHEAD_BYTES = 8 * 1024
@@ -76,6 +91,9 @@ class Names:
     def shard_pattern(self, count: int) -> str:
         return f"assent-{self.license_ref}-{{000000..{max(count - 1, 0):06d}}}.tar"
 
+    def text(self, index: int) -> str:
+        return texts.text_file_name(index)
+
 
 def license_ref(package: Package) -> str:
     return package.order.license_grant.uuid.hex[:10].upper()
@@ -83,6 +101,16 @@ def license_ref(package: Package) -> str:
 
 def license_url(package: Package) -> str:
     return f"{settings.SITE_URL.rstrip('/')}/licenses/{package.order.license_grant.uuid}/"
+
+
+def odrl_url(package: Package) -> str:
+    """The license's public ODRL policy (the package's own `odrl.json` is the same policy)."""
+    grant_uuid = package.order.license_grant.uuid
+    return f"{settings.SITE_URL.rstrip('/')}/public/licenses/{grant_uuid}/odrl.json"
+
+
+def _site_url(path: str) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}{path}"
 
 
 def _grant_item_for(order_item_id) -> QuerySet[LicenseGrantItem]:
@@ -109,9 +137,16 @@ ITEM_FIELDS = (
     "id",
     "work_id",
     "work__uuid",
+    "work__kind",
     "work__media_type",
     "work__width",
     "work__height",
+    "work__duration_ms",
+    "work__sample_rate",
+    "work__channels",
+    "work__word_count",
+    "work__language",
+    "offer__uuid",
     "work__sha256",
     "work__rights_holder",
     "work__original",
@@ -184,16 +219,24 @@ class _Records:
     (an order item's own values, or a package item's `order_item__…`). What is shared by many
     items (parsed terms, the XMP packet) is computed once."""
 
-    def __init__(self, *, license_id: str, license_url: str, prefix: str = "") -> None:
+    def __init__(
+        self, *, license_id: str, license_url: str, odrl_url: str = "", prefix: str = ""
+    ) -> None:
         self.license_id = license_id
         self.license_url = license_url
+        self.odrl_url = odrl_url
         self.p = prefix
         self._terms: dict[str, LicenseTerms] = {}
         self._xmp: dict[tuple, str] = {}
 
     @classmethod
     def of(cls, package: Package, prefix: str = "") -> _Records:
-        return cls(license_id=license_ref(package), license_url=license_url(package), prefix=prefix)
+        return cls(
+            license_id=license_ref(package),
+            license_url=license_url(package),
+            odrl_url=odrl_url(package),
+            prefix=prefix,
+        )
 
     def terms(self, row: dict) -> LicenseTerms:
         digest = row[self.p + "terms_hash"] or json.dumps(row[self.p + "terms"], sort_keys=True)
@@ -206,13 +249,11 @@ class _Records:
         terms = self.terms(row)
         # As licensing.services.offers.creator_display_name, from values rather than a user object.
         creator = row[p + "creator__creator_profile__display_name"] or row[p + "creator__email"]
-        return {
+        record = {
             "key": key,
             "work_id": row[p + "work_id"],
             "title": row[p + "work_title"],
             "media_type": row[p + "work__media_type"],
-            "width": row[p + "work__width"],
-            "height": row[p + "work__height"],
             "original_sha256": row[p + "work__sha256"],
             "creator": creator,
             "rights_holder": row[p + "work__rights_holder"],
@@ -226,6 +267,82 @@ class _Records:
             "attribution": f"“{row[p + 'work_title']}” by {creator}, licensed through Assent",
             "expires_at": row["license_expires_at"].isoformat(),
             "shard": shard,
+        }
+        # What each medium is measured in. An image's record is as it always was (no kind:
+        # the index says it); a recording's and a text's name their kind.
+        kind = row[p + "work__kind"]
+        if kind == WorkKind.AUDIO:
+            record.update(
+                kind=kind,
+                duration_ms=row[p + "work__duration_ms"],
+                sample_rate=row[p + "work__sample_rate"],
+                channels=row[p + "work__channels"],
+            )
+        elif kind == WorkKind.TEXT:
+            record.update(
+                kind=kind,
+                word_count=row[p + "work__word_count"],
+                language=row[p + "work__language"] or None,
+            )
+        else:
+            record.update(width=row[p + "work__width"], height=row[p + "work__height"])
+        return record
+
+    def rsl_url(self, row: dict) -> str:
+        return _site_url(f"/offers/{row[self.p + 'offer__uuid']}/rsl.xml")
+
+    def audio_license(self, row: dict, record: dict) -> dict:
+        """What a recording's tags carry: the references the XMP packet gives an image, plus
+        the work's offer in RSL and the license's ODRL policy."""
+        return {
+            "license_id": self.license_id,
+            "license_url": self.license_url,
+            "rsl_url": self.rsl_url(row),
+            "odrl_url": self.odrl_url,
+            "terms": license_documents.license_constraint(
+                license_id=self.license_id,
+                terms=self.terms(row),
+                expires_at=row["license_expires_at"],
+                license_url=self.license_url,
+            ),
+            "data_mining": license_documents.DMI_SEE_CONSTRAINT,
+            "copyright": license_documents.rights_statement(
+                rights_holder=record["rights_holder"], license_url=self.license_url
+            ),
+        }
+
+    def text_row(self, row: dict, record: dict, text: str, digest: str) -> dict:
+        """The row of texts.TEXT_SCHEMA for a text work."""
+        return {
+            "key": record["key"],
+            "work_id": record["work_id"],
+            "kind": WorkKind.TEXT.value,
+            "title": record["title"],
+            "text": text,
+            "language": record["language"],
+            "word_count": record["word_count"],
+            "license": {
+                "id": self.license_id,
+                "url": self.license_url,
+                "terms": texts.terms_json(row[self.p + "terms"]),
+                "uses": record["uses"],
+                "commercial": record["commercial"],
+                "term_months": record["term_months"],
+                "on_expiry": record["on_expiry"],
+                "attribution_required": record["attribution_required"],
+                "attribution": record["attribution"],
+                "expires_at": record["expires_at"],
+                "rsl_url": self.rsl_url(row),
+                "odrl_url": self.odrl_url,
+            },
+            "provenance": {
+                "creator": record["creator"],
+                "rights_holder": record["rights_holder"],
+                "work_url": _site_url(f"/catalog/works/{record['work_id']}/"),
+                "media_type": record["media_type"],
+                "original_sha256": record["original_sha256"],
+                "text_sha256": digest,
+            },
         }
 
     def xmp(self, row: dict, record: dict) -> str:
@@ -252,7 +369,8 @@ class _Records:
 @dataclass
 class ShardJob:
     """One shard to write: its index and name, and the rows (ITEM_FIELDS) of its items, in
-    order. Everything a worker process needs; it never reads the database."""
+    order. Everything a worker process needs; it never reads the database. `kind`: a tar
+    shard (PackageFileKind.SHARD) or a text Parquet file (PackageFileKind.TEXT)."""
 
     index: int
     name: str
@@ -260,6 +378,8 @@ class ShardJob:
     rows: list[dict]
     license_id: str
     license_url: str
+    odrl_url: str = ""
+    kind: str = PackageFileKind.SHARD
 
 
 @dataclass(frozen=True)
@@ -271,13 +391,12 @@ class ShardResult:
     samples: list[tuple]
 
 
-def _free_indexes(package: Package):
+def _free_indexes(package: Package, kind: str = PackageFileKind.SHARD):
     """Shard indexes not yet recorded, lowest first: a shard lost to a crash while later ones
-    were recorded gets its own index back on resume (the same items, so the same file)."""
+    were recorded gets its own index back on resume (the same items, so the same file). Tar
+    shards and text files are numbered apart."""
     used = set(
-        PackageFile.objects.filter(package=package, kind=PackageFileKind.SHARD).values_list(
-            "shard_index", flat=True
-        )
+        PackageFile.objects.filter(package=package, kind=kind).values_list("shard_index", flat=True)
     )
     index = 0
     while True:
@@ -286,42 +405,65 @@ def _free_indexes(package: Package):
         index += 1
 
 
+class _Filling:
+    """The shard being filled, of one kind (tar shards of images and recordings, or text
+    files), with that kind's own index sequence."""
+
+    def __init__(self, package: Package, kind: str) -> None:
+        self.kind = kind
+        self.indexes = _free_indexes(package, kind)
+        self.rows: list[dict] = []
+        self.size = 0
+
+    def add(self, row: dict) -> None:
+        self.rows.append(row)
+        self.size += row["work__byte_size"] + SAMPLE_OVERHEAD_BYTES
+
+    def full(self, target: int) -> bool:
+        return self.size >= target or len(self.rows) >= settings.PACKAGE_SHARD_MAX_ITEMS
+
+    def take(self) -> tuple[int, list[dict]]:
+        rows, self.rows, self.size = self.rows, [], 0
+        return next(self.indexes), rows
+
+
 def _plan_shards(package: Package, count: int | None):
     """The next `count` shards (all, if None), lazily, as ShardJobs: pending items in order, a
     new shard once the stored sizes of its originals (plus what marking and tar add) reach the
-    target. Depends only on the pending items, so a resumed build plans the same shards for
-    the same items. Rows are read in pages by id, each page read whole (no cursor stays open
-    while shards are recorded), and only the shards being built are held in memory."""
+    target; texts fill text files the same way, apart from the tar shards. Depends only on the
+    pending items, so a resumed build plans the same shards for the same items. Rows are read
+    in pages by id, each page read whole (no cursor stays open while shards are recorded), and
+    only the shards being built are held in memory."""
     names = Names(license_ref(package))
-    url = license_url(package)
-    indexes = _free_indexes(package)
+    url, odrl = license_url(package), odrl_url(package)
     pending = _pending_items(package).values(*ITEM_FIELDS, "work__byte_size")
+    tar = _Filling(package, PackageFileKind.SHARD)
+    text = _Filling(package, PackageFileKind.TEXT)
     planned, after = 0, 0
-    rows: list[dict] = []
-    size = 0
 
-    def job() -> ShardJob:
-        index = next(indexes)
-        name = names.shard(index)
+    def job(filling: _Filling) -> ShardJob:
+        index, rows = filling.take()
+        name = names.text(index) if filling.kind == PackageFileKind.TEXT else names.shard(index)
         key = package.storage_prefix + name
-        return ShardJob(index, name, key, rows, names.license_ref, url)
+        return ShardJob(index, name, key, rows, names.license_ref, url, odrl, kind=filling.kind)
 
     while count is None or planned < count:
         page = list(pending.filter(id__gt=after)[:PLAN_PAGE])
         if not page:
             break
         for row in page:
-            rows.append(row)
             after = row["id"]
-            size += row["work__byte_size"] + SAMPLE_OVERHEAD_BYTES
-            if size >= package.shard_target_bytes or len(rows) >= settings.PACKAGE_SHARD_MAX_ITEMS:
-                yield job()
+            filling = text if row["work__kind"] == WorkKind.TEXT else tar
+            filling.add(row)
+            if filling.full(package.shard_target_bytes):
+                yield job(filling)
                 planned += 1
-                rows, size = [], 0
                 if count is not None and planned >= count:
                     return
-    if rows:
-        yield job()
+    for filling in (tar, text):
+        if filling.rows and (count is None or planned < count):
+            yield job(filling)
+            planned += 1
 
 
 def _build_shards(jobs, workers: int, *, while_waiting=None):
@@ -352,8 +494,12 @@ def _marked_copies(records: _Records, rows, storage):
                 with storage.open(row["work__original"], "rb") as fh:
                     original = fh.read()
             record = records.record(row, row["work__uuid"].hex, "")
-            xmp = records.xmp(row, record)
-            pieces = license_marked_pieces(original, row["work__media_type"], xmp)
+            if row["work__kind"] == WorkKind.AUDIO:
+                license = records.audio_license(row, record)
+                pieces = [license_tagged(original, row["work__media_type"], license)]
+            else:
+                xmp = records.xmp(row, record)
+                pieces = license_marked_pieces(original, row["work__media_type"], xmp)
             last = pieces[-1]
             if fd is not None and isinstance(last, memoryview) and last.obj is original:
                 # The spliced file ends with the original's own bytes: copied by the kernel.
@@ -402,19 +548,32 @@ class _StoredShard(File):
         return self.file.name
 
 
+def _extension(row: dict) -> str:
+    """The member's extension: the image's format; a recording's original extension."""
+    if row["work__kind"] == WorkKind.AUDIO:
+        extension = row["work__original"].rsplit(".", 1)[-1].lower()
+        if extension in AUDIO_EXTENSIONS:
+            return extension
+    return EXTENSIONS.get(row["work__media_type"], "bin")
+
+
 def shard_build(job: ShardJob, *, storage=None) -> ShardResult:
-    """Write one shard and store it under its key; no database access (a worker process may
-    run it). `storage`: the task's own, in its process; a forked worker makes its own (an S3
-    client's connections are not safe to share across a fork)."""
+    """Write one shard (or text file) and store it under its key; no database access (a
+    worker process may run it). `storage`: the task's own, in its process; a forked worker
+    makes its own (an S3 client's connections are not safe to share across a fork)."""
     storage = storage or storages.create_storage(storages.backends["default"])
-    records = _Records(license_id=job.license_id, license_url=job.license_url)
+    records = _Records(
+        license_id=job.license_id, license_url=job.license_url, odrl_url=job.odrl_url
+    )
+    if job.kind == PackageFileKind.TEXT:
+        return _text_file_build(job, records, storage)
     writer = ShardWriter(directory=_scratch_dir(storage))
     samples = []
     try:
         copies = _marked_copies(records, job.rows, storage)
         for row, record, pieces, digest in copies:
             record.update(delivered_sha256=digest, shard=job.name)
-            extension = EXTENSIONS.get(row["work__media_type"], "bin")
+            extension = _extension(row)
             sample = writer.add_sample(
                 key=record["key"], extension=extension, data=pieces, sha256=digest, record=record
             )
@@ -429,6 +588,32 @@ def shard_build(job: ShardJob, *, storage=None) -> ShardResult:
     return ShardResult(key=key, size=size, sha256=digest, samples=samples)
 
 
+def _text_file_build(job: ShardJob, records: _Records, storage) -> ShardResult:
+    """A text Parquet file: each work's text read from its original (one at a time), one row
+    per work with its license and provenance."""
+    writer = texts.TextWriter(directory=_scratch_dir(storage))
+    samples = []
+    try:
+        for row in job.rows:
+            with storage.open(row["work__original"], "rb") as fh:
+                original = fh.read()
+            # Read as intake read it (an EPUB's chapters in spine order), so the text delivered
+            # is the text that was checked and fingerprinted.
+            text = extract_text(original, row["work__media_type"]).text
+            del original
+            digest, size = texts.text_sha256(text)
+            record = records.record(row, row["work__uuid"].hex, job.name)
+            writer.add(records.text_row(row, record, text, digest))
+            key = record["key"]  # a text's row is found by its key (its member in the index)
+            samples.append((row["id"], key, key, row["work__sha256"], digest, size))
+            del text
+        fileobj, size, digest = writer.finish()
+        stored = _save(job.key, _StoredShard(fileobj, name=job.name), storage)
+    finally:
+        writer.close()
+    return ShardResult(key=stored, size=size, sha256=digest, samples=samples)
+
+
 def _record_shard(package: Package, job: ShardJob, result: ShardResult) -> None:
     """The shard and its samples, in one transaction (after its file is stored)."""
     with transaction.atomic():
@@ -437,7 +622,7 @@ def _record_shard(package: Package, job: ShardJob, result: ShardResult) -> None:
             return  # another worker recorded this shard first: same items, same bytes
         shard = PackageFile.objects.create(
             package=locked,
-            kind=PackageFileKind.SHARD,
+            kind=job.kind,
             name=job.name,
             storage_key=result.key,
             size=result.size,
@@ -517,7 +702,7 @@ def _index_rows(package: Package):
                 _grant_item_for(OuterRef("order_item_id")).values("expires_at")[:1]
             )
         )
-        .order_by("shard__shard_index", "id")
+        .order_by("shard__kind", "shard__shard_index", "id")  # tar shards, then text files
         .values(
             "key",
             "member",
@@ -529,7 +714,11 @@ def _index_rows(package: Package):
     )
     for sample in samples.iterator(chunk_size=2000):
         row = records.record(sample, sample["key"], sample["shard__name"])
-        row.update(member=sample["member"], delivered_sha256=sample["delivered_sha256"])
+        row.update(
+            kind=sample["order_item__work__kind"],
+            member=sample["member"],
+            delivered_sha256=sample["delivered_sha256"],
+        )
         yield row
 
 
@@ -551,8 +740,60 @@ def _store_document(package, kind: str, name: str, data) -> PackageFile:
     return file
 
 
-def _license_summary(package: Package) -> str:
+def _kind_counts(package: Package) -> dict[str, int]:
+    """How many delivered items of each kind (image, audio, text)."""
+    rows = (
+        PackageItem.objects.filter(package=package)
+        .values("order_item__work__kind")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    return {row["order_item__work__kind"]: row["count"] for row in rows}
+
+
+def _where_the_license_is(kinds: dict[str, int]) -> str:
+    """The license summary's sentence on where each delivered file carries the license."""
+    if set(kinds) <= {WorkKind.IMAGE}:
+        return (
+            "Every image in this package carries this license in its embedded XMP metadata, and "
+            "every record in `index.parquet` and in the shards' `.json` files names its terms, "
+            "creator, rights holder and expiry."
+        )
+    places = []
+    if kinds.get(WorkKind.IMAGE):
+        places.append("every image in its embedded XMP metadata")
+    if kinds.get(WorkKind.AUDIO):
+        places.append(
+            "every recording in its tags (ID3 for MP3 and WAV, Vorbis comments for FLAC and "
+            "Ogg: LICENSE, ASSENT_LICENSE_ID, RSL_LICENSE, ODRL_POLICY, AI_TRAINING_TERMS)"
+        )
+    if kinds.get(WorkKind.TEXT):
+        places.append("every text in the `license` column of its row in `text/*.parquet`")
+    listing = places[0] if len(places) == 1 else ", ".join(places[:-1]) + " and " + places[-1]
+    shards = " and in the shards' `.json` files" if set(kinds) - {WorkKind.TEXT} else ""
+    return (
+        f"This package carries this license with every work: {listing}. Every record in "
+        f"`index.parquet`{shards} names its terms, creator, rights holder and expiry."
+    )
+
+
+def _license_carried(kinds: dict[str, int]) -> str:
+    """Where the license is, in the ready notification's words."""
+    if set(kinds) <= {WorkKind.IMAGE}:
+        return "every image carries the license in its metadata"
+    named = ((WorkKind.IMAGE, "image"), (WorkKind.AUDIO, "recording"))
+    files = [name for kind, name in named if kinds.get(kind)]
+    parts = []
+    if files:
+        parts.append(f"every {' and every '.join(files)} carries the license in its metadata")
+    if kinds.get(WorkKind.TEXT):
+        parts.append("every text's row in the text Parquet files names it")
+    return "; ".join(parts)
+
+
+def _license_summary(package: Package, kinds: dict[str, int] | None = None) -> str:
     grant = package.order.license_grant
+    kinds = _kind_counts(package) if kinds is None else kinds
     groups = (
         PackageItem.objects.filter(package=package)
         .values("order_item__terms_hash")
@@ -566,9 +807,7 @@ def _license_summary(package: Package) -> str:
         f"from {grant.starts_at:%d %B %Y}. The full license and its current status: "
         f"{license_url(package)}",
         "",
-        "Every image in this package carries this license in its embedded XMP metadata, and "
-        "every record in `index.parquet` and in the shards' `.json` files names its terms, "
-        "creator, rights holder and expiry. Use each item only as its terms allow, and only "
+        f"{_where_the_license_is(kinds)} Use each item only as its terms allow, and only "
         "until its expiry.",
         "",
     ]
@@ -633,28 +872,34 @@ def _remove_unrecorded(package: Package) -> None:
         _, stored = default_storage.listdir(folder)
     except (FileNotFoundError, NotImplementedError):
         return
+    try:
+        _, in_text = default_storage.listdir(f"{folder}/{texts.TEXT_FOLDER}")
+    except FileNotFoundError:  # no text in this package
+        in_text = []
     recorded = set(PackageFile.objects.filter(package=package).values_list("name", flat=True))
-    for name in stored:
+    for name in [*stored, *(f"{texts.TEXT_FOLDER}/{n}" for n in in_text)]:
         if name not in recorded:
             default_storage.delete(f"{folder}/{name}")
 
 
+def _files(package: Package, kind: str) -> list[PackageFile]:
+    return list(PackageFile.objects.filter(package=package, kind=kind).order_by("shard_index"))
+
+
 def _write_documents(package: Package) -> None:
-    shards = list(
-        PackageFile.objects.filter(package=package, kind=PackageFileKind.SHARD).order_by(
-            "shard_index"
-        )
-    )
+    shards = _files(package, PackageFileKind.SHARD)
+    text_files = _files(package, PackageFileKind.TEXT)
     with documents.write_index(_index_rows(package)) as index_file:
         index = _store_document(package, PackageFileKind.INDEX, "index.parquet", index_file)
     item_count = PackageItem.objects.filter(package=package).count()
+    kinds = _kind_counts(package)
     order = package.order
     meta = documents.croissant(
         name=f"{order.dataset.name} (Assent license {license_ref(package)})",
-        description=(
-            f"{item_count} licensed images in WebDataset shards "
-            f"{Names(license_ref(package)).shard_pattern(len(shards))}, with a Parquet index "
-            "of every item's terms and provenance."
+        description=documents.contents_description(
+            kinds,
+            shard_pattern=Names(license_ref(package)).shard_pattern(len(shards)),
+            text_pattern=f"{texts.TEXT_FOLDER}/train-*.parquet",
         ),
         license_url=license_url(package),
         site_url=settings.SITE_URL,
@@ -664,6 +909,8 @@ def _write_documents(package: Package) -> None:
         shards=[{"name": s.name, "sha256": s.sha256, "size": s.size} for s in shards],
         index={"name": index.name, "sha256": index.sha256, "size": index.size},
         item_count=item_count,
+        kinds=kinds,
+        text_files=[{"name": f.name, "sha256": f.sha256, "size": f.size} for f in text_files],
     )
     _store_document(
         package, PackageFileKind.CROISSANT, "croissant.json", documents.to_json_bytes(meta)
@@ -672,7 +919,7 @@ def _write_documents(package: Package) -> None:
         package,
         PackageFileKind.LICENSE,
         "LICENSE.md",
-        _license_summary(package).encode(),
+        _license_summary(package, kinds).encode(),
     )
     _write_odrl(package)
     listed = PackageFile.objects.filter(package=package).exclude(kind=PackageFileKind.MANIFEST)
@@ -694,14 +941,19 @@ def _write_documents(package: Package) -> None:
         error="",
     )
     works = f"{item_count} licensed work{'' if item_count == 1 else 's'}"
-    shard_count = f"{len(shards)} WebDataset shard{'' if len(shards) == 1 else 's'}"
+    containers = []
+    if shards or not text_files:
+        containers.append(f"{len(shards)} WebDataset shard{'' if len(shards) == 1 else 's'}")
+    if text_files:
+        files = f"{len(text_files)} text Parquet file{'' if len(text_files) == 1 else 's'}"
+        containers.append(files)
     notify(
         user=order.placed_by,
         subject=f"Your package for {order.dataset.name} is ready",
         body=(
-            f"{works} in {shard_count}, with a Parquet "
+            f"{works} in {' and '.join(containers)}, with a Parquet "
             "index, Croissant metadata, a manifest and the license summary. Download links are "
-            "on the license page; every image carries the license in its metadata."
+            f"on the license page; {_license_carried(kinds)}."
         ),
         url=f"/licenses/{order.license_grant.uuid}/",
         dedupe_key=f"package-ready:{package.id}",

@@ -41,10 +41,13 @@ from config.input_fields import BIGINT_MAX, canonical_choice, not_one_of
 from licensing.models import Offer, OfferStatus
 from licensing.selectors.offers import compatible_offers, sale_restricted, sellable_offers
 from licensing.terms import MAX_TERM_MONTHS, MIN_TERM_MONTHS, IntendedUse, OnExpiry, Use, uses_mask
-from uploads.models import Work, WorkStatus
-from uploads.validation import JPEG, PNG, WEBP
+from uploads.media_facts import MEDIA_TYPE_NAMES, MEDIA_TYPE_NAMES_BY_KIND
+from uploads.models import Work, WorkKind, WorkStatus
 
-MEDIA_TYPES = {JPEG.media_type: "JPEG", PNG.media_type: "PNG", WEBP.media_type: "WebP"}
+# Every file type a work can be, with the name a person knows it by, grouped by medium.
+MEDIA_TYPES_BY_KIND = MEDIA_TYPE_NAMES_BY_KIND
+MEDIA_TYPES = MEDIA_TYPE_NAMES
+KINDS = {kind.value: kind.label for kind in WorkKind}
 SORTS = {
     "newest": "Newest first",
     "relevance": "Best match",
@@ -58,6 +61,9 @@ SEARCH_CONFIG = "english"
 MAX_Q_LENGTH = 200
 MAX_TAGS = 10
 MAX_PIXELS_SIDE = 100_000
+MAX_DURATION_SECONDS = 24 * 3600
+MAX_WORDS = 10_000_000
+MAX_LANGUAGES = 10
 DEFAULT_PER_PAGE = 24
 MAX_PER_PAGE = 100
 _TRUE = {"1", "true", "yes", "on"}
@@ -70,7 +76,9 @@ class CatalogQuery:
     currency are shown (a team pays in one currency). Resolution is a minimum width and height
     in pixels, not megapixels: training pipelines crop or resize to a side length, so the
     shorter side is what decides whether a work is usable. Tags narrow (a work must carry every
-    tag asked for); media types widen (any of them)."""
+    tag asked for); kinds, media types and languages widen (any of them). Duration (seconds)
+    applies to audio and word counts to text: a bound on either leaves out the other media,
+    which have no such size."""
 
     intended: IntendedUse | None = None
     q: str = ""
@@ -82,6 +90,12 @@ class CatalogQuery:
     min_width: int | None = None
     min_height: int | None = None
     creator: int | None = None
+    kinds: tuple[str, ...] = ()
+    min_duration: int | None = None
+    max_duration: int | None = None
+    min_words: int | None = None
+    max_words: int | None = None
+    languages: tuple[str, ...] = ()
     sort: str = "newest"
     # The buyer team asking, when known: a collective may withhold its works from one team.
     # Not a filter the team chooses, so not in to_params and not compared.
@@ -106,6 +120,12 @@ class CatalogQuery:
             "min_width": self.min_width,
             "min_height": self.min_height,
             "creator": self.creator,
+            "kind": list(self.kinds),
+            "min_duration": self.min_duration,
+            "max_duration": self.max_duration,
+            "min_words": self.min_words,
+            "max_words": self.max_words,
+            "language": list(self.languages),
         }
         for name, value in optional.items():
             if value not in (None, "", []):
@@ -224,8 +244,11 @@ def catalog_query_from_params(params, *, organization_id: int | None = None) -> 
             "min_height", low=0, high=MAX_PIXELS_SIDE, label="Minimum height"
         ),
         creator=reader.integer("creator", low=1, high=2**63 - 1, label="The creator"),
+        kinds=_kinds(reader),
+        languages=_languages(reader),
         sort=sort if sort in SORTS else "newest",
         organization_id=organization_id,
+        **_size_bounds(reader),
     )
     if reader.errors:
         raise ApplicationError(
@@ -234,6 +257,51 @@ def catalog_query_from_params(params, *, organization_id: int | None = None) -> 
             fields=reader.errors,
         )
     return query
+
+
+def _kinds(reader: _Reader) -> tuple[str, ...]:
+    kinds = tuple(dict.fromkeys(reader.choices("kind", KINDS)))
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        reader.fail("kind", not_one_of(unknown[0], KINDS))
+        return ()
+    return kinds
+
+
+def _languages(reader: _Reader) -> tuple[str, ...]:
+    """ISO 639-1 codes, as processing detects them ("en"), any case."""
+    languages = tuple(dict.fromkeys(code.lower() for code in reader.many("language")))
+    bad = [code for code in languages if not (len(code) == 2 and code.isascii() and code.isalpha())]
+    if bad:
+        reader.fail(
+            "language",
+            f"A language is a two-letter ISO 639-1 code such as en or fr, not “{bad[0][:20]}”.",
+        )
+        return ()
+    if len(languages) > MAX_LANGUAGES:
+        reader.fail("language", f"Filter by at most {MAX_LANGUAGES} languages.")
+    return languages[:MAX_LANGUAGES]
+
+
+def _size_bounds(reader: _Reader) -> dict[str, int | None]:
+    """A recording's length in seconds and a text's length in words, each a low and a high."""
+    bounds = {
+        "min_duration": reader.integer(
+            "min_duration", low=0, high=MAX_DURATION_SECONDS, label="The shortest duration"
+        ),
+        "max_duration": reader.integer(
+            "max_duration", low=0, high=MAX_DURATION_SECONDS, label="The longest duration"
+        ),
+        "min_words": reader.integer("min_words", low=0, high=MAX_WORDS, label="The fewest words"),
+        "max_words": reader.integer("max_words", low=0, high=MAX_WORDS, label="The most words"),
+    }
+    for low, high, message in (
+        ("min_duration", "max_duration", "The longest duration is below the shortest."),
+        ("min_words", "max_words", "The most words are fewer than the fewest."),
+    ):
+        if bounds[low] is not None and bounds[high] is not None and bounds[low] > bounds[high]:
+            reader.fail(high, message)
+    return bounds
 
 
 def _intended_use(reader: _Reader) -> IntendedUse | None:
@@ -404,11 +472,26 @@ def _with_prices_and_names(works: QuerySet[Work], query: CatalogQuery) -> QueryS
 
 
 def _matching_works(query: CatalogQuery) -> QuerySet[Work]:
-    """Listed works passing the work facets (text, tags, type, size, creator); offers aside."""
+    """Listed works passing the work facets (text, tags, medium, type, size, length, language,
+    creator); offers aside."""
     works = _filter_text(Work.objects.filter(status=WorkStatus.LISTED), query)
     works = _filter_tags(works, query.tags)
+    if query.kinds:
+        works = works.filter(kind__in=query.kinds)
     if query.media_types:
         works = works.filter(media_type__in=query.media_types)
+    if query.languages:
+        works = works.filter(language__in=query.languages)
+    # Seconds asked, milliseconds stored; images and texts have no duration (NULL) and so
+    # never pass a duration bound, as audio and images never pass a word bound.
+    if query.min_duration is not None:
+        works = works.filter(duration_ms__gte=query.min_duration * 1000)
+    if query.max_duration is not None:
+        works = works.filter(duration_ms__lte=query.max_duration * 1000)
+    if query.min_words is not None:
+        works = works.filter(word_count__gte=query.min_words)
+    if query.max_words is not None:
+        works = works.filter(word_count__lte=query.max_words)
     if query.min_width:
         works = works.filter(width__gte=query.min_width)
     if query.min_height:
@@ -463,6 +546,10 @@ def _sort(works: QuerySet[Work], query: CatalogQuery, *, sort: str | None = None
         return works.order_by("cheapest_price", "-id")
     if sort == "price_desc":
         return works.order_by("-cheapest_price", "-id")
+    if sort == "largest" and query.kinds in ((WorkKind.AUDIO,), (WorkKind.TEXT,)):
+        # One medium asked for: its own size (the longest recording, the longest text).
+        size = "duration_ms" if query.kinds == (WorkKind.AUDIO,) else "word_count"
+        return works.order_by(F(size).desc(nulls_last=True), *NEWEST)
     if sort == "largest":
         return works.alias(pixels=F("width") * F("height")).order_by("-pixels", *NEWEST)
     return works.order_by(*NEWEST)
@@ -509,9 +596,15 @@ CARD_FIELDS = (
     "owner",
     "title",
     "tags",
+    "kind",
     "media_type",
     "width",
     "height",
+    "duration_ms",
+    "word_count",
+    "language",
+    # A text's public excerpt is short (settings.TEXT_EXCERPT_WORDS) and the API lists it.
+    "excerpt",
     "thumbnail",
     "preview",
     "status",
@@ -651,7 +744,7 @@ def catalog_work(*, work_id: int, query: CatalogQuery | None = None) -> Work | N
     work = (
         Work.objects.filter(id=work_id, status=WorkStatus.LISTED)
         .annotate(creator_name=Subquery(profile.values("display_name")[:1]))
-        .only(*CARD_FIELDS, "description", "byte_size")
+        .only(*CARD_FIELDS, "description", "byte_size", "sample_rate", "channels")
         .first()
     )
     if work is None:

@@ -168,7 +168,8 @@ def file_state(package_file: PackageFile, *, license_state=None) -> FileState:
     state = license_state or package_license_state(package)
     if not state.has_running_items:
         return FileState(package_file, False, license_ended_message(state.last_expiry))
-    if package_file.kind == PackageFileKind.SHARD and package_file.id in state.blocked_shard_ids:
+    holds_items = package_file.kind in (PackageFileKind.SHARD, PackageFileKind.TEXT)
+    if holds_items and package_file.id in state.blocked_shard_ids:
         renew = " or renew the license to get them back" if state.blocked_expired else ""
         return FileState(
             package_file,
@@ -197,7 +198,7 @@ class PackageDownloads:
 
 
 # Shards first, then what describes them.
-_FILE_ORDER = {"shard": 0, "index": 1, "croissant": 2, "manifest": 3, "license": 4}
+_FILE_ORDER = {"shard": 0, "text": 0, "index": 1, "croissant": 2, "manifest": 3, "license": 4}
 
 
 def package_downloads(*, package: Package, now: datetime | None = None) -> PackageDownloads:

@@ -12,7 +12,9 @@ from config.errors import ApplicationError
 from licensing.terms import MAX_TERM_MONTHS, USE_LABELS, Use
 from marketplace import registry
 from marketplace.selectors.catalog import (
+    KINDS,
     MEDIA_TYPES,
+    MEDIA_TYPES_BY_KIND,
     SORTS,
     CatalogQuery,
     asking_team_id,
@@ -25,7 +27,8 @@ from marketplace.selectors.catalog import (
     sellable_work,
 )
 from uploads import storage
-from uploads.renditions import RENDITION_MEDIA_TYPE
+from uploads.media_facts import common_languages, kind_icon, language_name
+from uploads.processed import rendition_media_type
 
 PER_PAGE = 24
 # Short names for the facet checkboxes; the long ones (USE_LABELS) explain them.
@@ -57,10 +60,16 @@ def _context(request, query: CatalogQuery | None, error: ApplicationError | None
         "uses": [(str(u), USE_NAMES[u], USE_LABELS[u]) for u in Use],
         "selected_uses": _many(params, "use"),
         "selected_media_types": _many(params, "media_type"),
+        "selected_kinds": _many(params, "kind"),
+        "selected_languages": list(query.languages) if query else _many(params, "language"),
         "selected_tags": list(query.tags) if query else _many(params, "tag"),
         "price_from_value": _typed_price(params, query, "price_from", "min_price"),
         "price_to_value": _typed_price(params, query, "price_to", "max_price"),
-        "media_types": MEDIA_TYPES.items(),
+        "kinds": [(value, label, kind_icon(value)) for value, label in KINDS.items()],
+        "media_type_groups": [
+            (KINDS[kind], names.items()) for kind, names in MEDIA_TYPES_BY_KIND.items()
+        ],
+        "languages": common_languages(),
         "sorts": SORTS.items(),
         "currencies": sorted(CURRENCY_EXPONENTS),
         "currency": (query.currency if query else params.get("currency")) or "USD",
@@ -140,8 +149,25 @@ def _active_filters(request, query: CatalogQuery, creator_name: str) -> list[dic
         chip(f"“{query.q}”", _without(request, "q"), "bi-search")
     for tag in query.tags:
         chip(f"#{tag}", _without(request, "tag", tag), "bi-tag")
+    for kind in query.kinds:
+        chip(KINDS[kind], _without(request, "kind", kind), kind_icon(kind))
     for media_type in query.media_types:
-        chip(MEDIA_TYPES[media_type], _without(request, "media_type", media_type), "bi-file-image")
+        chip(
+            MEDIA_TYPES[media_type], _without(request, "media_type", media_type), "bi-file-earmark"
+        )
+    for name, template, icon in (
+        ("min_duration", "At least {} long", "bi-stopwatch"),
+        ("max_duration", "At most {} long", "bi-stopwatch"),
+    ):
+        seconds = getattr(query, name)
+        if seconds is not None:
+            chip(template.format(_duration(seconds)), _without(request, name), icon)
+    if query.min_words is not None:
+        chip(f"At least {query.min_words:,} words", _without(request, "min_words"), "bi-file-text")
+    if query.max_words is not None:
+        chip(f"At most {query.max_words:,} words", _without(request, "max_words"), "bi-file-text")
+    for code in query.languages:
+        chip(f"In {language_name(code)}", _without(request, "language", code), "bi-translate")
     if query.min_price is not None:
         chip(
             f"From {format_money(query.min_price, query.currency)}",
@@ -169,6 +195,15 @@ def _active_filters(request, query: CatalogQuery, creator_name: str) -> list[dic
             "bi-person",
         )
     return chips
+
+
+def _duration(seconds: int) -> str:
+    """The chips' lengths as a person reads them: "90 s", "3:12", "1:02:05"."""
+    if seconds < 60:
+        return f"{seconds} s"
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def _intended_summary(query: CatalogQuery) -> str:
@@ -220,10 +255,11 @@ def catalog_work_file(request, work_id: int, kind: str):
     name = getattr(work, kind).name if work is not None else ""
     if not name:
         raise Http404("No such file.")
-    url = storage.signed_url(name, media_type=RENDITION_MEDIA_TYPE)
+    media_type = rendition_media_type(name)
+    url = storage.signed_url(name, media_type=media_type)
     if url:
         return HttpResponseRedirect(url)
-    response = FileResponse(storage.open_file(name), content_type=RENDITION_MEDIA_TYPE)
+    response = FileResponse(storage.open_file(name), content_type=media_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     # Short: a work whose consent is withdrawn drops out of the catalog within minutes.

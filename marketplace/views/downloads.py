@@ -18,6 +18,7 @@ MEDIA_TYPES = {
     PackageFileKind.MANIFEST: "application/json",
     PackageFileKind.LICENSE: "text/markdown; charset=utf-8",
     PackageFileKind.ODRL: "application/ld+json",
+    PackageFileKind.TEXT: "application/vnd.apache.parquet",
 }
 
 

@@ -26,7 +26,7 @@ from moderation.models import (
 from moderation.policy import POLICY_VERSION, Judgement, SignalView, screening_judge
 from moderation.signals import ScreeningContext, signals_compute, signals_store
 from moderation.signals.near import near_matches
-from uploads.models import Work, WorkStatus, WorkStatusChange
+from uploads.models import Work, WorkKind, WorkStatus, WorkStatusChange
 from uploads.services.history import work_status_set
 
 logger = logging.getLogger(__name__)
@@ -124,11 +124,17 @@ def _apply(work: Work, judgement: Judgement) -> None:
         _tell_creator(work, Outcome.HOLD)
 
 
+def _is_processed(work: Work) -> bool:
+    # A picture is screened by its PDQ hash. Audio and text are screened once out of processing
+    # even without a fingerprint: a missing one is a signal (held), not a reason to skip.
+    return work.kind != WorkKind.IMAGE or bool(work.pdq_hash)
+
+
 def work_screen(*, work_id: int) -> Screening | None:
     """Screen one work. Returns its Screening, or None for a work that is gone or not
     processed yet (processing queues screening itself when it finishes)."""
     work = Work.objects.select_related("owner").filter(id=work_id).first()
-    if work is None or work.status not in SCREENABLE or not work.pdq_hash:
+    if work is None or work.status not in SCREENABLE or not _is_processed(work):
         return None
     # Signals read other rows (matches, accounts); computed before taking the work's lock.
     findings = signals_compute(context=ScreeningContext(work=work))
@@ -183,7 +189,7 @@ def works_screen_unscreened(*, older_than_minutes: int = 10, limit: int = 500) -
         Work.objects.filter(
             status=WorkStatus.PENDING_REVIEW, screenings__isnull=True, updated_at__lt=cutoff
         )
-        .exclude(pdq_hash="")
+        .exclude(kind=WorkKind.IMAGE, pdq_hash="")
         .values_list("id", flat=True)[:limit]
     )
     return works_rescreen(work_ids=list(ids))

@@ -7,17 +7,21 @@ from __future__ import annotations
 from django.db import transaction
 
 from moderation.models import ScreeningSignal
+from moderation.signals.audio import audio_findings
 from moderation.signals.base import Finding, ScreeningContext
 from moderation.signals.duplicates import duplicate_findings
 from moderation.signals.generation import ai_findings
 from moderation.signals.linked import linked_account_findings
 from moderation.signals.rights import rights_findings
+from moderation.signals.text import text_findings
 from moderation.signals.velocity import velocity_findings
 
 __all__ = ["Finding", "ScreeningContext", "signals_compute", "signals_store"]
 
 FAMILIES = (
-    duplicate_findings,  # exact, near, known stolen, flood
+    duplicate_findings,  # exact, near, known stolen, flood (near and flood: pictures)
+    audio_findings,  # near copies of recordings; a recording that could not be checked
+    text_findings,  # the same words normalized; near copies of texts
     ai_findings,
     rights_findings,  # do-not-train marks and author mismatch
     velocity_findings,

@@ -182,3 +182,24 @@ def duplicate_findings(context: ScreeningContext) -> list[Finding]:
         *near_duplicate_findings(context),
         *flood_findings(context),
     ]
+
+
+def copy_evidence(work: Work, other: Work) -> dict:
+    """What every copy signal says about the other work (audio and text use it too)."""
+    earlier = _is_earlier(other, work)
+    return {
+        "other_work_id": other.id,
+        "other_title": other.title[:200],
+        "other_owner_id": other.owner_id,
+        "other_owner": other.owner.email,
+        "other_status": other.status,
+        "other_is_earlier": earlier,
+    }
+
+
+def copy_weight(work: Work, other: Work, weight: int) -> int:
+    return weight if _is_earlier(other, work) else LATER_COPY_WEIGHT
+
+
+def status_words(other: Work) -> str:
+    return _STATUS_WORDS.get(other.status, other.status)

@@ -1,7 +1,9 @@
 """AI-generation evidence against the creator's declaration: IPTC / C2PA digital source types,
 generator text chunks (AUTOMATIC1111, ComfyUI, InvokeAI) and the software names of known
-generators, as uploads.metadata extracted them into Work.metadata. A work declared "generated"
-has nothing to contradict."""
+generators, as uploads.metadata extracted them into Work.metadata; for audio and text, the
+generator hints their metadata readers found (AI music and voice generators named in encoder or
+comment tags; tell-tale phrases and generator tools in a text). A work declared "generated" has
+nothing to contradict."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from moderation.models import SignalKind
 from moderation.policy import WEIGHTS
 from moderation.signals.base import Finding, ScreeningContext
 from uploads.metadata.extract import KNOWN_GENERATOR_SOFTWARE
-from uploads.models import AiInvolvement
+from uploads.models import AiInvolvement, WorkKind
 
 # IPTC digital source type codes (http://cv.iptc.org/newscodes/digitalsourcetype/), by what they
 # say: made by a trained model outright, or a composite that includes such parts.
@@ -48,6 +50,15 @@ def _generation_evidence(work) -> tuple[list[str], list[str]]:
     return sorted(set(generated)), sorted(set(involved))
 
 
+# Where the evidence was found, in the summary staff and the creator read. Audio hints come from
+# encoder and comment tags; text hints from the metadata or the words themselves.
+_WHICH_SAYS = {WorkKind.AUDIO: "its tags say", WorkKind.TEXT: "its text or metadata says"}
+
+
+def _which_says(work) -> str:
+    return _WHICH_SAYS.get(work.kind, "its metadata says")
+
+
 def ai_findings(context: ScreeningContext) -> list[Finding]:
     work = context.work
     if work.ai_involvement == AiInvolvement.GENERATED:
@@ -61,14 +72,15 @@ def ai_findings(context: ScreeningContext) -> list[Finding]:
         else:
             return []
         summary = (
-            "It was declared as made without AI, but its metadata says an AI generator made it."
+            f"It was declared as made without AI, but {_which_says(work)} an AI generator made it."
         )
     else:  # assisted: composites and tools fit; a wholly generated picture does not
         if not generated:
             return []
         weight = WEIGHTS["ai_generated_declared_assisted"]
         summary = (
-            "It was declared as AI-assisted, but its metadata says an AI generator made all of it."
+            f"It was declared as AI-assisted, but {_which_says(work)} an AI generator made all of "
+            "it."
         )
     return [
         Finding(

@@ -1,8 +1,9 @@
 """Rights marks in the file: plus:DataMining prohibitions (our own delivered copies carry
 DMI-PROHIBITED-SEECONSTRAINT naming an Assent license, so a re-upload of one is a strong sign),
 C2PA/CAWG training-and-mining `notAllowed`, and authorship metadata (EXIF Artist / Copyright,
-XMP dc:creator / dc:rights, IPTC By-line / Copyright) naming someone other than the uploader and
-the declared rights holder."""
+XMP dc:creator / dc:rights, IPTC By-line / Copyright; an audio file's artist and copyright tags;
+a text's EPUB dc:creator or front matter author) naming someone other than the uploader and the
+declared rights holder."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import unicodedata
 from moderation.models import SignalKind
 from moderation.policy import WEIGHTS
 from moderation.signals.base import Finding, ScreeningContext
+from uploads.models import WorkKind
 
 TRAINING_ENTRIES = (
     "cawg.ai_generative_training",
@@ -111,6 +113,24 @@ def _metadata_names(work) -> dict[str, str]:
     return flat
 
 
+def _media_creator_names(work) -> dict[str, str]:
+    """Audio and text keep their author in Work.metadata_creator (uploads.audio.metadata: the
+    artist tag; uploads.text.metadata: EPUB dc:creator or the front matter's author)."""
+    if work.kind == WorkKind.IMAGE:
+        return {}
+    metadata = work.metadata or {}
+    if work.kind == WorkKind.AUDIO:
+        label = "Artist tag"
+    elif (metadata.get("dublin_core") or {}).get("creator"):
+        label = "EPUB dc:creator"
+    else:
+        label = "Front matter author"
+    names = {label: work.metadata_creator}
+    if work.kind == WorkKind.AUDIO:
+        names["Copyright tag"] = (metadata.get("tags") or {}).get("copyright")
+    return {f: str(v)[:200] for f, v in names.items() if v and str(v).strip()}
+
+
 def _known_names(context: ScreeningContext) -> list[tuple[str, ...]]:
     owner, work = context.owner, context.work
     profile = getattr(owner, "creator_profile", None)
@@ -130,7 +150,8 @@ def _mentions_someone_else(value: str, known: list[tuple[str, ...]]) -> bool:
 def _author_finding(context: ScreeningContext) -> Finding | None:
     work = context.work
     known = _known_names(context)
-    others = {f: v for f, v in _metadata_names(work).items() if _mentions_someone_else(v, known)}
+    names = {**_metadata_names(work), **_media_creator_names(work)}
+    others = {f: v for f, v in names.items() if _mentions_someone_else(v, known)}
     if not others:
         return None
     return Finding(

@@ -27,6 +27,7 @@ from moderation.selectors.cases import (
     team_case_facts,
     work_open_case,
 )
+from moderation.selectors.comparisons import case_comparisons
 from moderation.selectors.log import AUTOMATIC, LOG_ACTIONS, case_log, decision_log, log_entries
 from moderation.selectors.overview import open_cases
 from moderation.services.decisions import case_answer, case_decide, cases_decide_bulk
@@ -101,7 +102,7 @@ def review_case(request, case_id: int):
         "case": case,
         "work": case.work,
         "signals": signals,
-        "matches": [s for s in signals if s.related_work_id],
+        "comparisons": case_comparisons(work=case.work, signals=signals),
         "metadata_json": _pretty_metadata(case.work),
         "history": account_history(user=case.work.owner, exclude_work_id=case.work_id),
         "case_decisions": case_log(case=case),

@@ -3,6 +3,11 @@
 // own fee rule (licensing:offer_net) and its answer replaces the figures; nothing is computed
 // here, so the page can never promise a net the ledger would not pay. Without this script the
 // figures are those of the price the page was sent with.
+//
+// An audio or text work's form also has a rate box (per minute, per 1,000 words): a typed rate
+// is sent with the work's id, the server answers with the price that rate sets
+// (data-rate-price) and the script puts it in the price box. Typing a price empties the rate,
+// so the two boxes never disagree.
 (function () {
   "use strict";
 
@@ -12,17 +17,24 @@
     var form = box.closest("form");
     var price = form && form.querySelector("input[name=price]");
     var currency = form && form.querySelector("select[name=currency]");
+    var rate = form && form.querySelector("input[name=rate]");
     if (!price || !currency) return;
     var timer = null;
     var asked = 0;
 
     function show(html) {
       box.innerHTML = html; // our own template, rendered and escaped by the server
+      var priced = box.querySelector("[data-rate-price]");
+      if (priced && rate && rate.value.trim()) price.value = priced.dataset.ratePrice;
     }
 
     function refresh() {
       var ticket = ++asked;
       var query = new URLSearchParams({ price: price.value, currency: currency.value });
+      if (rate && rate.value.trim() && box.dataset.workId) {
+        query.set("rate", rate.value);
+        query.set("work", box.dataset.workId);
+      }
       fetch(box.dataset.netUrl + "?" + query.toString(), {
         headers: { Accept: "text/html" },
         credentials: "same-origin",
@@ -45,9 +57,16 @@
     }
 
     price.addEventListener("input", function () {
+      if (rate) rate.value = ""; // a price typed by hand is the price
       window.clearTimeout(timer);
       timer = window.setTimeout(refresh, DELAY);
     });
+    if (rate) {
+      rate.addEventListener("input", function () {
+        window.clearTimeout(timer);
+        timer = window.setTimeout(refresh, DELAY);
+      });
+    }
     currency.addEventListener("change", function () {
       window.clearTimeout(timer);
       refresh();

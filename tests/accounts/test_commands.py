@@ -82,7 +82,11 @@ def test_seed_demo_leaves_one_work_per_creator_waiting_in_the_review_queue(setti
     cases = ReviewCase.objects.filter(work__in=waiting, status="open")
     assert cases.count() == 2
     assert all("names someone else" in case.reason for case in cases)
-    assert Work.objects.filter(status="listed").count() == 10
+    listed = Work.objects.filter(status="listed")
+    # Ten photographs plus one work of each other medium (a song, a voice clip, a story).
+    assert sorted(listed.values_list("kind", flat=True)) == ["audio"] * 2 + ["image"] * 10 + [
+        "text"
+    ]
 
 
 def test_seed_demo_refuses_to_run_outside_debug(settings):

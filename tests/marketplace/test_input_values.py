@@ -144,7 +144,8 @@ def test_the_catalog_takes_its_vocabularies_in_any_case(api, ada):
         (
             {"media_type": "image/gif"},
             "media_type",
-            '"image/gif" is not one of: image/jpeg, image/png, image/webp.',
+            '"image/gif" is not one of: image/jpeg, image/png, image/webp, audio/wav, '
+            "audio/flac, audio/mpeg, audio/ogg, text/plain, text/markdown, application/epub+zip.",
         ),
         ({"max_price": str(10**30)}, "max_price", "A price must be between 0 and"),
     ],

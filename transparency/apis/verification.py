@@ -1,5 +1,6 @@
-"""Public verification over the API: `POST /api/v1/verify/` with an image (multipart `file`) or
-a hash (`pdq` or `sha256`). Anyone may call it, at the `verify` rate per client."""
+"""Public verification over the API: `POST /api/v1/verify/` with an image or an audio clip
+(multipart `file`), a passage of text (`text`) or a hash (`pdq` or `sha256`). Anyone may call
+it, at the `verify` rate per client."""
 
 from __future__ import annotations
 
@@ -17,7 +18,14 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from config.errors import ApplicationError
-from transparency.verification import VerificationResult, verification_query_parse, verification_run
+from transparency.selectors.verification import VerifiedWork
+from transparency.verification import (
+    TEXT_MAX_CHARS,
+    VerificationQuery,
+    VerificationResult,
+    verification_query_parse,
+    verification_run,
+)
 from uploads import errors as upload_errors
 
 THROTTLE_SCOPE = "verify"
@@ -46,7 +54,7 @@ def verify_throttle_wait(request) -> float | None:
 
 
 def visitor_upload(files, *, too_large: bool):
-    """The one image in `file`, None when no file was sent; refusals as ApplicationError.
+    """The one file in `file`, None when no file was sent; refusals as ApplicationError.
     `too_large`: the size-capped upload handler stopped reading the file."""
     if too_large:
         limit = settings.UPLOAD_MAX_BYTES / 2**20
@@ -56,7 +64,8 @@ def visitor_upload(files, *, too_large: bool):
     sent = [f for name in files for f in files.getlist(name)]
     if len(sent) > 1 or (sent and "file" not in files):
         raise ApplicationError(
-            "Send one image, in the `file` field.", code=upload_errors.TOO_MANY_FILES
+            "Send one file (an image or a recording), in the `file` field.",
+            code=upload_errors.TOO_MANY_FILES,
         )
     return sent[0] if sent else None
 
@@ -74,57 +83,76 @@ def _refuse_oversized_body(request) -> None:
         )
 
 
-def result_json(request, result: VerificationResult) -> dict:
-    """The answer; a private work is absent from it exactly as if it did not exist."""
-    query = result.query
+def query_json(query: VerificationQuery) -> dict:
+    """What was checked: the hashes of an image, the length of a clip, the words of a passage."""
+    out = {
+        "kind": query.kind,
+        "sha256": query.sha256,
+        "pdq": query.pdq_hashes[0] if query.pdq_hashes else None,
+        "pdq_quality": query.pdq_quality,
+        "near_search": query.searches_near,
+    }
+    if query.kind == "audio":
+        out.update(clip_seconds=query.clip_seconds, seconds_checked=query.seconds_checked)
+    elif query.kind == "text":
+        out.update(words=query.word_count)
+    return out
+
+
+def _rendition_url(request, work: VerifiedWork, rendition: str) -> str:
+    return request.build_absolute_uri(reverse("catalog_work_file", args=[work.id, rendition]))
+
+
+def work_json(request, work: VerifiedWork) -> dict:
     return {
-        "matched": result.is_matched,
-        "query": {
-            "kind": query.kind,
-            "sha256": query.sha256,
-            "pdq": query.pdq_hashes[0] if query.pdq_hashes else None,
-            "pdq_quality": query.pdq_quality,
-            "near_search": query.searches_near,
-        },
-        "works": [
+        "id": str(work.uuid),
+        "kind": work.kind,
+        "title": work.title,
+        "creator": work.creator_name or None,
+        "match": work.match,
+        "score": work.score,
+        "distance": work.distance,
+        "offset_seconds": None if work.offset_ms is None else round(work.offset_ms / 1000, 1),
+        "offset": work.offset_clock,
+        "thumbnail_url": _rendition_url(request, work, "thumbnail") if work.has_thumbnail else None,
+        "preview_url": _rendition_url(request, work, "preview") if work.has_preview else None,
+        "active_licenses": [
             {
-                "id": str(work.uuid),
-                "title": work.title,
-                "creator": work.creator_name or None,
-                "match": work.match,
-                "distance": work.distance,
-                "thumbnail_url": request.build_absolute_uri(
-                    reverse("catalog_work_file", args=[work.id, "thumbnail"])
-                )
-                if work.has_thumbnail
-                else None,
-                "preview_url": request.build_absolute_uri(
-                    reverse("catalog_work_file", args=[work.id, "preview"])
-                )
-                if work.has_thumbnail
-                else None,
-                "active_licenses": [
-                    {
-                        "license": str(entry.grant_uuid),
-                        "url": request.build_absolute_uri(
-                            reverse("transparency:license", args=[entry.grant_uuid])
-                        ),
-                        "team": entry.team_name,
-                        "terms": entry.terms.canonical(),
-                        "terms_summary": entry.sentences,
-                        "starts_at": entry.starts_at.isoformat(),
-                        "expires_at": entry.expires_at.isoformat(),
-                    }
-                    for entry in work.licenses
-                ],
+                "license": str(entry.grant_uuid),
+                "url": request.build_absolute_uri(
+                    reverse("transparency:license", args=[entry.grant_uuid])
+                ),
+                "team": entry.team_name,
+                "terms": entry.terms.canonical(),
+                "terms_summary": entry.sentences,
+                "starts_at": entry.starts_at.isoformat(),
+                "expires_at": entry.expires_at.isoformat(),
             }
-            for work in result.works
+            for entry in work.licenses
         ],
     }
 
 
+def result_json(request, result: VerificationResult) -> dict:
+    """The answer; a private work is absent from it exactly as if it did not exist."""
+    return {
+        "matched": result.is_matched,
+        "query": query_json(result.query),
+        "works": [work_json(request, work) for work in result.works],
+    }
+
+
 class VerifyInput(serializers.Serializer):
-    file = serializers.ImageField(required=False, help_text="A JPEG, PNG or WebP image.")
+    file = serializers.FileField(
+        required=False,
+        help_text="A JPEG, PNG or WebP image, or a WAV, FLAC, MP3 or Ogg recording (a clip of "
+        "a few seconds or more; the first 2 minutes are checked).",
+    )
+    text = serializers.CharField(
+        required=False,
+        max_length=TEXT_MAX_CHARS,
+        help_text="A passage of a text work: at least 50 words, at most 20,000 characters.",
+    )
     pdq = serializers.CharField(required=False, help_text="A PDQ hash: 64 hex characters.")
     sha256 = serializers.CharField(required=False, help_text="A SHA-256: 64 hex characters.")
 
@@ -141,12 +169,30 @@ class VerifyLicenseOutput(serializers.Serializer):
 
 class VerifyWorkOutput(serializers.Serializer):
     id = serializers.UUIDField()
+    kind = serializers.ChoiceField(choices=["image", "audio", "text"])
     title = serializers.CharField()
     creator = serializers.CharField(allow_null=True, help_text="Only if they chose to be named.")
-    match = serializers.ChoiceField(choices=["exact", "near"])
-    distance = serializers.IntegerField(help_text="PDQ Hamming distance (0-31; 0 if exact).")
+    match = serializers.ChoiceField(
+        choices=["exact", "near"],
+        help_text="exact: the same file (or, for a passage, the whole text); near: the same "
+        "picture, recording or words.",
+    )
+    score = serializers.FloatField(
+        help_text="How close, 0-1 (1 if exact): for an image the share of the 256 PDQ bits that "
+        "agree, for a clip the share of fingerprint bits that agree where it lines up, for a "
+        "passage the share of its word sequences found in the work."
+    )
+    distance = serializers.IntegerField(
+        allow_null=True, help_text="Images: PDQ Hamming distance (0-31; 0 if exact)."
+    )
+    offset_seconds = serializers.FloatField(
+        allow_null=True, help_text="Audio: the clip matches from this far into the work."
+    )
+    offset = serializers.CharField(allow_null=True, help_text="Audio: the same, as 1:05.")
     thumbnail_url = serializers.URLField(allow_null=True)
-    preview_url = serializers.URLField(allow_null=True)
+    preview_url = serializers.URLField(
+        allow_null=True, help_text="The watermarked preview (images and audio)."
+    )
     active_licenses = VerifyLicenseOutput(many=True)
 
 
@@ -157,8 +203,9 @@ class VerifyOutput(serializers.Serializer):
 
 
 class VerifyApi(APIView):
-    """Does this image or hash match a work on Assent, and under which running licenses?
-    Only works the public catalog shows are ever answered; any other match reads as none."""
+    """Does this image, audio clip, passage or hash match a work on Assent, and under which
+    running licenses? Only works the public catalog shows are ever answered; any other match
+    reads as none."""
 
     permission_classes = [AllowAny]
     throttle_classes = [VerifyRateThrottle]
@@ -173,7 +220,10 @@ class VerifyApi(APIView):
         upload = visitor_upload(request.FILES, too_large=too_large)
         try:
             query = verification_query_parse(
-                upload=upload, pdq=data.get("pdq"), sha256=data.get("sha256")
+                upload=upload,
+                text=data.get("text"),
+                pdq=data.get("pdq"),
+                sha256=data.get("sha256"),
             )
         finally:
             if upload is not None:

@@ -22,10 +22,10 @@ from config.errors import ApplicationError
 from uploads import errors, storage
 from uploads.errors import UploadRefused
 from uploads.fingerprints import sha256_of_chunks
+from uploads.media import validate_upload
 from uploads.models import AiInvolvement, UploadBatch, UploadRefusal, Work, WorkStatus, original_key
 from uploads.registry import upload_blocker
 from uploads.services.history import work_status_set
-from uploads.validation import validate_image
 
 MAX_TAGS = 30
 TITLE_MAX = Work._meta.get_field("title").max_length
@@ -229,11 +229,11 @@ def _work_submit(
     if existing is not None:
         return SubmitResult(existing, created=False)
     _check_quota(owner=owner, size=upload.size, lock=False)  # cheap early answer
-    validated = validate_image(upload.file, upload.size)
+    validated = validate_upload(upload.file, upload.size, getattr(upload, "name", ""))
 
     work_uuid = uuid.uuid4()
     upload.seek(0)
-    stored_name = storage.store(original_key(work_uuid, validated.format.extension), upload)
+    stored_name = storage.store(original_key(work_uuid, validated.extension), upload)
     try:
         with transaction.atomic():
             _check_quota(owner=owner, size=upload.size, lock=True)
@@ -253,10 +253,15 @@ def _work_submit(
                 declared_at=timezone.now(),
                 original=stored_name,
                 original_filename=display_filename(upload.name),
-                media_type=validated.format.media_type,
+                kind=validated.kind,
+                media_type=validated.media_type,
                 byte_size=upload.size,
                 width=validated.width,
                 height=validated.height,
+                duration_ms=validated.duration_ms,
+                sample_rate=validated.sample_rate,
+                channels=validated.channels,
+                word_count=validated.word_count,
                 sha256=sha256,
                 status=WorkStatus.PROCESSING,
             )

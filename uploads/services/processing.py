@@ -14,13 +14,16 @@ from PIL import Image
 
 from config.errors import ApplicationError
 from uploads import storage
+from uploads.audio.processing import audio_processed
 from uploads.fingerprints import hash_input, pdq, phash
 from uploads.metadata import extract_metadata
-from uploads.models import Work, WorkStatus
+from uploads.models import Work, WorkKind, WorkStatus
+from uploads.processed import Processed
 from uploads.registry import after_processing
 from uploads.renditions import RENDITION_EXTENSION, fit_preview, make_renditions, upright_rgb
 from uploads.services.history import work_status_set
 from uploads.services.intake import processing_enqueue
+from uploads.text.processing import text_processed
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +41,33 @@ def decode_for_processing(data: bytes, media_type: str) -> Image.Image:
     return image
 
 
-def _rendition_key(work: Work, kind: str) -> str:
+def _rendition_key(work: Work, kind: str, extension: str = RENDITION_EXTENSION) -> str:
     # A fresh suffix per attempt, so a retry never collides with a leftover of an earlier one.
-    return f"renditions/{work.uuid.hex[:2]}/{work.uuid.hex}-{kind}-{uuid.uuid4().hex[:8]}.{RENDITION_EXTENSION}"
+    return (
+        f"renditions/{work.uuid.hex[:2]}/{work.uuid.hex}-{kind}-{uuid.uuid4().hex[:8]}.{extension}"
+    )
+
+
+def image_processed(data: bytes, media_type: str) -> Processed:
+    image = decode_for_processing(data, media_type)
+    summary = extract_metadata(data, image, media_type)
+    fitted = fit_preview(upright_rgb(image))
+    small = hash_input(fitted)
+    pdq_hex, pdq_quality = pdq(small)
+    thumbnail, preview = make_renditions(fitted)
+    return Processed(
+        summary=summary,
+        renditions={"thumbnail": (thumbnail, "jpg"), "preview": (preview, "jpg")},
+        fields={"pdq_hash": pdq_hex, "pdq_quality": pdq_quality, "phash": phash(small)},
+    )
+
+
+def _processed(work: Work, data: bytes) -> Processed:
+    if work.kind == WorkKind.AUDIO:
+        return audio_processed(data, work.media_type)
+    if work.kind == WorkKind.TEXT:
+        return text_processed(data, work.media_type, title=work.title)
+    return image_processed(data, work.media_type)
 
 
 def work_process(*, work_id: int) -> Work | None:
@@ -49,28 +76,26 @@ def work_process(*, work_id: int) -> Work | None:
         return work  # deleted meanwhile, or done by an earlier delivery of the same task
     stored: list[str] = []
     try:
-        data = storage.read(work.original.name)
-        image = decode_for_processing(data, work.media_type)
-        summary = extract_metadata(data, image, work.media_type)
-        fitted = fit_preview(upright_rgb(image))
-        small = hash_input(fitted)
-        pdq_hex, pdq_quality = pdq(small)
-        phash_hex = phash(small)
-        thumbnail, preview = make_renditions(fitted)
-        stored.append(storage.store(_rendition_key(work, "thumb"), thumbnail))
-        stored.append(storage.store(_rendition_key(work, "preview"), preview))
+        processed = _processed(work, storage.read(work.original.name))
+        keys = {}
+        for field_name, (content, extension) in processed.renditions.items():
+            keys[field_name] = storage.store(_rendition_key(work, field_name, extension), content)
+            stored.append(keys[field_name])
         with transaction.atomic():
             locked = Work.objects.select_for_update().get(id=work.id)
             if locked.status != WorkStatus.PROCESSING:
                 storage.delete_quietly(stored)  # someone else finished first
                 return locked
-            locked.thumbnail, locked.preview = stored
+            for field_name, key in keys.items():
+                setattr(locked, field_name, key)
+            summary = processed.summary
             locked.metadata = summary.data
             locked.metadata_creator = summary.creator
             locked.digital_source_type = summary.digital_source_type
             locked.data_mining = summary.data_mining
             locked.has_c2pa = summary.has_c2pa
-            locked.pdq_hash, locked.pdq_quality, locked.phash = pdq_hex, pdq_quality, phash_hex
+            for attribute, value in processed.fields.items():
+                setattr(locked, attribute, value)
             locked.processing_error = ""
             locked.processing_attempts += 1
             # Waiting for screening (moderation), which lists, holds or rejects it next.

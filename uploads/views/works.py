@@ -16,6 +16,7 @@ from config.errors import ApplicationError
 from config.input_fields import canonical_choice
 from uploads.file_access import work_file_response
 from uploads.forms import WorkEditForm, WorkUploadDefaultsForm
+from uploads.media import ACCEPT_ATTRIBUTE
 from uploads.metadata.display import metadata_sections, source_type_name
 from uploads.models import WorkStatus
 from uploads.registry import work_card_sections, work_page_sections
@@ -61,6 +62,10 @@ def work_upload(request):
         "form": WorkUploadDefaultsForm(),
         "upload_max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024),
         "upload_min_px": settings.UPLOAD_MIN_DIMENSION,
+        # What the file picker offers; the server still decides from each file's bytes.
+        "accept": ACCEPT_ATTRIBUTE,
+        "audio_max_minutes": settings.AUDIO_MAX_SECONDS // 60,
+        "text_max_mb": settings.TEXT_MAX_BYTES // (1024 * 1024),
     }
     return render(request, "uploads/work_upload.html", context)
 

@@ -14,6 +14,7 @@ from collectives.models import Collective
 from collectives.services.membership import collective_found, collective_join
 from collectives.services.pool import works_assign
 from config.demo_images import demo_picture
+from config.demo_media import DEMO_STORY, DEMO_STORY_TITLE, demo_song, demo_voice
 from licensing.consent import ConsentContext
 from licensing.models import LicenseGrant
 from licensing.services.declarations import model_declare
@@ -66,6 +67,7 @@ class Command(BaseCommand):
             created.append(spec["email"])
         self._seed_invitation()
         works = self._seed_works()
+        works += self._seed_media_works()
         self._seed_purchases()
         self._seed_lifecycle()
         self._seed_collective()
@@ -96,23 +98,55 @@ class Command(BaseCommand):
             creator = User.objects.get(email=email)
             for n, title in enumerate(DEMO_TITLES[offset]):
                 picture = demo_picture(offset * 100 + n, artist=HELD_ARTIST if n == HELD else None)
-                result = work_submit(
-                    owner=creator,
-                    upload=SimpleUploadedFile(f"{title}.jpg", picture),
-                    title=title,
-                    ai_involvement="none",
-                    rights_confirmed=True,
-                    tags=DEMO_TAGS[n % len(DEMO_TAGS)],
+                made += self._seed_work(
+                    creator, f"{title}.jpg", picture, title, DEMO_TAGS[n % len(DEMO_TAGS)], n
                 )
-                if not result.created:
-                    continue
-                made += 1
-                if work_process(work_id=result.work.id) is None:
-                    continue
-                work_screen(work_id=result.work.id)
-                work = Work.objects.get(id=result.work.id)
-                if work.status == WorkStatus.LISTED:
-                    self._seed_offers(work, n)
+        return made
+
+    def _seed_work(self, creator, filename: str, content: bytes, title: str, tags, n: int) -> int:
+        """Submit, process and screen one work as the worker would; offers when it is listed.
+        Returns 1 when the work is new (0 on a rerun, where the same bytes are refused)."""
+        result = work_submit(
+            owner=creator,
+            upload=SimpleUploadedFile(filename, content),
+            title=title,
+            ai_involvement="none",
+            rights_confirmed=True,
+            tags=tags,
+        )
+        if not result.created:
+            return 0
+        if work_process(work_id=result.work.id) is not None:
+            work_screen(work_id=result.work.id)
+            work = Work.objects.get(id=result.work.id)
+            if work.status == WorkStatus.LISTED:
+                self._seed_offers(work, n)
+        return 1
+
+    # A song and a story by Ada, a voice clip by Kenji: one work of each medium beyond images.
+    DEMO_MEDIA = [
+        ("ada@demo.assent.local", "Tidewater.flac", "Tidewater", "music, ambient", demo_song),
+        (
+            "kenji@demo.assent.local",
+            "Station announcement.wav",
+            "Station announcement",
+            "voice, speech",
+            demo_voice,
+        ),
+        (
+            "ada@demo.assent.local",
+            "lighthouse.md",
+            DEMO_STORY_TITLE,
+            "fiction, short story",
+            lambda: DEMO_STORY.encode(),
+        ),
+    ]
+
+    def _seed_media_works(self) -> int:
+        made = 0
+        for n, (email, filename, title, tags, content) in enumerate(self.DEMO_MEDIA):
+            creator = User.objects.get(email=email)
+            made += self._seed_work(creator, filename, content(), title, tags, n)
         return made
 
     def _seed_offers(self, work, n: int) -> None:

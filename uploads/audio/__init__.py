@@ -1,0 +1,1 @@
+"""Audio works: intake checks, renditions, tags and Chromaprint fingerprints."""

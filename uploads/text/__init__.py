@@ -1,0 +1,1 @@
+"""Text works: intake checks, extraction (EPUB), excerpt and card, metadata, MinHash."""
