@@ -15,8 +15,10 @@ RUN groupadd --system --gid 1000 assent \
     && useradd --system --uid 1000 --gid assent --home-dir /app --no-create-home \
         --shell /usr/sbin/nologin assent
 
-# Chromaprint's fpcalc fingerprints audio works (screening and verification).
+# Chromaprint's fpcalc fingerprints audio works (screening and verification); DejaVu Serif
+# sets a text work's cover card (uploads/text/renditions.py falls back to Pillow's own font).
 RUN apt-get update && apt-get install -y --no-install-recommends libchromaprint-tools \
+        fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 
 # Dependencies first, so code changes do not reinstall them. requirements.lock is the

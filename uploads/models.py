@@ -182,7 +182,7 @@ class Work(models.Model):
             return f"{total // 60}:{total % 60:02d}"
         if self.kind == WorkKind.TEXT:
             return f"{self.word_count or 0:,} words"
-        return f"{self.width}×{self.height}"
+        return f"{self.width} × {self.height}"
 
 
 class WorkStatusChange(models.Model):

@@ -268,6 +268,10 @@ def test_a_write_that_waits_too_long_answers_503_retry_and_keeps_nothing(tmp_pat
         media = stack.var_dir / "media" / "originals"  # (the worker builds demo packages)
         files_before = _files_under(media)
         works_before = stack.query("from uploads.models import Work\nresult = Work.objects.count()")
+        # The lock below stalls every writer, the worker too: a demo package still building
+        # would fail its step and retry (logging the error), which is right but not what this
+        # test is about. So it waits for the worker to finish the demo's packages first.
+        _wait_for_packages_built(stack)
 
         holder = sqlite3.connect(stack.var_dir / "assent.sqlite3", isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")  # the write lock, held as a long worker task would
@@ -306,3 +310,14 @@ def test_a_write_that_waits_too_long_answers_503_retry_and_keeps_nothing(tmp_pat
         assert again == 201 and body["duplicate"] is False, body
         for name, text in stack.logs().items():
             assert "Traceback" not in text, f"{name} log:\n{text[-6000:]}"
+
+
+def _wait_for_packages_built(stack, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    code = (
+        "from marketplace.models import Package\n"
+        "result = Package.objects.filter(status__in=['queued', 'building']).count()"
+    )
+    while stack.query(code):
+        assert time.monotonic() < deadline, "the worker did not finish the demo packages"
+        time.sleep(1)

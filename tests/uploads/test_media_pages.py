@@ -83,7 +83,7 @@ def test_a_text_still_processing_says_its_language_is_coming(signed_in, creator)
 def test_an_images_page_keeps_its_dimensions(signed_in, creator):
     work = WorkFactory(owner=creator)
     html = signed_in.get(f"/studio/works/{work.id}/").content.decode()
-    assert f"Dimensions {work.width}×{work.height} px ({work.megapixels} MP)" in file_card(html)
+    assert f"Dimensions {work.width} × {work.height} px ({work.megapixels} MP)" in file_card(html)
     assert "<audio" not in html and "text-excerpt" not in html
 
 
@@ -94,7 +94,7 @@ def test_the_works_grid_gives_each_work_its_size_in_its_unit(signed_in, creator)
     html = signed_in.get("/studio/works/").content.decode()
     sizes = [text_of(s) for s in re.findall(r'data-testid="work-size">(.*?)</p>', html, re.S)]
     assert sorted(sizes) == sorted(
-        ["3:12", "4,210 words · French", f"{image.width}×{image.height} px"]
+        ["3:12", "4,210 words · French", f"{image.width} × {image.height} px"]
     )
     assert "bi-music-note-beamed" in html and "bi-file-text" in html
 
