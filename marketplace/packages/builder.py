@@ -47,7 +47,7 @@ from marketplace.models import (
     PackageItem,
     PackageStatus,
 )
-from marketplace.packages import documents, texts
+from marketplace.packages import documents, term_columns, texts
 from marketplace.packages.audio_tags import license_tagged
 from marketplace.packages.forked import run_forked
 from marketplace.packages.marking import license_marked_pieces
@@ -325,13 +325,7 @@ class _Records:
                 "id": self.license_id,
                 "url": self.license_url,
                 "terms": texts.terms_json(row[self.p + "terms"]),
-                "uses": record["uses"],
-                "commercial": record["commercial"],
-                "term_months": record["term_months"],
-                "on_expiry": record["on_expiry"],
-                "attribution_required": record["attribution_required"],
-                "attribution": record["attribution"],
-                "expires_at": record["expires_at"],
+                **term_columns.term_values(record),
                 "rsl_url": self.rsl_url(row),
                 "odrl_url": self.odrl_url,
             },

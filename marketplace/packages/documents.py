@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from marketplace.packages import texts
+from marketplace.packages import term_columns, texts
 
 CROISSANT_1_1 = "http://mlcommons.org/croissant/1.1"
 
@@ -39,13 +39,7 @@ INDEX_SCHEMA = pa.schema(
         ("rights_holder", pa.string()),
         ("license_id", pa.string()),
         ("license_url", pa.string()),
-        ("uses", pa.string()),
-        ("commercial", pa.bool_()),
-        ("term_months", pa.int32()),
-        ("on_expiry", pa.string()),
-        ("attribution_required", pa.bool_()),
-        ("attribution", pa.string()),
-        ("expires_at", pa.string()),
+        *term_columns.arrow_fields(),
     ]
 )
 
@@ -71,13 +65,7 @@ INDEX_FIELDS = [
     ("rights_holder", "sc:Text", "Provenance: the declared copyright holder."),
     ("license_id", "sc:Text", "The license this item is used under."),
     ("license_url", "sc:URL", "Where the license and its terms are published."),
-    ("uses", "sc:Text", "The uses the license permits, comma-separated."),
-    ("commercial", "sc:Boolean", "Whether commercial use is permitted."),
-    ("term_months", "sc:Integer", "How long a model may use the item, in months."),
-    ("on_expiry", "sc:Text", "At expiry: destroy-models or stop-training."),
-    ("attribution_required", "sc:Boolean", "Whether attribution is required."),
-    ("attribution", "sc:Text", "The attribution text to use."),
-    ("expires_at", "sc:Date", "When this item's license ends (ISO 8601)."),
+    *term_columns.croissant_fields("item"),
 ]
 
 

@@ -22,6 +22,7 @@ import tempfile
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from marketplace.packages import term_columns
 from marketplace.packages.shards import SCRATCH_PREFIX
 
 TEXT_FOLDER = "text"
@@ -34,13 +35,7 @@ LICENSE_TYPE = pa.struct(
         ("id", pa.string()),
         ("url", pa.string()),
         ("terms", pa.string()),  # the canonical terms as JSON
-        ("uses", pa.string()),
-        ("commercial", pa.bool_()),
-        ("term_months", pa.int32()),
-        ("on_expiry", pa.string()),
-        ("attribution_required", pa.bool_()),
-        ("attribution", pa.string()),
-        ("expires_at", pa.string()),
+        *term_columns.arrow_fields(),
         ("rsl_url", pa.string()),
         ("odrl_url", pa.string()),
     ]
@@ -83,13 +78,7 @@ LICENSE_SUBFIELDS = [
     ("id", "sc:Text", "The license this text is used under."),
     ("url", "sc:URL", "Where the license and its terms are published."),
     ("terms", "sc:Text", "The license terms as JSON."),
-    ("uses", "sc:Text", "The uses the license permits, comma-separated."),
-    ("commercial", "sc:Boolean", "Whether commercial use is permitted."),
-    ("term_months", "sc:Integer", "How long a model may use the text, in months."),
-    ("on_expiry", "sc:Text", "At expiry: destroy-models or stop-training."),
-    ("attribution_required", "sc:Boolean", "Whether attribution is required."),
-    ("attribution", "sc:Text", "The attribution text to use."),
-    ("expires_at", "sc:Date", "When this text's license ends (ISO 8601)."),
+    *term_columns.croissant_fields("text"),
     ("rsl_url", "sc:URL", "The work's offer in RSL 1.0."),
     ("odrl_url", "sc:URL", "The license as an ODRL 2.2 policy."),
 ]

@@ -14,6 +14,8 @@ import re
 import pytest
 from django.core.cache import cache
 
+from licensing.consent import ConsentContext
+from licensing.services.offers import work_consent_withdraw
 from marketplace.selectors.catalog import (
     MEDIA_TYPES,
     CatalogQuery,
@@ -21,7 +23,7 @@ from marketplace.selectors.catalog import (
 )
 from tests.factories import CreatorFactory, ListedWorkFactory
 from tests.uploads import media_works
-from uploads.models import Work
+from uploads.models import Work, WorkStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -301,6 +303,31 @@ def test_the_audio_preview_is_served_as_ogg_to_anyone(client, ada):
     thumbnail = client.get(f"/catalog/works/{work.id}/thumbnail/")
     assert thumbnail["Content-Type"] == "image/jpeg"
     assert client.get(f"/catalog/works/{work.id}/original/").status_code == 404
+
+
+@pytest.mark.parametrize("make", [audio_work, text_work], ids=["audio", "text"])
+@pytest.mark.parametrize("leaves", ["consent withdrawn", "removed"])
+def test_a_recording_or_text_off_sale_serves_neither_preview_nor_thumbnail(
+    client, ada, make, leaves
+):
+    """Previews of recordings are whole playable clips and a text's cover card shows its
+    opening: once a creator withdraws consent, or staff remove the work, neither is served."""
+    work = make(ada)
+    files = [f"/catalog/works/{work.id}/thumbnail/"]
+    if work.kind == "audio":
+        files.append(f"/catalog/works/{work.id}/preview/")
+    assert all(client.get(url).status_code == 200 for url in files)
+
+    if leaves == "consent withdrawn":
+        work_consent_withdraw(work=work, actor=ada, context=ConsentContext(user_agent="tests"))
+    else:
+        Work.objects.filter(pk=work.pk).update(status=WorkStatus.REMOVED)
+
+    for url in files:
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert not getattr(response, "streaming", False)
+    assert client.get(f"/catalog/works/{work.id}/").status_code == 404
 
 
 # --- Work pages ------------------------------------------------------------------------------
