@@ -37,7 +37,7 @@ __all__ = ["AudioIndex", "AudioMatch", "audio_index_reset", "audio_matches"]
 
 KEY_BITS = 20  # top bits of a frame value used as the index key
 SAMPLE_RATE = 4  # one key value in this many (by hash) is indexed
-MAX_FRAMES = 4096  # frames of a fingerprint indexed and searched (8.5 minutes; works keep 120 s)
+MAX_FRAMES = 4096  # frames of a fingerprint indexed and searched (8.5 min; works keep 8:20)
 POSTINGS_BUDGET = 50_000  # postings a query reads, rarest keys first (MIN_KEYS at least)
 MIN_KEYS = 16
 CANDIDATES = 24  # best (track, offset) pairs verified per query

@@ -9,10 +9,11 @@ import pytest
 
 from moderation.neardup.audio import AudioIndex, audio_index_reset, audio_matches
 from tests.factories import WorkFactory
-from tests.uploads.sounds import decode, encode, reencode, song, voice
+from tests.uploads.sounds import decode, encode, encode_long, reencode, song, voice
 from uploads.audio.fingerprint import (
     FRAME_SECONDS,
     MATCH_SCORE,
+    WORK_SECONDS,
     FingerprintUnavailable,
     compare,
     fingerprint_available,
@@ -20,6 +21,7 @@ from uploads.audio.fingerprint import (
     from_bytes,
     to_bytes,
 )
+from uploads.audio.processing import audio_processed
 from uploads.models import Work, WorkStatus
 
 pytestmark = pytest.mark.skipif(
@@ -219,3 +221,38 @@ def test_a_fingerprint_changed_after_indexing_is_checked_again(db, original, ori
     assert audio_matches(clip) == []  # the index still holds the old one; the database wins
     Work.objects.filter(id=work.id).update(audio_fingerprint=b"")
     assert audio_matches(clip) == []
+
+
+# --- Long tracks -----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def long_track() -> bytes:
+    """Five minutes, mono at 22.05 kHz (to keep the test quick), as a creator's FLAC."""
+    return encode_long(song(300, seed=21, sample_rate=22050).mean(axis=1), 22050, "flac")
+
+
+def test_a_copy_without_a_long_tracks_first_minutes_still_matches_it(long_track):
+    """A thief who cuts the first 2:30 off a 5-minute song uploads audio the original's
+    opening never held: the stored fingerprint covers the whole track, so the copy is found,
+    and placed where it starts."""
+    stored = from_bytes(audio_processed(long_track, "audio/flac").fields["audio_fingerprint"])
+    assert len(stored) * FRAME_SECONDS > 290  # the whole track, not its first 120 s
+
+    samples, rate = decode(long_track)
+    tail = encode_long(samples[150 * rate :, 0] * 0.8, rate, "mp3")
+    copy = from_bytes(audio_processed(tail, "audio/mpeg").fields["audio_fingerprint"])
+
+    index = AudioIndex()
+    index.add(7, stored)
+    found = index.search(copy)
+    assert [m.key for m in found] == [7]
+    assert abs(found[0].offset - 150 / FRAME_SECONDS) <= 2
+    # What a stored fingerprint of only the first 120 s would have missed:
+    opening = fingerprint_pcm(samples, rate, max_seconds=120)
+    assert compare(opening, copy).score < MATCH_SCORE
+
+
+def test_a_stored_fingerprint_stops_at_its_cap(long_track):
+    samples, rate = decode(long_track)
+    doubled = encode_long(np.concatenate([samples, samples, samples])[:, 0], rate, "flac")
+    stored = from_bytes(audio_processed(doubled, "audio/flac").fields["audio_fingerprint"])
+    assert (WORK_SECONDS - 5) / FRAME_SECONDS <= len(stored) <= WORK_SECONDS / FRAME_SECONDS

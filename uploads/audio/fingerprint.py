@@ -22,6 +22,7 @@ __all__ = [
     "FRAME_SECONDS",
     "MATCH_SCORE",
     "MIN_OVERLAP_FRAMES",
+    "WORK_SECONDS",
     "Comparison",
     "FingerprintUnavailable",
     "compare",
@@ -38,6 +39,12 @@ FRAME_SECONDS = 1365 / 11025  # Chromaprint's frame step (4096-sample frames, tw
 # alignment of two unrelated songs scores 0.55-0.65. Audio that shares its melody scores
 # between the two: 20-40 s voices with the same pitch contour reach 0.89, like a cover.
 MATCH_SCORE = 0.80
+# A work's stored fingerprint covers this much of it (8 min 20 s, about 4,040 frames, within
+# moderation.neardup.audio's MAX_FRAMES): a copy that drops a long track's first minutes, or a
+# clip from late in it, still overlaps the stored fingerprint. Past this, a track's tail is not
+# screened; 8 minutes hold most songs whole, and fpcalc's work and the index's memory stay
+# bounded whatever a DJ set's length.
+WORK_SECONDS = 500
 # Two fingerprints must overlap this long (about 8 s) before a score means anything: over a
 # few frames, some alignment of unrelated audio agrees by chance.
 MIN_OVERLAP_FRAMES = 64

@@ -7,7 +7,12 @@ import logging
 
 from django.conf import settings
 
-from uploads.audio.fingerprint import FingerprintUnavailable, fingerprint_pcm, to_bytes
+from uploads.audio.fingerprint import (
+    WORK_SECONDS,
+    FingerprintUnavailable,
+    fingerprint_pcm,
+    to_bytes,
+)
 from uploads.audio.metadata import read_audio_metadata
 from uploads.audio.renditions import PREVIEW_EXTENSION, audio_preview, waveform_image
 from uploads.audio.validation import decode_mono
@@ -21,7 +26,9 @@ def audio_processed(data: bytes, media_type: str) -> Processed:
     summary = read_audio_metadata(data, media_type)
     fields = {}
     try:
-        fields["audio_fingerprint"] = to_bytes(fingerprint_pcm(samples, sample_rate))
+        fields["audio_fingerprint"] = to_bytes(
+            fingerprint_pcm(samples, sample_rate, max_seconds=WORK_SECONDS)
+        )
     except FingerprintUnavailable as exc:
         # Without a fingerprint screening cannot look for copies: it holds the work for a
         # person instead (moderation.signals), so nothing unchecked is listed.
