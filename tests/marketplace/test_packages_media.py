@@ -1,7 +1,7 @@
 """Packages of recordings and texts, loaded the way teams load them: recordings in the
 WebDataset shards in their original format with the license in their tags (the audio frames
-byte for byte the uploaded ones), texts as Parquet rows with their license (pyarrow; the
-Hugging Face layout), every item in the index with its kind, Croissant read by mlcroissant;
+byte for byte the uploaded ones), texts as Parquet rows with their license (pyarrow, and the
+Hugging Face `datasets` library, which finds the train split from the file names), every item in the index with its kind, Croissant read by mlcroissant;
 images as before."""
 
 from __future__ import annotations
@@ -328,8 +328,21 @@ def mixed_works():
     return works
 
 
+def hf_train_split(folder, cache, monkeypatch):
+    """The folder as `datasets.load_dataset(folder)` reads it: a team's one-line load. Offline
+    (nothing to fetch for a local folder, and this machine reaches no hub), cache in the test's
+    folder; imported here so the offline switch is read when the library loads."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    import datasets
+
+    loaded = datasets.load_dataset(str(folder), cache_dir=str(cache))
+    assert list(loaded) == ["train"]
+    return loaded["train"]
+
+
 def test_a_mixed_order_delivers_audio_in_shards_and_text_in_parquet(
-    buyer, mixed_works, settings, tmp_path
+    buyer, mixed_works, settings, tmp_path, monkeypatch
 ):
     order = paid(buyer, list(mixed_works.values()), settings)
     package = order.packages.get()
@@ -396,6 +409,10 @@ def test_a_mixed_order_delivers_audio_in_shards_and_text_in_parquet(
 
     # pyarrow: the text folder is one table, a row per text with its license and provenance.
     table = pq.read_table(str(tmp_path / "text")).to_pylist()
+    # Hugging Face datasets: the folder is the train split, the same rows and structs.
+    split = hf_train_split(tmp_path / "text", tmp_path / "hf-cache", monkeypatch)
+    assert sorted(split, key=lambda r: r["key"]) == sorted(table, key=lambda r: r["key"])
+    assert split.features["license"]["id"].dtype == "string"
     text_works = [w for k, w in mixed_works.items() if k in ("story", "epub")]
     assert sorted(r["work_id"] for r in table) == sorted(w.id for w in text_works)
     letter = next(r for r in table if r["title"] == "The letter")
@@ -447,7 +464,9 @@ def test_a_mixed_order_delivers_audio_in_shards_and_text_in_parquet(
     assert "every model trained on these items must be destroyed" in summary
 
 
-def test_a_text_only_order_has_no_shards_and_loads_in_mlcroissant(buyer, settings, tmp_path):
+def test_a_text_only_order_has_no_shards_and_loads_in_mlcroissant(
+    buyer, settings, tmp_path, monkeypatch
+):
     ada = CreatorFactory()
     works = [
         text_work(
@@ -469,6 +488,9 @@ def test_a_text_only_order_has_no_shards_and_loads_in_mlcroissant(buyer, setting
         f"text/train-{i:05d}.parquet" for i in range(3)
     ]
     assert pq.read_table(str(tmp_path / "text")).num_rows == 3
+    split = hf_train_split(tmp_path / "text", tmp_path / "hf-cache", monkeypatch)
+    assert sorted(split["title"]) == ["Story 0", "Story 1", "Story 2"]
+    assert {row["license"]["on_expiry"] for row in split} <= {"destroy-models", "stop-training"}
     dataset = mlc.Dataset(jsonld=paths["croissant.json"])
     assert len(list(dataset.records(record_set="texts"))) == 3
     assert len(list(dataset.records(record_set="items"))) == 3
