@@ -1,4 +1,4 @@
-"""Rights marks in the file: plus:DataMining prohibitions (our own delivered copies carry
+"""Rights marks in the file: plus:DataMining prohibitions, an EPUB's TDMRep reservation (our own delivered copies carry
 DMI-PROHIBITED-SEECONSTRAINT naming an Assent license, so a re-upload of one is a strong sign),
 C2PA/CAWG training-and-mining `notAllowed`, and authorship metadata (EXIF Artist / Copyright,
 XMP dc:creator / dc:rights, IPTC By-line / Copyright; an audio file's artist and copyright tags;
@@ -14,6 +14,7 @@ from moderation.models import SignalKind
 from moderation.policy import WEIGHTS
 from moderation.signals.base import Finding, ScreeningContext
 from uploads.models import WorkKind
+from uploads.text.metadata import TDM_RESERVED
 
 TRAINING_ENTRIES = (
     "cawg.ai_generative_training",
@@ -25,8 +26,30 @@ TRAINING_ENTRIES = (
 )
 
 
+def _tdm_reservation_finding(work) -> Finding:
+    """An EPUB whose OPF says <meta property="tdm:reservation">1</meta> (W3C TDMRep): its
+    rightsholder reserves text and data mining, as a publisher's ebook does."""
+    dublin_core = (work.metadata or {}).get("dublin_core") or {}
+    evidence = {"data_mining": TDM_RESERVED}
+    for name in ("tdm_policy", "publisher", "rights"):
+        if dublin_core.get(name):
+            evidence[name] = str(dublin_core[name])[:500]
+    return Finding(
+        kind=SignalKind.RIGHTS_MARK,
+        subject="tdm:reservation",
+        weight=WEIGHTS["rights_prohibited"],
+        summary=(
+            "Its EPUB says its rightsholder reserves text and data mining (TDMRep), so it may "
+            "be a publisher's book rather than the uploader's to license."
+        ),
+        evidence=evidence,
+    )
+
+
 def _data_mining_finding(work) -> Finding | None:
     value = str(work.data_mining or "")
+    if value == TDM_RESERVED:
+        return _tdm_reservation_finding(work)
     code = value.rstrip("/").rsplit("/", 1)[-1].upper()
     if not code.startswith("DMI-PROHIBITED"):
         return None

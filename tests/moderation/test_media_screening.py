@@ -26,6 +26,7 @@ from uploads.audio.fingerprint import MATCH_SCORE
 from uploads.audio.processing import audio_processed
 from uploads.models import Work, WorkKind, WorkStatus
 from uploads.text.fingerprint import MATCH_SIMILARITY
+from uploads.text.metadata import TDM_RESERVED
 from uploads.text.processing import text_processed
 
 pytestmark = [
@@ -287,6 +288,36 @@ def test_an_epub_creator_other_than_the_rights_holder_is_a_signal():
     )
     [signal] = signals(work, SignalKind.AUTHOR_MISMATCH)
     assert signal.evidence["fields"] == {"EPUB dc:creator": "Virginia Woolf"}
+
+
+def test_an_epub_reserving_text_and_data_mining_is_a_rights_signal():
+    """A publisher's ebook carries TDMRep's reservation (uploads.text.metadata records it as
+    the work's data-mining mark): staff see it with the policy link to follow."""
+    policy = "https://harbour-press.example/tdm-policy.json"
+    reserved = screened(
+        text_work(
+            CreatorFactory(),
+            story(300, seed=31),
+            metadata={
+                "dublin_core": {
+                    "tdm_reservation": "1",
+                    "tdm_policy": policy,
+                    "publisher": "Small Harbour Press",
+                },
+                "generator_hints": [],
+            },
+            data_mining=TDM_RESERVED,
+        )
+    )
+    [signal] = signals(reserved, SignalKind.RIGHTS_MARK)
+    assert signal.subject == "tdm:reservation"
+    assert signal.evidence["tdm_policy"] == policy
+    assert signal.evidence["publisher"] == "Small Harbour Press"
+    assert "reserves text and data mining" in signal.summary
+
+    # No reservation, no signal.
+    plain = screened(text_work(CreatorFactory(), story(300, seed=32)))
+    assert signals(plain, SignalKind.RIGHTS_MARK) == []
 
 
 def test_a_front_matter_author_other_than_the_rights_holder_is_a_signal():

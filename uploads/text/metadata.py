@@ -84,7 +84,7 @@ _TOOL_KEYS = {
 }
 _CREATOR_KEYS = ("author", "authors", "creator", "by")
 _FRONT_MATTER_LINE = re.compile(r"^([A-Za-z_][\w .-]{0,60}?)\s*:\s*(.*)$")
-_TDM_RESERVED = "tdm:reservation=1"
+TDM_RESERVED = "tdm:reservation=1"
 # Language detection: fewer letters than this say too little; a guess below the confidence is
 # no answer. Only the opening is read: a book does not change language after 10,000 characters.
 MIN_LANGUAGE_LETTERS = 40
@@ -177,7 +177,7 @@ def read_text_metadata(extracted: ExtractedText, fmt) -> MetadataSummary:
             )
             or []
         )
-        data_mining = _TDM_RESERVED if str(dublin_core.get("tdm_reservation")) == "1" else ""
+        data_mining = TDM_RESERVED if str(dublin_core.get("tdm_reservation")) == "1" else ""
         return MetadataSummary(
             data={
                 "dublin_core": dublin_core,
