@@ -18,22 +18,20 @@ import webdataset as wds
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.test import TestCase
-from PIL import Image
 
 from accounts.models import Notification
 from licensing.documents import DMI_SEE_CONSTRAINT
 from licensing.models import GrantStatus, LicenseGrantItem
 from licensing.services.grants import license_items_revoke
-from marketplace.models import DownloadLog, Package, PackageFile, PackageItem, PackageStatus
+from marketplace.models import DownloadLog, PackageFile, PackageItem, PackageStatus
 from marketplace.packages import builder
-from marketplace.services.checkout import order_freeze
 from marketplace.services.delivery import download_url, package_request
-from marketplace.services.fulfilment import order_paid
 from tests.factories import BuyerFactory, CreatorFactory, MembershipFactory
 from tests.uploads.images import jpeg_bytes, photo, png_bytes
 from uploads.metadata.xmp_iptc import read_xmp_iptc
 
-from .factories import listed_work, make_dataset
+from .factories import listed_work
+from .packages import local_copy, paid, pixels, stored
 
 pytestmark = pytest.mark.django_db
 
@@ -57,34 +55,6 @@ def works():
         listed_work(ada, data=png_bytes(photo(90, 60, seed=2)), media_type="image/png"),
         listed_work(ada, data=webp_bytes(photo(70, 50, seed=3)), media_type="image/webp"),
     ]
-
-
-def paid(buyer, works, settings, *, shard_bytes=None):
-    """An order paid (as the verified webhook does it), its package built by the eager task."""
-    if shard_bytes:
-        settings.PACKAGE_SHARD_TARGET_BYTES = shard_bytes
-    order = order_freeze(dataset=make_dataset(buyer, works), user=buyer)
-    with TestCase.captureOnCommitCallbacks(execute=True):  # the build is queued on commit
-        return order_paid(order_id=order.id)
-
-
-def stored(name: str) -> bytes:
-    with default_storage.open(name, "rb") as fh:
-        return fh.read()
-
-
-def local_copy(package: Package, tmp_path) -> dict[str, str]:
-    paths = {}
-    for f in package.files.all():
-        path = tmp_path / f.name
-        path.write_bytes(stored(f.storage_key))
-        paths[f.name] = str(path)
-    return paths
-
-
-def pixels(data: bytes) -> np.ndarray:
-    with Image.open(io.BytesIO(data)) as image:
-        return np.asarray(image.convert("RGBA"))
 
 
 def test_a_paid_order_gets_a_package_teams_can_load(buyer, works, settings, tmp_path):

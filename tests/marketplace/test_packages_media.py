@@ -19,13 +19,11 @@ import pytest
 import soundfile
 import webdataset as wds
 from django.core.files.storage import default_storage
-from django.test import TestCase
 from django.utils import timezone
 from mutagen import File as MutagenFile
 from mutagen.flac import FLAC
 from mutagen.id3 import ID3, TCOP, TIT2
 from mutagen.ogg import OggPage
-from PIL import Image
 
 from licensing.documents import DMI_SEE_CONSTRAINT
 from licensing.models import LicenseGrantItem
@@ -33,8 +31,6 @@ from marketplace.models import Package, PackageFile, PackageItem, PackageStatus
 from marketplace.packages import builder
 from marketplace.packages.audio_tags import license_tagged
 from marketplace.selectors.licenses import package_downloads
-from marketplace.services.checkout import order_freeze
-from marketplace.services.fulfilment import order_paid
 from tests.factories import BuyerFactory, CreatorFactory
 from tests.uploads.images import jpeg_bytes, photo
 from tests.uploads.sounds import decode, encode, song, voice
@@ -43,7 +39,8 @@ from uploads import storage
 from uploads.audio.containers import id3v2_end
 from uploads.metadata.xmp_iptc import read_xmp_iptc
 
-from .factories import listed_work, make_dataset
+from .factories import listed_work
+from .packages import local_copy, paid, pixels, stored
 
 pytestmark = pytest.mark.django_db
 
@@ -140,35 +137,6 @@ def epub_bytes(title: str, chapters: list[str]) -> bytes:
                 f"<title>{title}</title></head><body>{paragraphs}</body></html>",
             )
     return out.getvalue()
-
-
-def paid(buyer, works, settings):
-    """Paid as the verified webhook does it; one sample per shard; built by the eager task."""
-    settings.PACKAGE_SHARD_TARGET_BYTES = 1
-    order = order_freeze(dataset=make_dataset(buyer, works), user=buyer)
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        return order_paid(order_id=order.id)
-
-
-def stored(name: str) -> bytes:
-    with default_storage.open(name, "rb") as fh:
-        return fh.read()
-
-
-def local_copy(package: Package, tmp_path) -> dict[str, str]:
-    """The package as a team has it after downloading every file (text files under text/)."""
-    paths = {}
-    for f in package.files.all():
-        path = tmp_path / f.name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(stored(f.storage_key))
-        paths[f.name] = str(path)
-    return paths
-
-
-def pixels(data: bytes) -> np.ndarray:
-    with Image.open(io.BytesIO(data)) as image:
-        return np.asarray(image.convert("RGBA"))
 
 
 # --- Frames untouched: where each format keeps its audio ------------------------------------
@@ -344,7 +312,7 @@ def hf_train_split(folder, cache, monkeypatch):
 def test_a_mixed_order_delivers_audio_in_shards_and_text_in_parquet(
     buyer, mixed_works, settings, tmp_path, monkeypatch
 ):
-    order = paid(buyer, list(mixed_works.values()), settings)
+    order = paid(buyer, list(mixed_works.values()), settings, shard_bytes=1)
     package = order.packages.get()
     assert package.status == PackageStatus.READY
     ref = order.license_grant.uuid.hex[:10].upper()
@@ -479,7 +447,7 @@ def test_a_text_only_order_has_no_shards_and_loads_in_mlcroissant(
         )
         for n in range(3)
     ]
-    order = paid(buyer, works, settings)
+    order = paid(buyer, works, settings, shard_bytes=1)
     package = order.packages.get()
     assert package.status == PackageStatus.READY
     paths = local_copy(package, tmp_path)
@@ -513,7 +481,7 @@ def test_a_mixed_build_in_steps_or_in_parallel_writes_the_same_bytes(
 ):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     monkeypatch.setattr("marketplace.services.delivery.package_build_enqueue", lambda _id: None)
-    order = paid(buyer, list(mixed_works.values()), settings)
+    order = paid(buyer, list(mixed_works.values()), settings, shard_bytes=1)
     package = order.packages.get()
     built = builder.package_build_step(package_id=package.id, workers=1)
     assert built.status == PackageStatus.READY
@@ -545,7 +513,7 @@ def test_a_mixed_build_in_steps_or_in_parallel_writes_the_same_bytes(
 
 
 def test_an_ended_text_license_stops_only_its_text_file(buyer, mixed_works, settings):
-    order = paid(buyer, list(mixed_works.values()), settings)
+    order = paid(buyer, list(mixed_works.values()), settings, shard_bytes=1)
     package = order.packages.get()
     ended = order.items.get(work=mixed_works["story"])
     LicenseGrantItem.objects.filter(item_ref=ended.item_ref).update(
