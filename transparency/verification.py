@@ -43,8 +43,9 @@ from uploads.validation import check_size, refuse_unknown, sniff_image, validate
 PDQ_MIN_QUALITY = 50
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
-# A clip is fingerprinted from its first two minutes: enough to place it in any work, and it
-# bounds the decode and fpcalc's work per request whatever the visitor sends.
+# A clip is decoded and fingerprinted from its first two minutes only: enough to place it in
+# any work, and it bounds the decode and fpcalc's work per request whatever the visitor sends
+# (at most 192 kHz, so about 90 MB of samples at worst).
 CLIP_MAX_SECONDS = 120
 # Under about 8 s (MIN_OVERLAP_FRAMES, plus Chromaprint's first window) a clip has too few
 # frames to tell one recording from another, and "no match" would read as "not licensed" when
@@ -189,7 +190,7 @@ def clip_fingerprints(data: bytes, fmt: AudioFormat) -> VerificationQuery:
     mono decode processing fingerprints a work from, so a clip of a work lines up with it."""
     if not fingerprint_available():  # before spending a decode on a clip we cannot check
         raise _fingerprinter_down()
-    validated = validate_audio(io.BytesIO(data), len(data), fmt)
+    validated = validate_audio(io.BytesIO(data), len(data), fmt, prove_seconds=CLIP_MAX_SECONDS)
     seconds = validated.duration_ms / 1000
     if seconds < CLIP_MIN_SECONDS:
         raise UploadRefused(

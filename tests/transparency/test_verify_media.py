@@ -6,7 +6,9 @@ missing fingerprinter a 503; nothing the visitor sends is stored."""
 from __future__ import annotations
 
 import functools
+import io
 
+import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -14,9 +16,11 @@ from licensing.services.offers import offer_withdraw
 from licensing.terms import PRESETS
 from moderation.services.screening import work_screen
 from tests.factories import CONTEXT, BuyerFactory
-from tests.uploads.sounds import encode, reencode, song
+from tests.uploads.sounds import decode, encode, encode_long, reencode, song
 from tests.uploads.texts import story
 from tests.uploads.works import upload_work
+from uploads.audio.validation import sniff_audio, validate_audio
+from uploads.errors import UploadRefused
 from uploads.models import Work, WorkKind, WorkStatus
 
 from .factories import creator, grant, offer_on
@@ -133,6 +137,34 @@ def test_a_reencoded_clip_finds_the_song_with_its_license(api_client, licensed_s
     assert (license_["license"], license_["team"]) == (str(running.uuid), "Orbit Lab")
     assert license_["terms"] == PRESETS["generative-commercial-3y"].terms.canonical()
     assert license_["url"].endswith(f"/public/licenses/{running.uuid}/")
+
+
+def test_a_long_recording_is_checked_by_its_first_two_minutes_only(api_client, licensed_song):
+    """A visitor's 3-minute recording whose song runs its first minute, damaged past 2:30:
+    verification decodes only the opening it checks (it must not spend a 20-minute decode on
+    every request), so the damage after it is no reason to refuse, and the song is found.
+    The same file as an upload is refused: a work must be whole."""
+    work, _running = licensed_song
+    samples, rate = decode(song_flac())
+    mono = samples.mean(axis=1)
+    long = np.concatenate([mono, song(seconds=120, seed=SONG_SEED + 7, sample_rate=rate)[:, 0]])
+    data = bytearray(encode_long(long, rate, "flac"))
+    damaged_at = int(len(data) * 0.9)  # about 2:42 of 3:00
+    data[damaged_at : damaged_at + 4000] = bytes(range(256)) * 15 + bytes(160)
+    data = bytes(data)
+    with pytest.raises(UploadRefused) as refused:
+        validate_audio(io.BytesIO(data), len(data), sniff_audio(data[:64]))
+    assert refused.value.code == "corrupt_audio"
+
+    response = api_client.post(URL, {"file": clip(data, "set.flac")}, format="multipart")
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["query"]["clip_seconds"] == pytest.approx(180, abs=0.5)
+    assert body["query"]["seconds_checked"] == 120
+    [found] = body["works"]
+    assert (found["id"], found["match"]) == (str(work.uuid), "near")
+    assert found["offset_seconds"] == pytest.approx(0, abs=1)
 
 
 def test_the_original_file_is_an_exact_match(api_client, licensed_song):
