@@ -406,15 +406,19 @@ def _catch_up(index: AudioIndex, tracker: _Tracker) -> None:
     processing without a fingerprint (fpcalc missing) is not read again unless processing
     takes it up again."""
     audio = Work.objects.filter(kind=WorkKind.AUDIO)
-    fields = ("id", "audio_fingerprint", "status")
+    # The sweep by id reads works of every kind (images and texts bring an empty fingerprint):
+    # the tracker must see every id the table hands out, or each picture between two
+    # recordings would stay a "gap" re-read by every search for up to NEARDUP_GAP_SECONDS.
+    works = Work.objects.all()
+    fields = ("id", "audio_fingerprint", "status", "kind")
     found: list[tuple[int, np.ndarray]] = []
     waiting: set[int] = set()
 
     def read(rows) -> None:
-        for work_id, fp, status in rows:
+        for work_id, fp, status, kind in rows:
             if fp:
                 found.append((work_id, from_bytes(fp)))
-            elif status in HASHLESS_STATUSES:
+            elif status in HASHLESS_STATUSES and kind == WorkKind.AUDIO:
                 waiting.add(work_id)
 
     # Seen without a fingerprint last time, while processing may still give one: again.
@@ -423,9 +427,9 @@ def _catch_up(index: AudioIndex, tracker: _Tracker) -> None:
         read(audio.filter(id__in=previous[start : start + 1000]).values_list(*fields))
     gap_ids, after = list(tracker.gaps), tracker.max_id
     while True:
-        batch = list(audio.filter(id__gt=after).order_by("id").values_list(*fields)[:_BATCH])
+        batch = list(works.filter(id__gt=after).order_by("id").values_list(*fields)[:_BATCH])
         if gap_ids:
-            batch += list(audio.filter(id__in=gap_ids).values_list(*fields))
+            batch += list(works.filter(id__in=gap_ids).values_list(*fields))
             gap_ids = []
         if not batch:
             break

@@ -14,7 +14,7 @@ from django.conf import settings
 
 from moderation.models import KnownStolenWork
 from moderation.neardup.mih import MultiIndexHash, distances, hex_to_rows, scan
-from uploads.models import Work, WorkStatus
+from uploads.models import Work, WorkKind, WorkStatus
 
 WORK, STOLEN = 0, 1
 SOURCES = {WORK: "work", STOLEN: "stolen"}
@@ -62,10 +62,15 @@ class NearDupIndex:
     # --- keeping up with the database -----------------------------------------------------
     def catch_up(self) -> None:
         self._read_new(STOLEN, KnownStolenWork.objects.all())
+        # Every work but a finished picture without a hash: recordings and texts never get one,
+        # but their ids must reach the tracker, or each would stay a "gap" re-read by every
+        # search for up to NEARDUP_GAP_SECONDS.
         fetched = self._read_new(
             WORK,
             Work.objects.exclude(
-                pdq_hash="", status__in=[s for s in WorkStatus if s not in HASHLESS_STATUSES]
+                kind=WorkKind.IMAGE,
+                pdq_hash="",
+                status__in=[s for s in WorkStatus if s not in HASHLESS_STATUSES],
             ),
         )
         tracker = self.trackers[WORK]

@@ -256,3 +256,19 @@ def test_a_stored_fingerprint_stops_at_its_cap(long_track):
     doubled = encode_long(np.concatenate([samples, samples, samples])[:, 0], rate, "flac")
     stored = from_bytes(audio_processed(doubled, "audio/flac").fields["audio_fingerprint"])
     assert (WORK_SECONDS - 5) / FRAME_SECONDS <= len(stored) <= WORK_SECONDS / FRAME_SECONDS
+
+
+@pytest.mark.usefixtures("fresh_audio_index", "media_root")
+def test_pictures_and_texts_between_recordings_leave_no_ids_to_read_again(db, original_fp):
+    """The audio index sweeps ids of every kind: a picture is not a recording whose insert
+    has yet to commit, so it must not stay a gap that every search reads again."""
+    from moderation.neardup import audio as audio_module
+
+    first = WorkFactory(kind="audio", audio_fingerprint=to_bytes(original_fp))
+    for i in range(30):
+        WorkFactory(kind="text" if i % 3 == 0 else "image", status=WorkStatus.LISTED)
+    last = WorkFactory(kind="audio", audio_fingerprint=to_bytes(original_fp[100:400]))
+
+    assert {m.key for m in audio_matches(original_fp[150:350])} == {first.id, last.id}
+    _index, tracker = audio_module._current_index()
+    assert tracker.max_id == last.id and tracker.gaps == {}

@@ -229,3 +229,27 @@ def test_a_lower_id_committed_after_a_higher_one_is_found():
     assert not errors
     assert slow[0].id < fast.id
     assert {m.id for m in near_matches([original])} == {slow[0].id, fast.id}
+
+
+@pytest.mark.django_db
+def test_recordings_and_texts_between_pictures_leave_no_ids_to_read_again():
+    """Recordings and texts never get a picture hash. Their ids must still reach the index's
+    id tracker: otherwise each would be a "gap" (an insert not committed yet), and every
+    search for the next hour would ask for all of them again."""
+    import moderation.neardup as neardup
+
+    owner = CreatorFactory()
+    first = WorkFactory(owner=owner, pdq_hash=random_hash())
+    for i in range(30):
+        WorkFactory(
+            owner=owner,
+            kind="audio" if i % 2 else "text",
+            pdq_hash="",
+            status=WorkStatus.LISTED,
+        )
+    last = WorkFactory(owner=owner, pdq_hash=random_hash())
+    assert {m.id for m in near_matches([Work.objects.get(id=last.id).pdq_hash])} == {last.id}
+
+    tracker = neardup._current_index().trackers[neardup.index.WORK]
+    assert tracker.max_id == last.id and tracker.gaps == {}
+    assert first.id < last.id
