@@ -379,7 +379,7 @@ def _tags(reader: _Reader) -> tuple[str, ...]:
 
 def page_from_params(params, *, default_per_page: int = DEFAULT_PER_PAGE) -> tuple[int, int]:
     reader = _Reader(params)
-    page = reader.integer("page", low=1, high=10**6, label="The page")
+    page = reader.integer("page", low=1, high=MAX_PAGE, label="The page")
     per_page = reader.integer("per_page", low=1, high=MAX_PER_PAGE, label="per_page")
     if reader.errors:
         raise ApplicationError(
@@ -692,9 +692,14 @@ def _in_order(query: CatalogQuery, ids: list[int]) -> list[Work]:
     return [by_id[i] for i in ids if i in by_id]
 
 
+# The web page clamps what it is sent rather than refusing it; past this, `page * per_page`
+# would not fit the database's integers.
+MAX_PAGE = 10**6
+
+
 def _page_number(page: int | str) -> int:
     try:
-        return max(1, int(page))
+        return min(max(1, int(page)), MAX_PAGE)
     except (TypeError, ValueError):
         return 1
 

@@ -311,7 +311,19 @@ def studio_request_detail(request, request_uuid):
         works = list(
             matching_works(data_request=data_request, creator=request.user)
             .exclude(id__in=list(mine))
-            .only("id", "title", "width", "height", "thumbnail", "status", "tags")[:200]
+            # What the cards show, size_text included (kind, length or words).
+            .only(
+                "id",
+                "title",
+                "kind",
+                "width",
+                "height",
+                "duration_ms",
+                "word_count",
+                "thumbnail",
+                "status",
+                "tags",
+            )[:200]
         )
     context = {
         "data_request": data_request,

@@ -522,6 +522,9 @@ def test_a_page_past_the_end(client, ada):
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
     assert client.get(PAGE, {"page": 5}).status_code == 200  # the page shows the last page
+    # However far past: the number is clamped before it reaches the database.
+    assert client.get(PAGE, {"page": "9" * 30}).status_code == 200
+    assert client.get(API, {"page": "9" * 30}).status_code == 400
 
 
 # --- Pages, pagination, anonymous access -------------------------------------------------------

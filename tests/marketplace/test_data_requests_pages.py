@@ -183,3 +183,24 @@ def test_list_pages_take_a_fixed_number_of_queries(
     with django_assert_max_num_queries(10 + rows):
         page = html(client, "/studio/requests/")
     assert page.count("data-request=") == rows and page.count("data-response=") == rows
+
+
+# As measured; the point is that it is the same for one fitting work or fifteen (it was 5 + one
+# query per card when the cards read each work's kind and length one at a time).
+QUERIES_FOR_ONE_REQUEST = 6
+
+
+@pytest.mark.parametrize("works", [1, 15])
+def test_a_requests_page_for_a_creator_costs_the_same_whatever_number_of_works_fit(
+    client, owner, ada, works, django_assert_num_queries
+):
+    """Each fitting work's card shows its size in its medium's unit (size_text reads the kind
+    and the length): the list must fetch those, not one query per card."""
+    data_request = post_request(owner)
+    for n in range(works):
+        fitting_work(ada, title=f"Harbour {n}")
+    client.force_login(ada)
+    html(client, f"/studio/requests/{data_request.uuid}/")  # warm the per-process caches
+    with django_assert_num_queries(QUERIES_FOR_ONE_REQUEST) as captured:
+        page = html(client, f"/studio/requests/{data_request.uuid}/")
+    assert page.count(f"/studio/requests/{data_request.uuid}/offer/") == works, captured
