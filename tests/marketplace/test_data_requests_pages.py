@@ -185,7 +185,7 @@ def test_list_pages_take_a_fixed_number_of_queries(
     assert page.count("data-request=") == rows and page.count("data-response=") == rows
 
 
-# As measured; the point is that it is the same for one fitting work or fifteen (it was 5 + one
+# As measured; the point is that it is the same for one fitting work or fifteen (it was 6 + one
 # query per card when the cards read each work's kind and length one at a time).
 QUERIES_FOR_ONE_REQUEST = 6
 
