@@ -319,6 +319,67 @@ def test_one_entry_compressed_far_beyond_a_book_is_refused(settings):
     assert "zip bomb" in refused.message
 
 
+def _chapter_data_at(book: bytes, name: bytes) -> int:
+    """Where an entry's compressed data starts in the archive (after its local header)."""
+    at = book.find(b"PK\x03\x04")
+    while at >= 0:
+        name_length = int.from_bytes(book[at + 26 : at + 28], "little")
+        extra_length = int.from_bytes(book[at + 28 : at + 30], "little")
+        if book[at + 30 : at + 30 + name_length] == name:
+            return at + 30 + name_length + extra_length
+        at = book.find(b"PK\x03\x04", at + 4)
+    raise AssertionError(f"no entry {name!r}")
+
+
+@pytest.mark.parametrize(
+    "method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_LZMA], ids=["deflate", "lzma"]
+)
+def test_a_chapter_whose_compressed_stream_is_damaged_is_a_damaged_epub(method):
+    """zlib and lzma raise their own errors for a broken stream, which are not OSErrors."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(epub())) as source, zipfile.ZipFile(out, "w") as book:
+        for info in source.infolist():
+            kind = zipfile.ZIP_STORED if info.filename == "mimetype" else method
+            book.writestr(info.filename, source.read(info), compress_type=kind)
+    data = bytearray(out.getvalue())
+    at = _chapter_data_at(bytes(data), b"OEBPS/text/one.xhtml")
+    data[at + 2 : at + 42] = b"\xff\x00" * 20
+    refused = refusal(bytes(data), EPUB)
+    assert refused.code == errors.CORRUPT_EPUB and refused.status == 400
+
+
+def test_an_entry_needing_an_unknown_zip_version_is_a_damaged_epub():
+    data = bytearray(epub())
+    directory = data.find(b"PK\x01\x02")
+    data[directory + 6 : directory + 8] = (70).to_bytes(2, "little")  # "version needed": 7.0
+    assert refusal(bytes(data), EPUB).code == errors.CORRUPT_EPUB
+
+
+@pytest.mark.parametrize("codec", ["rot13", "base64", "no-such-codec"])
+def test_an_opf_declaring_an_encoding_python_lacks_is_a_damaged_epub(codec):
+    package = opf(["one.xhtml", "two.xhtml"]).replace(
+        '<?xml version="1.0" encoding="UTF-8"?>', f'<?xml version="1.0" encoding="{codec}"?>'
+    )
+    assert f'encoding="{codec}"' in package
+    refused = refusal(epub(package=package), EPUB)
+    assert refused.code == errors.CORRUPT_EPUB
+
+
+def test_a_directory_larger_than_its_entry_count_allows_is_refused_before_it_is_parsed(
+    settings,
+):
+    """The end record says how many entries there are; zipfile trusts the directory's size
+    instead. An archive whose directory is far larger than its count allows is refused from
+    the end record, before zipfile reads a directory of any size."""
+    settings.EPUB_MAX_ENTRIES = 50
+    # 40 entries, under the limit, with names long enough to pass what 50 entries may take.
+    book = epub({f"OEBPS/images/{'n' * 1400}{i}.png": b"x" for i in range(40)})
+    refused = refusal(book, EPUB)
+    assert refused.code == errors.EPUB_BOMB
+    settings.EPUB_MAX_ENTRIES = 2000
+    assert validated(book, "b.epub") is not None  # the same book, within a larger allowance
+
+
 def test_too_many_entries_are_refused(settings):
     settings.EPUB_MAX_ENTRIES = 50
     book = epub({f"OEBPS/images/{i}.png": b"x" for i in range(60)})

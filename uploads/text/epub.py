@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import codecs
 import io
+import lzma
 import posixpath
 import re
 import struct
 import zipfile
+import zlib
 from html.parser import HTMLParser
 from urllib.parse import unquote
 
@@ -54,13 +56,23 @@ def _bomb(message: str) -> UploadRefused:
     return UploadRefused(errors.EPUB_BOMB, message, status=413)
 
 
+# A central directory record is 46 bytes plus its name, extra field and comment: this allows
+# EPUB_MAX_ENTRIES entries with names and fields of a few hundred bytes each.
+_DIRECTORY_BYTES_PER_ENTRY = 1024
+
+
 def _declared_entries(data: bytes) -> int | None:
     """The entry count from the end-of-central-directory record, read before zipfile parses
-    the whole directory (a 40 MB directory of empty entries would take it seconds)."""
+    the whole directory (a 40 MB directory of empty entries would take it seconds). zipfile
+    walks the directory by its size, not its count, so a directory larger than the count
+    allows counts as too many entries."""
     at = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
     if at < 0 or at + 22 > len(data):
         return None
-    return struct.unpack_from("<H", data, at + 10)[0]
+    count, directory_bytes = struct.unpack_from("<HI", data, at + 10)
+    if directory_bytes > settings.EPUB_MAX_ENTRIES * _DIRECTORY_BYTES_PER_ENTRY:
+        return settings.EPUB_MAX_ENTRIES + 1
+    return count
 
 
 class EpubArchive:
@@ -77,7 +89,14 @@ class EpubArchive:
         try:
             self._zip = zipfile.ZipFile(io.BytesIO(data))
             infos = self._zip.infolist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        except (
+            zipfile.BadZipFile,
+            zipfile.LargeZipFile,
+            NotImplementedError,  # an entry "needs" a zip version zipfile does not know
+            OSError,
+            ValueError,
+            EOFError,
+        ) as exc:
             raise _corrupt() from exc
         if len(infos) > max_entries:
             raise _bomb(f"The EPUB holds more than {max_entries} files.")
@@ -119,8 +138,15 @@ class EpubArchive:
                 content = entry.read(allowance + 1)
         except NotImplementedError as exc:  # a compression method zipfile lacks
             raise _corrupt() from exc
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-            raise _corrupt() from exc
+        except (
+            zipfile.BadZipFile,
+            OSError,
+            ValueError,
+            EOFError,
+            zlib.error,
+            lzma.LZMAError,
+        ) as exc:
+            raise _corrupt() from exc  # a damaged deflate or LZMA stream among them
         except RuntimeError as exc:  # "File is encrypted"
             raise UploadRefused(errors.PROTECTED_EPUB, _PROTECTED_MESSAGE) from exc
         if len(content) > allowance:
@@ -135,7 +161,8 @@ def _parse_xml(raw: bytes, what: str):
         return SafeET.fromstring(raw)
     except DefusedXmlException as exc:
         raise _corrupt(f"The EPUB's {what} declares XML entities, which are not accepted.") from exc
-    except (SafeET.ParseError, ValueError, UnicodeError, RecursionError) as exc:
+    except (SafeET.ParseError, ValueError, UnicodeError, RecursionError, LookupError) as exc:
+        # LookupError: an XML declaration naming an encoding Python does not have.
         raise _corrupt(f"The EPUB's {what} is not well-formed XML.") from exc
 
 
