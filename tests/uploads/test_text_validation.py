@@ -14,6 +14,7 @@ from tests.uploads.texts import story
 from uploads import errors
 from uploads.errors import UploadRefused
 from uploads.metadata.display import metadata_sections
+from uploads.text.epub import _ChapterReader, chapter_text
 from uploads.text.extract import extract_text, plain_words
 from uploads.text.metadata import detect_language, read_text_metadata
 from uploads.text.renditions import excerpt, text_card, wrap
@@ -310,6 +311,37 @@ def test_markup_nested_deep_or_malformed_is_refused_or_read_without_blowing_up(s
     broken = chapter("One", ["a <![bogus[ x ]]> b"])
     refused = refusal(epub(chapters={"one.xhtml": broken}), EPUB)
     assert refused.code == errors.CORRUPT_EPUB
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<p>Hello</p><a <a <a ",
+        "<p>One</p><p>x < y and <b z",
+        "<p>a</p><!-- never closed",
+        "<p>q</p>< 3 <a href='x",
+    ],
+)
+def test_a_chapter_ending_in_unclosed_markup_reads_as_html_parser_reads_it(markup):
+    """Every `<` after a chapter's last `>` is read as text before parsing: what it reads is
+    what html.parser alone makes of it (compared here on short chapters, which it parses
+    quickly)."""
+    reader = _ChapterReader()
+    reader.feed(markup)
+    reader.close()
+    assert chapter_text(markup.encode()) == "\n\n".join(reader.paragraphs)
+
+
+def test_a_long_run_of_unclosed_tags_is_read_as_text():
+    """`<a ` 21,000 times (63 KB, under the ratio check's floor) in a 2 KB EPUB: html.parser
+    before CPython's fix for CVE-2025-6069 rescanned the rest of the chapter from each `<`
+    (half a minute of CPU here, per upload and again in the worker). Read as text, it is a
+    chapter of `<a` words."""
+    run = "<a " * 21_000
+    book = epub(chapters={"one.xhtml": chapter("One", [story(40).strip()]) + run})
+    assert len(book) < 20_000
+    text = validated(book, "b.epub")
+    assert text.word_count >= 21_000
 
 
 def test_one_entry_compressed_far_beyond_a_book_is_refused(settings):

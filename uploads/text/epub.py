@@ -415,11 +415,21 @@ def _decode_markup(raw: bytes) -> str:
         return raw.decode("utf-8", errors="replace")
 
 
+def _unclosed_tail_escaped(markup: str) -> str:
+    """`markup` with every `<` after its last `>` written `&lt;`: such a `<` opens nothing
+    that closes, and html.parser (before CPython's fix for CVE-2025-6069) re-scans the rest of
+    the chapter from each one, so a 100 KB run of `<a ` took it minutes. As text they read
+    the same as the parser would read them at the end."""
+    last = markup.rfind(">")
+    tail = markup[last + 1 :]
+    return markup if "<" not in tail else markup[: last + 1] + tail.replace("<", "&lt;")
+
+
 def chapter_text(raw: bytes) -> str:
     """The readable text of one XHTML chapter, paragraphs separated by blank lines."""
     reader = _ChapterReader()
     try:
-        reader.feed(_decode_markup(raw))
+        reader.feed(_unclosed_tail_escaped(_decode_markup(raw)))
         reader.close()
     except (AssertionError, ValueError, RecursionError) as exc:  # html.parser's own refusals
         raise _corrupt("A chapter of the EPUB is damaged and cannot be read.") from exc
