@@ -267,6 +267,20 @@ def test_an_epub_is_read_in_spine_order_with_its_metadata():
     assert titles == ["Book metadata (EPUB)"]
 
 
+def test_an_excerpt_of_a_text_without_spaces_is_bounded_in_characters(settings):
+    """Chinese has no spaces between words: counted by spaces a paragraph is one word, and the
+    public excerpt would be the whole work. It stops at 8 characters a word instead."""
+    settings.TEXT_EXCERPT_WORDS = 120
+    text = "\n\n".join("河边的老房子里住着一位老人，他每天早上都去看日出。" * 12 for _ in range(12))
+    shown = excerpt(text)
+    assert shown.endswith("…")
+    assert len(shown) <= 120 * 8 + 1 < len(text) / 3
+    assert text.startswith(shown[:-1].rstrip("，。"))
+    # Prose with spaces is cut by its words, as before.
+    english = excerpt(story(400, seed=3))
+    assert len(english.split()) == 120 and len(english) <= 120 * 8 + 1
+
+
 def test_chapter_markup_keeps_verse_lines_and_named_entities():
     poem = chapter(
         "Poem", ["the sea&nbsp;is grey<br/>the road is long<br/>and we are home &amp; warm"]

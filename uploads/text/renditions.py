@@ -69,6 +69,11 @@ def _paragraph_lines(paragraph: str) -> list[list[str]]:
     return lines
 
 
+# About six characters a word in English prose (space and punctuation included), seven in
+# German: eight leaves room for a long-worded opening and still bounds a text without spaces.
+EXCERPT_CHARS_PER_WORD = 8
+
+
 def excerpt(text: str, words: int | None = None) -> str:
     """The first `words` words (settings.TEXT_EXCERPT_WORDS), whole words only, paragraph and
     verse line breaks kept, with an ellipsis when the text goes on."""
@@ -102,6 +107,14 @@ def excerpt(text: str, words: int | None = None) -> str:
     if not cut and len(head) < len(text) and text[len(head) :].strip():
         cut = True
     shown = "\n\n".join(paragraphs)
+    # Words are counted between spaces, and Chinese, Japanese or Thai have none: a paragraph
+    # would be one "word" and the excerpt the whole work. Characters bound it too.
+    most = limit * EXCERPT_CHARS_PER_WORD
+    if len(shown) > most:
+        shown = shown[:most]
+        space = shown.rfind(" ", most - 40)
+        shown = shown[:space] if space > 0 else shown
+        cut = True
     if cut and shown:
         shown = shown.rstrip(_TRAILING_PUNCTUATION + " ") + ELLIPSIS
     return shown
