@@ -37,7 +37,6 @@ _REFUSED_SIGNATURES = [
     (b"GIF89a", "a GIF"),
     (b"II*\x00", "a TIFF"),
     (b"MM\x00*", "a TIFF"),
-    (b"BM", "a BMP"),
     (b"%PDF", "a PDF"),
     (b"PK\x03\x04", "a ZIP archive"),
     (b"\x00\x00\x01\x00", "an icon"),
@@ -61,11 +60,26 @@ def sniff_image(head: bytes) -> ImageFormat | None:
     return None
 
 
+# A BMP starts "BM", as plenty of texts do ("BMW drivers..."): its info header's size, one of
+# these, tells the picture from the prose.
+_BMP_INFO_HEADER_SIZES = {12, 16, 40, 52, 56, 64, 108, 124}
+
+
+def _is_bmp(head: bytes) -> bool:
+    return (
+        head[:2] == b"BM"
+        and len(head) >= 18
+        and int.from_bytes(head[14:18], "little") in _BMP_INFO_HEADER_SIZES
+    )
+
+
 def refuse_unknown(head: bytes, *, accepted: str = "a JPEG, PNG or WebP image") -> None:
     """Name what the file is when we know the kind, so the refusal says more than "no"."""
     for signature, name in _REFUSED_SIGNATURES:
         if head.startswith(signature):
             raise UploadRefused(errors.UNSUPPORTED_TYPE, f"This file is {name}. Upload {accepted}.")
+    if _is_bmp(head):
+        raise UploadRefused(errors.UNSUPPORTED_TYPE, f"This file is a BMP. Upload {accepted}.")
     lowered = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if lowered.startswith((b"<svg", b"<?xml", b"<!doctype", b"<html")):
         raise UploadRefused(

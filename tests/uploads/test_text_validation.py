@@ -13,6 +13,7 @@ from PIL import Image
 from tests.uploads.texts import story
 from uploads import errors
 from uploads.errors import UploadRefused
+from uploads.media import validate_upload
 from uploads.metadata.display import metadata_sections
 from uploads.text.epub import _ChapterReader, chapter_text
 from uploads.text.extract import extract_text, plain_words
@@ -120,6 +121,29 @@ def test_utf8_text_is_plain_text_with_its_words_counted():
     assert result.format is PLAIN and result.encoding == "utf-8"
     assert result.word_count == len(text.split()) == 300
     assert result.text == text
+
+
+@pytest.mark.parametrize(
+    "opening",
+    ["BMW drivers were the first to notice.", "ID3 tags, she said, were all he had left."],
+    ids=["starts-BM", "starts-ID3"],
+)
+def test_a_text_opening_with_a_file_signature_is_still_a_text(opening):
+    """ "BM" opens a BMP and "ID3" a tagged MP3, and ordinary sentences too: the picture and
+    the recording are told by their headers, not by two or three letters."""
+    data = (opening + " " + story(200, seed=4)).encode()
+    upload = validate_upload(io.BytesIO(data), len(data), "chapter-one.txt")
+    assert upload.kind == "text" and upload.media_type == "text/plain"
+    assert upload.word_count == 200 + len(opening.split())
+
+
+def test_a_real_bmp_is_still_named_in_its_refusal():
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(out, "BMP")
+    data = out.getvalue()
+    with pytest.raises(UploadRefused) as refused:
+        validate_upload(io.BytesIO(data), len(data), "notes.txt")
+    assert refused.value.code == errors.UNSUPPORTED_TYPE and "a BMP" in refused.value.message
 
 
 def test_a_utf8_bom_is_read_and_dropped():

@@ -30,10 +30,16 @@ class MpegFrame:
     samples: int  # per channel
 
 
+def is_id3v2(head: bytes, pos: int = 0) -> bool:
+    """An ID3v2 tag header at `pos`: "ID3", then a major version of 2 to 4 (so a text that
+    starts "ID3 tags..." is not one)."""
+    return head[pos : pos + 3] == b"ID3" and head[pos + 3 : pos + 4] in (b"\x02", b"\x03", b"\x04")
+
+
 def id3v2_end(head: bytes) -> int:
     """Where the audio starts after any ID3v2 tags at the front (0 if there are none)."""
     pos = 0
-    while head[pos : pos + 3] == b"ID3" and len(head) >= pos + 10:
+    while is_id3v2(head, pos) and len(head) >= pos + 10:
         flags = head[pos + 5]
         size_bytes = head[pos + 6 : pos + 10]
         if any(b & 0x80 for b in size_bytes):

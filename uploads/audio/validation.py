@@ -18,6 +18,7 @@ from django.conf import settings
 from uploads import errors
 from uploads.audio.containers import (
     id3v2_end,
+    is_id3v2,
     looks_like_mpeg,
     mpeg_scan,
     ogg_ends_whole,
@@ -83,7 +84,7 @@ def sniff_audio(head: bytes) -> AudioFormat | None:
         return FLAC
     if head.startswith(b"OggS"):
         return _ogg_format(head)
-    if head.startswith(b"ID3"):
+    if is_id3v2(head):
         # An ID3 tag may front an MP3 or, now and then, a FLAC. A large one (cover art) hides
         # what follows from the head; it is an MP3 then, unless validate_audio sees otherwise.
         end = id3v2_end(head)
