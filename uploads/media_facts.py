@@ -4,6 +4,8 @@ uploads/templatetags/media_facts.py offers them to templates."""
 
 from __future__ import annotations
 
+import functools
+
 from django.conf.locale import LANG_INFO
 
 from uploads.models import WorkKind
@@ -69,9 +71,10 @@ def kind_icon(kind: str | None) -> str:
     return KIND_ICONS.get(kind or "image", "bi-file-earmark")
 
 
-def common_languages() -> list[tuple[str, str]]:
+@functools.cache
+def common_languages() -> tuple[tuple[str, str], ...]:
     """(code, name) for the two-letter languages we can name, by name: the catalog's language
-    box suggests them."""
+    box suggests them. The names are English whatever the request, so once per process."""
     codes = {code for code in LANG_INFO if len(code) == 2 and "name" in LANG_INFO[code]}
     codes |= set(_MORE_LANGUAGES)
-    return sorted(((code, language_name(code)) for code in codes), key=lambda pair: pair[1])
+    return tuple(sorted(((code, language_name(code)) for code in codes), key=lambda pair: pair[1]))

@@ -26,7 +26,6 @@ from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
 MP3, FLAC_TYPE, OGG, WAV = "audio/mpeg", "audio/flac", "audio/ogg", "audio/wav"
-MEDIA_TYPES = (MP3, FLAC_TYPE, OGG, WAV)
 
 # Tag name: key of the license dict. The names are ours (no standard has them), upper case as
 # Vorbis comments and ID3 TXXX descriptions usually are.

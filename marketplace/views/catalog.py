@@ -60,7 +60,7 @@ def _context(request, query: CatalogQuery | None, error: ApplicationError | None
         "uses": [(str(u), USE_NAMES[u], USE_LABELS[u]) for u in Use],
         "selected_uses": _many(params, "use"),
         "selected_media_types": _many(params, "media_type"),
-        "selected_kinds": _many(params, "kind"),
+        "selected_kinds": list(query.kinds) if query else _many(params, "kind"),
         "selected_languages": list(query.languages) if query else _many(params, "language"),
         "selected_tags": list(query.tags) if query else _many(params, "tag"),
         "price_from_value": _typed_price(params, query, "price_from", "min_price"),

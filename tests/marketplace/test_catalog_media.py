@@ -179,6 +179,12 @@ def test_chosen_filters_show_as_chips_and_keep_their_values(client, mixed):
     assert 'name="language" value="fr"' in html and 'value="100"' in html
 
 
+def test_a_medium_written_another_way_filters_and_stays_ticked(client, mixed):
+    html = client.get(PAGE, {"kind": "Audio"}).content.decode()
+    assert 'name="kind" value="audio" id="kind-audio" checked' in html
+    assert "Night song" in html and "Harbour" not in html
+
+
 # --- Parameters round trip, and bad ones -----------------------------------------------------
 
 
