@@ -1,8 +1,8 @@
 """Which medium an upload is, decided from its bytes, then that medium's checks.
 
 Images, audio and EPUB carry a signature in their first bytes, and those decide. Plain text and
-Markdown carry none, so a file is read as text only when its name says it is text (.txt, .md):
-notes renamed `photo.jpg` are refused as "not an image", not quietly listed as a story. The name
+Markdown carry none, so a file is read as text only when its name says it is text (.txt, .md)
+or gives no type at all: notes renamed `photo.jpg` are refused as "not an image", not quietly listed as a story. The name
 never makes bytes acceptable that are not: a `.txt` holding binary is refused like any other."""
 
 from __future__ import annotations

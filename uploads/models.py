@@ -102,7 +102,8 @@ class Work(models.Model):
     # Images: pixels. Audio and text keep 0 here and fill their own facts below.
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
-    # Audio: read from the header at intake, before any decode.
+    # Audio: checked against the header's caps at intake, then measured by the full decode
+    # that proves the stream whole.
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     sample_rate = models.PositiveIntegerField(null=True, blank=True)
     channels = models.PositiveSmallIntegerField(null=True, blank=True)

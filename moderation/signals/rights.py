@@ -1,6 +1,6 @@
-"""Rights marks in the file: plus:DataMining prohibitions, an EPUB's TDMRep reservation (our own delivered copies carry
+"""Rights marks in the file: plus:DataMining prohibitions (our own delivered copies carry
 DMI-PROHIBITED-SEECONSTRAINT naming an Assent license, so a re-upload of one is a strong sign),
-C2PA/CAWG training-and-mining `notAllowed`, and authorship metadata (EXIF Artist / Copyright,
+an EPUB's TDMRep reservation, C2PA/CAWG training-and-mining `notAllowed`, and authorship metadata (EXIF Artist / Copyright,
 XMP dc:creator / dc:rights, IPTC By-line / Copyright; an audio file's artist and copyright tags;
 a text's EPUB dc:creator or front matter author) naming someone other than the uploader and the
 declared rights holder."""

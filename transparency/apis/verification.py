@@ -146,7 +146,7 @@ class VerifyInput(serializers.Serializer):
     file = serializers.FileField(
         required=False,
         help_text="A JPEG, PNG or WebP image, or a WAV, FLAC, MP3 or Ogg recording (a clip of "
-        "a few seconds or more; the first 2 minutes are checked).",
+        "at least 10 seconds; the first 2 minutes are checked).",
     )
     text = serializers.CharField(
         required=False,
