@@ -47,6 +47,10 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 # any work, and it bounds the decode and fpcalc's work per request whatever the visitor sends
 # (at most 192 kHz, so about 90 MB of samples at worst).
 CLIP_MAX_SECONDS = 120
+# Matches asked of the audio and text indexes. Only public works are answered, and they are
+# filtered after the search: a popular work with dozens of rejected copies must not be pushed
+# out of the answer by them (it would read as "not licensed").
+VERIFY_CANDIDATES = 100
 # Under about 8 s (MIN_OVERLAP_FRAMES, plus Chromaprint's first window) a clip has too few
 # frames to tell one recording from another, and "no match" would read as "not licensed" when
 # it only means "too short to say".
@@ -278,12 +282,12 @@ def _audio_candidates(query: VerificationQuery) -> dict[int, NearEvidence]:
             # Where the clip's first frame falls in the work (a clip never starts before it).
             offset_ms=max(0, round(match.offset * FRAME_SECONDS * 1000)),
         )
-        for match in audio_matches(query.audio_fingerprint)
+        for match in audio_matches(query.audio_fingerprint, limit=VERIFY_CANDIDATES)
     }
 
 
 def _text_candidates(query: VerificationQuery) -> dict[int, NearEvidence]:
     return {
         match.key: NearEvidence(score=round(float(match.similarity), 4))
-        for match in passage_matches(query.passage)
+        for match in passage_matches(query.passage, limit=VERIFY_CANDIDATES)
     }

@@ -329,8 +329,9 @@ class AudioIndex:
             return int(self.keys[track]), self.fps[self.starts[track] : self.starts[track + 1]]
         return self.tail_keys[track - len(self.keys)], self.tail_fps[track - len(self.keys)]
 
-    def candidates(self, fp: np.ndarray) -> list[tuple[int, int]]:
-        """The best-voted (track, offset) pairs, most votes first, one per track."""
+    def candidates(self, fp: np.ndarray, *, most: int = CANDIDATES) -> list[tuple[int, int]]:
+        """The best-voted (track, offset) pairs, most votes first, one per track, at most
+        `most` of them."""
         keys, frames = _query_keys(np.asarray(fp, dtype=np.uint32)[:MAX_FRAMES])
         self._catch_up_tail()
         votes = [self.postings.votes(keys, frames)]
@@ -345,7 +346,7 @@ class AudioIndex:
         # sorted codes, if there).
         pairs = counts.copy()
         pairs[:-1] += np.where(codes[1:] == codes[:-1] + 1, counts[1:], 0)
-        top = min(len(codes), CANDIDATES * 4)
+        top = min(len(codes), most * 4)
         best = np.argpartition(-pairs, top - 1)[:top]
         best = best[np.argsort(-pairs[best], kind="stable")]
         picked: dict[int, int] = {}
@@ -353,16 +354,16 @@ class AudioIndex:
             track = code >> 17
             if track not in picked:
                 picked[track] = (code & ((1 << 17) - 1)) - _OFFSET_BIAS
-                if len(picked) == CANDIDATES:
+                if len(picked) == most:
                     break
         return list(picked.items())
 
     def search(self, fp: np.ndarray, *, limit: int = 10) -> list[AudioMatch]:
         """Stored fingerprints that `fp` is a copy of (or a clip of), best first, each scoring
-        at least MATCH_SCORE."""
+        at least MATCH_SCORE; `limit` of them, from at least CANDIDATES candidates."""
         fp = np.asarray(fp, dtype=np.uint32)[:MAX_FRAMES]
         found: dict[int, AudioMatch] = {}
-        for track, offset in self.candidates(fp):
+        for track, offset in self.candidates(fp, most=max(limit, CANDIDATES)):
             key, stored = self._track(track)
             window = range(offset - VERIFY_SLACK, offset + 2 + VERIFY_SLACK)
             score, at = _score_near(stored, fp, window)
@@ -445,17 +446,21 @@ def _catch_up(index: AudioIndex, tracker: _Tracker) -> None:
             index.add(work_id, fp)
 
 
-def audio_matches(fp: np.ndarray, *, exclude_work_id: int | None = None) -> list[AudioMatch]:
-    """Every audio work (any status) that `fp` is a copy or a clip of, best first (key = the
-    work's id). Reads every work committed before the call; each match is re-checked against
-    the fingerprint the database holds now."""
+def audio_matches(
+    fp: np.ndarray, *, exclude_work_id: int | None = None, limit: int = CANDIDATES
+) -> list[AudioMatch]:
+    """The audio works (any status) that `fp` is a copy or a clip of, best first (key = the
+    work's id), `limit` at most: the caller filters them (own works, works it may not show),
+    so one that must not miss a match among many copies asks for more. Reads every work
+    committed before the call; each match is re-checked against the fingerprint the database
+    holds now."""
     fp = np.asarray(fp, dtype=np.uint32)
     if not len(fp):
         return []
     index, tracker = _current_index()
     with index.lock:
         _catch_up(index, tracker)
-        found = index.search(fp, limit=CANDIDATES)
+        found = index.search(fp, limit=limit)
     found = [m for m in found if m.key != exclude_work_id]
     # The same one query whatever matched (0 is no id), as the image index does: public
     # verification must not take longer when a clip matches a work it may not reveal.

@@ -15,13 +15,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from licensing.services.offers import offer_withdraw
 from licensing.terms import PRESETS
 from moderation.services.screening import work_screen
-from tests.factories import CONTEXT, BuyerFactory
+from tests.factories import CONTEXT, BuyerFactory, StaffFactory, WorkFactory
 from tests.uploads.sounds import decode, encode, encode_long, reencode, song
 from tests.uploads.texts import story
 from tests.uploads.works import upload_work
+from uploads.audio.processing import audio_processed
 from uploads.audio.validation import sniff_audio, validate_audio
 from uploads.errors import UploadRefused
 from uploads.models import Work, WorkKind, WorkStatus
+from uploads.services.works import work_review_decide
+from uploads.text.processing import text_processed
 
 from .factories import creator, grant, offer_on
 
@@ -50,6 +53,12 @@ def song_flac() -> bytes:
 
 
 @functools.cache
+def song_fingerprint() -> bytes:
+    """The song's fingerprint as processing stores it."""
+    return audio_processed(song_flac(), "audio/flac").fields["audio_fingerprint"]
+
+
+@functools.cache
 def story_text() -> str:
     return story(words=1200, seed=STORY_SEED)
 
@@ -64,6 +73,17 @@ def listed_work(owner, data: bytes, *, name: str, title: str) -> Work:
     work_screen(work_id=work.id)
     work.refresh_from_db()
     assert work.status == WorkStatus.LISTED, work.status
+    offer_on(work)
+    return work
+
+
+def held_then_approved(owner, data: bytes, *, name: str, title: str) -> Work:
+    """Held by screening (copies of it came first), approved by staff, then on sale."""
+    work = upload_work(owner, data, name=name, title=title)
+    work_screen(work_id=work.id)
+    work.refresh_from_db()
+    assert work.status == WorkStatus.PENDING_REVIEW, work.status
+    work_review_decide(work=work, approve=True, reason="", actor=StaffFactory())
     offer_on(work)
     return work
 
@@ -165,6 +185,44 @@ def test_a_long_recording_is_checked_by_its_first_two_minutes_only(api_client, l
     [found] = body["works"]
     assert (found["id"], found["match"]) == (str(work.uuid), "near")
     assert found["offset_seconds"] == pytest.approx(0, abs=1)
+
+
+def test_dozens_of_rejected_copies_uploaded_first_do_not_hide_the_licensed_song(api_client):
+    """Scammers uploaded the song 40 times before its creator did; staff rejected every copy.
+    The index finds all 41 alike, and verification answers only public works: it asks the
+    index for enough matches that the creator's own is among them."""
+    copies = [
+        WorkFactory(kind=WorkKind.AUDIO, status=WorkStatus.REJECTED, audio_fingerprint=fingerprint)
+        for fingerprint in [song_fingerprint()] * 40
+    ]
+    owner = creator(named=True, name="Mara Quill")
+    work = held_then_approved(owner, song_flac(), name="harbour.flac", title="Harbour song")
+    assert work.id > max(c.id for c in copies)
+
+    response = api_client.post(URL, {"file": clip(twenty_seconds_from_25s())}, format="multipart")
+
+    assert response.status_code == 200, response.json()
+    assert [w["id"] for w in response.json()["works"]] == [str(work.uuid)]
+
+
+def test_dozens_of_rejected_copies_uploaded_first_do_not_hide_the_licensed_story(api_client):
+    owner = creator(named=True, name="Ines Rowe")
+    data = story_text().encode()
+    copies = [
+        WorkFactory(
+            kind=WorkKind.TEXT,
+            status=WorkStatus.REJECTED,
+            text_minhash=text_processed(data, "text/plain", title="x").fields["text_minhash"],
+        )
+        for _ in range(15)
+    ]
+    work = held_then_approved(owner, data, name="the-crossing.txt", title="The crossing")
+    assert work.id > max(c.id for c in copies)
+
+    response = api_client.post(URL, {"text": passage()}, format="json")
+
+    assert response.status_code == 200, response.json()
+    assert [w["id"] for w in response.json()["works"]] == [str(work.uuid)]
 
 
 def test_the_original_file_is_an_exact_match(api_client, licensed_song):
