@@ -4,6 +4,7 @@ original's missing words as deletions, paragraph breaks kept."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -34,8 +35,9 @@ class WordDiff:
 
 def opening(text: str, words: int = OPENING_WORDS) -> str:
     """The first `words` words of a text, its line and paragraph breaks as written."""
-    tokens = _TOKEN.findall(text or "")[:words]
-    return "".join(space + word for space, word in tokens).strip()
+    # finditer, not findall: a book's opening is read, not every word of it.
+    tokens = itertools.islice(_TOKEN.finditer(text or ""), words)
+    return "".join(match.group(1) + match.group(2) for match in tokens).strip()
 
 
 def _key(word: str) -> str:

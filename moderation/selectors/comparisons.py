@@ -71,9 +71,9 @@ def _recording(signal: ScreeningSignal) -> Comparison:
     )
 
 
-def _text(work: Work, signal: ScreeningSignal) -> Comparison:
+def _text(held_opening: str, signal: ScreeningSignal) -> Comparison:
     evidence = signal.evidence or {}
-    diff = word_diff(work_opening(signal.related_work), work_opening(work))
+    diff = word_diff(work_opening(signal.related_work), held_opening)
     if "similarity" in evidence:
         figure = f"{round(100 * float(evidence['similarity']))}%"
         label = "estimated shared wording (3-word phrases)"
@@ -85,13 +85,16 @@ def _text(work: Work, signal: ScreeningSignal) -> Comparison:
 def case_comparisons(*, work: Work, signals: list[ScreeningSignal]) -> list[Comparison]:
     """One comparison per signal that names another work, in the signals' order."""
     comparisons = []
+    held_opening = None  # the held text read from storage once, however many it matches
     for signal in signals:
         if signal.related_work is None:
             continue
         if work.kind == WorkKind.AUDIO:
             comparisons.append(_recording(signal))
         elif work.kind == WorkKind.TEXT and signal.related_work.kind == WorkKind.TEXT:
-            comparisons.append(_text(work, signal))
+            if held_opening is None:
+                held_opening = work_opening(work)
+            comparisons.append(_text(held_opening, signal))
         else:
             comparisons.append(_picture(signal))
     return comparisons
