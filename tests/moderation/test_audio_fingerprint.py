@@ -271,4 +271,6 @@ def test_pictures_and_texts_between_recordings_leave_no_ids_to_read_again(db, or
 
     assert {m.key for m in audio_matches(original_fp[150:350])} == {first.id, last.id}
     _index, tracker = audio_module._current_index()
-    assert tracker.max_id == last.id and tracker.gaps == {}
+    assert tracker.max_id == last.id
+    # (Ids below the first row read are gaps by design: on PostgreSQL other tests used them.)
+    assert [i for i in tracker.gaps if first.id < i < last.id] == []

@@ -251,5 +251,6 @@ def test_recordings_and_texts_between_pictures_leave_no_ids_to_read_again():
     assert {m.id for m in near_matches([Work.objects.get(id=last.id).pdq_hash])} == {last.id}
 
     tracker = neardup._current_index().trackers[neardup.index.WORK]
-    assert tracker.max_id == last.id and tracker.gaps == {}
-    assert first.id < last.id
+    assert tracker.max_id == last.id
+    # (Ids below the first row read are gaps by design: on PostgreSQL other tests used them.)
+    assert [i for i in tracker.gaps if first.id < i < last.id] == []
